@@ -1,0 +1,91 @@
+//! W1 (784-128-10 batch-1 forward), W5 (1-16-16-1 batch-1 forward) and W2
+//! (784-128-10 training: one step at batch 32, and one full MNIST epoch with
+//! plain SGD lr 0.1), as defined in `../shared/peers/README.md`.
+//!
+//! `cargo bench --bench mlp` (W2's epoch reads `MNIST_DIR`, else
+//! `../shared/data/mnist`, else the slice in `data/mnist`).
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use staticnet::data::mnist::Mnist;
+use staticnet::optim::{Constant, Sgd};
+use staticnet::train::Classifier;
+use staticnet::{Network, Rng};
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+staticnet::network! {
+    /// W1/W2.
+    pub struct Mlp {
+        input: [784],
+        dense(128), relu,
+        dense(10),
+    }
+}
+
+staticnet::network! {
+    /// W5.
+    pub struct Tiny {
+        input: [1],
+        dense(16), relu,
+        dense(16), relu,
+        dense(1),
+    }
+}
+
+fn w1(c: &mut Criterion) {
+    let net = Mlp::new_boxed(1);
+    let mut ws = Mlp::new_workspace();
+    let mut x = [0.0f32; 784];
+    let mut rng = Rng::new(2);
+    x.iter_mut().for_each(|v| *v = rng.uniform());
+    c.bench_function("W1 mlp 784-128-10 batch-1 forward", |b| {
+        b.iter(|| {
+            let y = net.forward(black_box(&x), &mut ws);
+            black_box(y[0])
+        })
+    });
+}
+
+fn w5(c: &mut Criterion) {
+    let net = Tiny::new_boxed(1);
+    let mut ws = Tiny::new_workspace();
+    c.bench_function("W5 mlp 1-16-16-1 batch-1 forward", |b| {
+        b.iter(|| {
+            let y = net.forward(black_box(&[0.5]), &mut ws);
+            black_box(y[0])
+        })
+    });
+}
+
+fn mnist() -> Mnist {
+    let full = std::env::var_os("MNIST_DIR").map_or_else(
+        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/mnist")),
+        PathBuf::from,
+    );
+    Mnist::load(&full)
+        .or_else(|_| Mnist::load(Mnist::default_dir()))
+        .expect("MNIST")
+}
+
+fn w2(c: &mut Criterion) {
+    let data = mnist();
+    let mut opt = Sgd::new(0.1);
+    let lr = Constant(0.1);
+    let mut trainer = Classifier::<Mlp, 32>::new(Mlp::new_boxed(1), &opt);
+    let batch: Vec<usize> = (0..32).collect();
+    c.bench_function("W2 mlp training step batch 32", |b| {
+        b.iter(|| black_box(trainer.train_batch(&data.train, &batch, &mut opt, &lr)))
+    });
+    let mut group = c.benchmark_group("W2 epoch");
+    group.sample_size(10).measurement_time(Duration::from_secs(8));
+    let mut rng = Rng::new(3);
+    group.bench_function(format!("W2 mlp one epoch of {} (sgd 0.1, batch 32)", data.train.len()), |b| {
+        b.iter(|| black_box(trainer.train_epoch(&data.train, &mut opt, &lr, &mut rng, |_, _| {})))
+    });
+    group.finish();
+    println!("test accuracy after the W2 runs: {:.4}", trainer.accuracy(&data.test));
+}
+
+criterion_group!(benches, w1, w5, w2);
+criterion_main!(benches);

@@ -1,0 +1,165 @@
+//! Checking a layer's arguments: counts, names and literal types, with
+//! rustc-style spanned errors ("dense: expected 1 argument, found 2").
+
+use crate::ast::LayerDef;
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, Lit};
+
+/// The arguments of one layer, checked against what its kind accepts.
+pub struct Args<'a> {
+    kind: &'static str,
+    positional: Vec<&'a Expr>,
+    named: Vec<(String, &'a Expr)>,
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+impl<'a> Args<'a> {
+    /// Checks that `def` has exactly `positional.len()` positional arguments
+    /// and only named arguments from `named`, each at most once.
+    pub fn check(
+        kind: &'static str,
+        def: &'a LayerDef,
+        positional: &[&str],
+        named: &[&str],
+    ) -> syn::Result<Self> {
+        let mut errors: Option<syn::Error> = None;
+        let mut push = |e: syn::Error| match &mut errors {
+            Some(all) => all.combine(e),
+            None => errors = Some(e),
+        };
+        let mut pos = Vec::new();
+        let mut nam: Vec<(String, &Expr)> = Vec::new();
+        for arg in &def.args {
+            match &arg.key {
+                None => {
+                    if !nam.is_empty() {
+                        push(syn::Error::new(
+                            arg.value.span(),
+                            format!("{kind}: positional argument after a named argument"),
+                        ));
+                    }
+                    pos.push(&arg.value);
+                }
+                Some(key) => {
+                    let k = key.to_string();
+                    if !named.contains(&k.as_str()) {
+                        let expected = if named.is_empty() {
+                            "it takes no named arguments".to_string()
+                        } else {
+                            format!("expected one of {}", quoted_list(named))
+                        };
+                        push(syn::Error::new(
+                            key.span(),
+                            format!("{kind}: unknown argument `{k}`, {expected}"),
+                        ));
+                    } else if nam.iter().any(|(n, _)| *n == k) {
+                        push(syn::Error::new(key.span(), format!("{kind}: duplicate argument `{k}`")));
+                    } else {
+                        nam.push((k, &arg.value));
+                    }
+                }
+            }
+        }
+        if pos.len() != positional.len() {
+            let expected = match positional.len() {
+                0 => "no positional arguments".to_string(),
+                n => format!("{n} argument{} ({})", plural(n), quoted_list(positional)),
+            };
+            let span = match pos.get(positional.len()) {
+                Some(extra) => extra.span(),
+                None => def.parens.unwrap_or_else(|| def.kind.span()),
+            };
+            push(syn::Error::new(
+                span,
+                format!("{kind}: expected {expected}, found {}", pos.len()),
+            ));
+        }
+        match errors {
+            Some(e) => Err(e),
+            None => Ok(Args { kind, positional: pos, named: nam }),
+        }
+    }
+
+    /// The `i`-th positional argument as a positive integer.
+    pub fn positive(&self, i: usize, what: &str) -> syn::Result<usize> {
+        let expr = self.positional[i];
+        let n = int_lit(self.kind, expr, what)?;
+        if n == 0 {
+            return Err(syn::Error::new(
+                expr.span(),
+                format!("{}: {what} must be at least 1, found 0", self.kind),
+            ));
+        }
+        Ok(n)
+    }
+
+    /// The `i`-th positional argument as a float (an integer literal is accepted).
+    pub fn float(&self, i: usize, what: &str) -> syn::Result<(f32, &'a Expr)> {
+        let expr = self.positional[i];
+        let value = match expr {
+            Expr::Lit(ExprLit { lit: Lit::Float(f), .. }) => f.base10_parse::<f32>()?,
+            Expr::Lit(ExprLit { lit: Lit::Int(n), .. }) => n.base10_parse::<f32>()?,
+            _ => {
+                return Err(syn::Error::new(
+                    expr.span(),
+                    format!(
+                        "{}: expected a float literal for `{what}`, found `{}`",
+                        self.kind,
+                        expr.to_token_stream()
+                    ),
+                ))
+            }
+        };
+        if !value.is_finite() {
+            return Err(syn::Error::new(expr.span(), format!("{}: `{what}` must be finite", self.kind)));
+        }
+        Ok((value, expr))
+    }
+
+    /// A named boolean argument, or `default`.
+    pub fn flag(&self, key: &str, default: bool) -> syn::Result<bool> {
+        match self.named.iter().find(|(k, _)| k == key) {
+            None => Ok(default),
+            Some((_, Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }))) => Ok(b.value),
+            Some((_, expr)) => Err(syn::Error::new(
+                expr.span(),
+                format!(
+                    "{}: expected `true` or `false` for `{key}`, found `{}`",
+                    self.kind,
+                    expr.to_token_stream()
+                ),
+            )),
+        }
+    }
+}
+
+fn int_lit(kind: &str, expr: &Expr, what: &str) -> syn::Result<usize> {
+    match expr {
+        Expr::Lit(ExprLit { lit: Lit::Int(n), .. }) => n.base10_parse::<usize>(),
+        _ => Err(syn::Error::new(
+            expr.span(),
+            format!(
+                "{kind}: expected an integer literal for `{what}`, found `{}`",
+                expr.to_token_stream()
+            ),
+        )),
+    }
+}
+
+/// "`a`, `b` or `c`"
+pub fn quoted_list(items: &[&str]) -> String {
+    let q: Vec<String> = items.iter().map(|s| format!("`{s}`")).collect();
+    match q.len() {
+        0 => String::new(),
+        1 => q[0].clone(),
+        n => format!("{} or {}", q[..n - 1].join(", "), q[n - 1]),
+    }
+}

@@ -1,0 +1,36 @@
+//! The parsed declaration: tokens and spans only, no shapes.
+
+use proc_macro2::Span;
+use syn::{Attribute, Expr, Ident, LitInt, Visibility};
+
+/// `<attrs> <vis> struct Name { input: [dims], layers... }`
+pub struct NetDef {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub ident: Ident,
+    pub input: InputDef,
+    pub layers: Vec<LayerDef>,
+}
+
+/// `input: [784]` or `input: [1, 28, 28]`.
+pub struct InputDef {
+    pub key: Ident,
+    pub dims: Vec<LitInt>,
+    /// The `[...]` group.
+    pub span: Span,
+}
+
+/// `[name:] kind[(args)]`
+pub struct LayerDef {
+    pub name: Option<Ident>,
+    pub kind: Ident,
+    pub args: Vec<Arg>,
+    /// The `(...)` group, when present.
+    pub parens: Option<Span>,
+}
+
+/// `value` or `key = value`.
+pub struct Arg {
+    pub key: Option<Ident>,
+    pub value: Expr,
+}

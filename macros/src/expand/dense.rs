@@ -1,0 +1,85 @@
+//! `dense(units, bias = true)`: PyTorch's `nn.Linear(in, units)` on a 1-d
+//! input, weight `[units][in]`. Kernels in `runtime/src/kernels/dense.rs`.
+
+use crate::args::Args;
+use crate::ast::LayerDef;
+use crate::layers::{Cx, Layer, Params};
+use crate::shape::{self, Shape, ShapeError};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+struct Dense {
+    units: usize,
+    bias: bool,
+}
+
+pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
+    let args = Args::check("dense", def, &["units"], &["bias"])?;
+    let units = args.positive(0, "units")?;
+    let bias = args.flag("bias", true)?;
+    Ok(Box::new(Dense { units, bias }))
+}
+
+fn init(cx: &Cx, he: bool) -> TokenStream {
+    let (rt, p) = (&cx.rt, &cx.params);
+    let (inp, out) = (cx.input.len(), cx.output.len());
+    let weight = if he {
+        quote!(#rt::init::he_normal(#rt::flat_mut(&mut #p.weight), #inp, &mut rng);)
+    } else {
+        quote!(#rt::init::xavier_uniform(#rt::flat_mut(&mut #p.weight), #inp, #out, &mut rng);)
+    };
+    weight
+}
+
+fn init_bias(cx: &Cx, he: bool) -> TokenStream {
+    let p = &cx.params;
+    let weight = init(cx, he);
+    quote!(#weight #p.bias.fill(0.0);)
+}
+
+impl Layer for Dense {
+    fn kind(&self) -> &'static str {
+        "dense"
+    }
+    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
+        shape::dense(input, self.units)
+    }
+    fn params(&self, input: &Shape, output: &Shape) -> Option<Params> {
+        let (inp, out) = (input.len(), output.len());
+        let rt = super::rt();
+        let count = shape::dense_params(inp, out, self.bias)?;
+        Some(if self.bias {
+            Params {
+                ty: quote!(#rt::layers::Dense<#inp, #out>),
+                zeroed: quote!(#rt::layers::Dense::<#inp, #out>::ZEROED),
+                count,
+                doc: format!("weight [{out}, {inp}], bias [{out}]"),
+                init: init_bias,
+            }
+        } else {
+            Params {
+                ty: quote!(#rt::layers::DenseNoBias<#inp, #out>),
+                zeroed: quote!(#rt::layers::DenseNoBias::<#inp, #out>::ZEROED),
+                count,
+                doc: format!("weight [{out}, {inp}] (no bias)"),
+                init,
+            }
+        })
+    }
+    fn forward(&self, cx: &Cx) -> TokenStream {
+        let (rt, p, x, y, b) = (&cx.rt, &cx.params, &cx.x, &cx.y, &cx.batch);
+        let (inp, out) = (cx.input.len(), cx.output.len());
+        let bias = if self.bias { quote!(Some(&#p.bias[..])) } else { quote!(None) };
+        quote!(#rt::kernels::dense::dense_forward(#x, #rt::flat(&#p.weight), #bias, #y, #b, #inp, #out);)
+    }
+    fn backward(&self, cx: &Cx) -> TokenStream {
+        let (rt, p, g, x, gy, gx, b) = (&cx.rt, &cx.params, &cx.grads, &cx.x, &cx.gy, &cx.gx, &cx.batch);
+        let (inp, out) = (cx.input.len(), cx.output.len());
+        let gb = if self.bias { quote!(Some(&mut #g.bias[..])) } else { quote!(None) };
+        quote! {
+            #rt::kernels::dense::dense_backward(
+                #x, #rt::flat(&#p.weight), #gy, #rt::flat_mut(&mut #g.weight), #gb, #gx, #b, #inp, #out,
+            );
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! `dropout(p)`: identity at inference; in training a mask drawn from the
+//! cache's seeded generator, kept in the cache for backward. Kernels in
+//! `runtime/src/kernels/dropout.rs`.
+
+use crate::args::Args;
+use crate::ast::LayerDef;
+use crate::layers::{Cx, Layer};
+use crate::shape::{self, Shape, ShapeError};
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::spanned::Spanned;
+
+struct Dropout {
+    p: f32,
+}
+
+pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
+    let args = Args::check("dropout", def, &["p"], &[])?;
+    let (p, expr) = args.float(0, "p")?;
+    if !(0.0..1.0).contains(&p) {
+        return Err(syn::Error::new(
+            expr.span(),
+            format!("dropout: probability must be in [0, 1), found {p}"),
+        ));
+    }
+    Ok(Box::new(Dropout { p }))
+}
+
+impl Layer for Dropout {
+    fn kind(&self) -> &'static str {
+        "dropout"
+    }
+    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
+        shape::elementwise(input)
+    }
+    fn needs_mask(&self) -> bool {
+        true
+    }
+    fn forward(&self, cx: &Cx) -> TokenStream {
+        let (rt, x, y, p) = (&cx.rt, &cx.x, &cx.y, self.p);
+        let infer = quote!(#rt::kernels::dropout::dropout_infer(#x, #y););
+        match &cx.mode {
+            None => infer,
+            Some(mode) => {
+                let (mask, rng) = (&cx.mask, &cx.rng);
+                quote! {
+                    match #mode {
+                        #rt::Mode::Train => #rt::kernels::dropout::dropout_forward(#x, #y, #mask, #p, #rng),
+                        #rt::Mode::Infer => { #infer }
+                    }
+                }
+            }
+        }
+    }
+    fn backward(&self, cx: &Cx) -> TokenStream {
+        let (rt, mask, gy, gx) = (&cx.rt, &cx.mask, &cx.gy, &cx.gx);
+        quote!(if let Some(gx) = #gx { #rt::kernels::dropout::dropout_backward(#mask, #gy, gx); })
+    }
+}

@@ -1,0 +1,63 @@
+//! Shared code generation for shape-preserving elementwise layers (the
+//! activations): `<kind>_forward(x, y, extra...)` and
+//! `<kind>_backward(saved, gy, gx, extra...)` in `runtime/src/kernels/<kind>.rs`,
+//! where `saved` is the layer's output or input as the kernel documents.
+
+use crate::layers::{Cx, Layer};
+use crate::shape::{self, Shape, ShapeError};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+/// Which tensor the backward kernel reads.
+#[derive(Clone, Copy)]
+pub enum Saved {
+    Input,
+    Output,
+}
+
+/// An elementwise activation.
+pub struct Elementwise {
+    pub kind: &'static str,
+    pub saved: Saved,
+    /// Extra trailing kernel arguments (e.g. `alpha`).
+    pub extra: TokenStream,
+    pub relu_like: bool,
+}
+
+impl Elementwise {
+    pub fn boxed(kind: &'static str, saved: Saved, relu_like: bool) -> Box<dyn Layer> {
+        Box::new(Elementwise { kind, saved, extra: TokenStream::new(), relu_like })
+    }
+
+    fn kernel(&self, rt: &TokenStream, suffix: &str) -> TokenStream {
+        let module = Ident::new(self.kind, Span::call_site());
+        let func = Ident::new(&format!("{}_{suffix}", self.kind), Span::call_site());
+        quote!(#rt::kernels::#module::#func)
+    }
+}
+
+impl Layer for Elementwise {
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
+        shape::elementwise(input)
+    }
+    fn relu_like(&self) -> bool {
+        self.relu_like
+    }
+    fn forward(&self, cx: &Cx) -> TokenStream {
+        let f = self.kernel(&cx.rt, "forward");
+        let (x, y, extra) = (&cx.x, &cx.y, &self.extra);
+        quote!(#f(#x, #y #extra);)
+    }
+    fn backward(&self, cx: &Cx) -> TokenStream {
+        let f = self.kernel(&cx.rt, "backward");
+        let saved = match self.saved {
+            Saved::Input => &cx.x,
+            Saved::Output => &cx.y,
+        };
+        let (gy, gx, extra) = (&cx.gy, &cx.gx, &self.extra);
+        quote!(if let Some(gx) = #gx { #f(#saved, #gy, gx #extra); })
+    }
+}

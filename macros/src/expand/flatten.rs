@@ -1,0 +1,33 @@
+//! `flatten`: `[d0, d1, ...] -> [d0 * d1 * ...]`; a copy, the storage is
+//! already row-major. Kernels in `runtime/src/kernels/flatten.rs`.
+
+use crate::args::Args;
+use crate::ast::LayerDef;
+use crate::layers::{Cx, Layer};
+use crate::shape::{self, Shape, ShapeError};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+struct Flatten;
+
+pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
+    Args::check("flatten", def, &[], &[])?;
+    Ok(Box::new(Flatten))
+}
+
+impl Layer for Flatten {
+    fn kind(&self) -> &'static str {
+        "flatten"
+    }
+    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
+        shape::flatten(input)
+    }
+    fn forward(&self, cx: &Cx) -> TokenStream {
+        let (rt, x, y) = (&cx.rt, &cx.x, &cx.y);
+        quote!(#rt::kernels::flatten::flatten_forward(#x, #y);)
+    }
+    fn backward(&self, cx: &Cx) -> TokenStream {
+        let (rt, gy, gx) = (&cx.rt, &cx.gy, &cx.gx);
+        quote!(if let Some(gx) = #gx { #rt::kernels::flatten::flatten_backward(#gy, gx); })
+    }
+}

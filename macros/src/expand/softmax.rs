@@ -1,0 +1,43 @@
+//! `softmax`: over the innermost dimension; kernels in
+//! `runtime/src/kernels/softmax.rs`. `validate.rs` only allows it last.
+
+use crate::args::Args;
+use crate::ast::LayerDef;
+use crate::layers::{Cx, Layer};
+use crate::shape::{self, Shape, ShapeError};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+struct Softmax;
+
+pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
+    Args::check("softmax", def, &[], &[])?;
+    Ok(Box::new(Softmax))
+}
+
+/// `(rows, n)`: rows of the innermost dimension in a batch.
+fn rows(cx: &Cx) -> (TokenStream, usize) {
+    let n = cx.output.last();
+    let per_sample = cx.output.len() / n;
+    let batch = &cx.batch;
+    (quote!(#batch * #per_sample), n)
+}
+
+impl Layer for Softmax {
+    fn kind(&self) -> &'static str {
+        "softmax"
+    }
+    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
+        shape::elementwise(input)
+    }
+    fn forward(&self, cx: &Cx) -> TokenStream {
+        let (rt, x, y) = (&cx.rt, &cx.x, &cx.y);
+        let (rows, n) = rows(cx);
+        quote!(#rt::kernels::softmax::softmax_forward(#x, #y, #rows, #n);)
+    }
+    fn backward(&self, cx: &Cx) -> TokenStream {
+        let (rt, y, gy, gx) = (&cx.rt, &cx.y, &cx.gy, &cx.gx);
+        let (rows, n) = rows(cx);
+        quote!(if let Some(gx) = #gx { #rt::kernels::softmax::softmax_backward(#y, #gy, gx, #rows, #n); })
+    }
+}

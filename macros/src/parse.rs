@@ -1,0 +1,143 @@
+//! `syn` parsing of the declaration into [`crate::ast`].
+
+use crate::ast::{Arg, InputDef, LayerDef, NetDef};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{bracketed, parenthesized, braced, Attribute, Expr, Ident, LitInt, Token, Visibility};
+
+impl Parse for NetDef {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        input.parse::<Token![struct]>()?;
+        let ident: Ident = input.parse()?;
+        let body;
+        let brace = braced!(body in input);
+        if !input.is_empty() {
+            return Err(input.error("unexpected tokens after the network's `{ ... }` body"));
+        }
+        let mut net_input: Option<InputDef> = None;
+        let mut layers = Vec::new();
+        let mut errors: Option<syn::Error> = None;
+        let mut push = |e: syn::Error| match &mut errors {
+            Some(all) => all.combine(e),
+            None => errors = Some(e),
+        };
+        while !body.is_empty() {
+            if body.peek(Ident) && body.peek2(Token![:]) && !body.peek2(Token![::]) {
+                let fork = body.fork();
+                let key: Ident = fork.parse()?;
+                if key == "input" {
+                    let def = parse_input(&body)?;
+                    if net_input.is_some() {
+                        push(syn::Error::new(def.key.span(), "duplicate `input` declaration"));
+                    } else if !layers.is_empty() {
+                        push(syn::Error::new(
+                            def.key.span(),
+                            "`input` must be declared before the first layer",
+                        ));
+                    } else {
+                        net_input = Some(def);
+                    }
+                    if !eat_comma(&body)? {
+                        break;
+                    }
+                    continue;
+                }
+            }
+            layers.push(body.parse::<LayerDef>()?);
+            if !eat_comma(&body)? {
+                break;
+            }
+        }
+        if !body.is_empty() {
+            return Err(body.error("expected `,` between layers"));
+        }
+        let input = match net_input {
+            Some(i) => i,
+            None => {
+                push(syn::Error::new(
+                    brace.span.open(),
+                    format!("network `{ident}` has no `input: [...]` declaration"),
+                ));
+                // Placeholder so that the remaining checks can still run.
+                InputDef { key: Ident::new("input", ident.span()), dims: Vec::new(), span: ident.span() }
+            }
+        };
+        if layers.is_empty() {
+            push(syn::Error::new(
+                brace.span.close(),
+                format!("network `{ident}` has no layers, expected at least one after `input`"),
+            ));
+        }
+        if let Some(e) = errors {
+            return Err(e);
+        }
+        Ok(NetDef { attrs, vis, ident, input, layers })
+    }
+}
+
+fn eat_comma(input: ParseStream<'_>) -> syn::Result<bool> {
+    if input.peek(Token![,]) {
+        input.parse::<Token![,]>()?;
+        Ok(true)
+    } else {
+        Ok(false)
+    }
+}
+
+fn parse_input(input: ParseStream<'_>) -> syn::Result<InputDef> {
+    let key: Ident = input.parse()?;
+    input.parse::<Token![:]>()?;
+    if !input.peek(syn::token::Bracket) {
+        return Err(input.error("expected `[dims]` after `input:`, for example `input: [784]`"));
+    }
+    let content;
+    let bracket = bracketed!(content in input);
+    let dims = Punctuated::<LitInt, Token![,]>::parse_terminated(&content)?;
+    if dims.is_empty() {
+        return Err(syn::Error::new(bracket.span.join(), "input: expected at least one dimension, found `[]`"));
+    }
+    Ok(InputDef { key, dims: dims.into_iter().collect(), span: bracket.span.join() })
+}
+
+impl Parse for LayerDef {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let lookahead = input.lookahead1();
+        if !lookahead.peek(Ident) {
+            return Err(lookahead.error());
+        }
+        let first: Ident = input.parse()?;
+        let (name, kind) = if input.peek(Token![:]) && !input.peek(Token![::]) {
+            input.parse::<Token![:]>()?;
+            let kind: Ident = input.parse().map_err(|e| {
+                syn::Error::new(e.span(), format!("expected a layer kind after `{first}:`"))
+            })?;
+            (Some(first), kind)
+        } else {
+            (None, first)
+        };
+        let (args, parens) = if input.peek(syn::token::Paren) {
+            let content;
+            let paren = parenthesized!(content in input);
+            let args = Punctuated::<Arg, Token![,]>::parse_terminated(&content)?;
+            (args.into_iter().collect(), Some(paren.span.join()))
+        } else {
+            (Vec::new(), None)
+        };
+        Ok(LayerDef { name, kind, args, parens })
+    }
+}
+
+impl Parse for Arg {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![==]) {
+            let key: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let value: Expr = input.parse()?;
+            Ok(Arg { key: Some(key), value })
+        } else {
+            Ok(Arg { key: None, value: input.parse()? })
+        }
+    }
+}

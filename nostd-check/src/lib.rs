@@ -1,0 +1,64 @@
+//! A `no_std` crate that uses a generated network end to end: statics
+//! initialised in place, inference, a training step with backward and Adam.
+//! CI builds it for `thumbv7em-none-eabihf`, proving the whole path links
+//! without `std` or an allocator.
+#![no_std]
+
+use staticnet::optim::{Adam, Optimizer};
+use staticnet::{loss, Mode, Network};
+
+staticnet::network! {
+    /// The 1-16-16-1 sine regressor.
+    pub struct Sine {
+        input: [1],
+        dense(16), relu,
+        dense(16), relu,
+        dense(1),
+    }
+}
+
+/// Everything training needs, in one place, zero-initialised (`.bss`).
+pub struct State {
+    /// Parameters.
+    pub net: Sine,
+    /// Gradients.
+    pub grads: Sine,
+    /// Adam's two moments.
+    pub moments: [Sine; 2],
+    /// Activations of a batch of 8.
+    pub cache: SineCache<8>,
+    /// Single-sample scratch.
+    pub ws: SineWorkspace,
+}
+
+impl State {
+    /// All zeros; call [`State::init`] before use.
+    pub const ZEROED: State = State {
+        net: Sine::ZEROED,
+        grads: Sine::ZEROED,
+        moments: [Sine::ZEROED; 2],
+        cache: SineCache::ZEROED,
+        ws: SineWorkspace::ZEROED,
+    };
+
+    /// Initialises the parameters in place.
+    pub fn init(&mut self, seed: u64) {
+        self.net.init(seed);
+    }
+
+    /// One inference.
+    pub fn predict(&mut self, x: f32) -> f32 {
+        self.net.forward(&[x], &mut self.ws)[0]
+    }
+
+    /// One Adam step on a batch of 8; returns the loss.
+    pub fn train_step(&mut self, opt: &mut Adam, x: &[[f32; 1]; 8], y: &[[f32; 1]; 8]) -> f32 {
+        let out = self.net.forward_batch(x, &mut self.cache, Mode::Train);
+        let mut grad = [[0.0f32; 1]; 8];
+        let l = loss::mse(staticnet::flat(out), staticnet::flat(y), staticnet::flat_mut(&mut grad));
+        self.net.backward(x, &mut self.cache, &grad, &mut self.grads, None);
+        let state = staticnet::flat_mut(&mut self.moments);
+        opt.step(self.net.params_mut(), self.grads.params(), state);
+        l
+    }
+}

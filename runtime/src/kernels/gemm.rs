@@ -1,0 +1,434 @@
+//! Single-precision matrix products over row-major slices, without allocation.
+//!
+//! | function  | computes                        | used for                         |
+//! |-----------|---------------------------------|----------------------------------|
+//! | [`gemm_nt`] | `C[m][n] = A[m][k] * B[n][k]^T` | dense forward (`x * W^T`)        |
+//! | [`gemm_tn`] | `C[m][n] = A[k][m]^T * B[k][n]` | weight gradient (`gy^T * x`)     |
+//! | [`gemm_nn`] | `C[m][n] = A[m][k] * B[k][n]`   | input gradient (`gy * W`)        |
+//!
+//! [`Store`] says whether `C` is overwritten or added to. The sizes of a
+//! `network!` are small enough (a few hundred KiB of weights at most) that the
+//! kernels read their operands in place, with no packing: `gemm_nt` in
+//! dot-product form (tiles of rows of `A` times rows of `B`, vectorised along
+//! `k`), the other two in outer-product form (broadcast an element of `A`,
+//! stream a row of `B`).
+//!
+//! Each call dispatches, with one relaxed atomic load, to the fastest path the
+//! CPU has: AVX-512F or AVX2+FMA on x86-64 (`crate::raw`, detected at run time
+//! with the `std` feature, at compile time from `target_feature` without), or
+//! portable safe Rust that the compiler auto-vectorises, used on every other
+//! target. Results differ from a naive loop only by the order of summation.
+//!
+//! ```
+//! use staticnet_runtime::kernels::gemm::{gemm_nt, Store};
+//! let a = [1.0, 2.0, 3.0, 4.0]; // [2][2]
+//! let b = [1.0, 0.0, 1.0, 1.0, 0.0, 2.0]; // [3][2]
+//! let mut c = [0.0; 6]; // [2][3]
+//! gemm_nt(&a, &b, &mut c, 2, 3, 2, Store::Overwrite);
+//! assert_eq!(c, [1.0, 3.0, 4.0, 3.0, 7.0, 8.0]);
+//! ```
+
+#[cfg(target_arch = "x86_64")]
+use crate::raw::{Avx2, Avx512};
+
+/// What a product does with the previous contents of `C`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Store {
+    /// `C = product` (the previous contents, even NaN, are never read).
+    Overwrite,
+    /// `C += product`.
+    Accumulate,
+}
+
+/// An instruction set, with the proof (a token from `crate::raw`) that the
+/// CPU supports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Isa {
+    /// Safe Rust, auto-vectorised for the compilation target.
+    Portable,
+    /// 256-bit AVX2 with FMA.
+    #[cfg(target_arch = "x86_64")]
+    Avx2(Avx2),
+    /// 512-bit AVX-512F.
+    #[cfg(target_arch = "x86_64")]
+    Avx512(Avx512),
+}
+
+impl Isa {
+    /// The fastest path this CPU supports (cached after the first call).
+    #[inline]
+    pub(crate) fn best() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        return crate::raw::best_isa();
+        #[cfg(not(target_arch = "x86_64"))]
+        return Isa::Portable;
+    }
+
+    /// Every path this CPU supports, for tests.
+    #[cfg(test)]
+    pub(crate) fn available() -> std::vec::Vec<Self> {
+        let mut isas = std::vec![Isa::Portable];
+        #[cfg(target_arch = "x86_64")]
+        {
+            isas.extend(Avx2::new().map(Isa::Avx2));
+            isas.extend(Avx512::new().map(Isa::Avx512));
+        }
+        isas
+    }
+}
+
+/// `C[m][n] (+)= A[m][k] * B[n][k]^T`: both operands row-major along `k`.
+pub fn gemm_nt(a: &[f32], b: &[f32], c: &mut [f32], m: usize, n: usize, k: usize, store: Store) {
+    gemm_nt_with(Isa::best(), a, b, c, m, n, k, store);
+}
+
+/// `C[m][n] (+)= A[k][m]^T * B[k][n]`.
+pub fn gemm_tn(a: &[f32], b: &[f32], c: &mut [f32], m: usize, n: usize, k: usize, store: Store) {
+    gemm_tn_with(Isa::best(), a, b, c, m, n, k, store);
+}
+
+/// `C[m][n] (+)= A[m][k] * B[k][n]`.
+pub fn gemm_nn(a: &[f32], b: &[f32], c: &mut [f32], m: usize, n: usize, k: usize, store: Store) {
+    gemm_nn_with(Isa::best(), a, b, c, m, n, k, store);
+}
+
+/// [`gemm_nt`] on the given path.
+#[inline]
+pub(crate) fn gemm_nt_with(
+    isa: Isa,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+    store: Store,
+) {
+    debug_assert_eq!(a.len(), m * k, "gemm_nt: a is [m][k]");
+    debug_assert_eq!(b.len(), n * k, "gemm_nt: b is [n][k]");
+    debug_assert_eq!(c.len(), m * n, "gemm_nt: c is [m][n]");
+    let acc = store == Store::Accumulate;
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k <= 1 {
+        // A rank-one (or empty) update has no dot product to vectorise; `B`
+        // is then a contiguous vector along `n` (the `1 -> n` dense layer).
+        return portable::rank1(a, b, c, n, k, acc);
+    }
+    match isa {
+        Isa::Portable => portable::nt(a, b, c, n, k, acc),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2(t) => t.gemm_nt(a, b, c, m, n, k, acc),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512(t) => t.gemm_nt(a, b, c, m, n, k, acc),
+    }
+}
+
+/// [`gemm_tn`] on the given path.
+#[inline]
+pub(crate) fn gemm_tn_with(
+    isa: Isa,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+    store: Store,
+) {
+    debug_assert_eq!(a.len(), k * m, "gemm_tn: a is [k][m]");
+    debug_assert_eq!(b.len(), k * n, "gemm_tn: b is [k][n]");
+    debug_assert_eq!(c.len(), m * n, "gemm_tn: c is [m][n]");
+    let acc = store == Store::Accumulate;
+    if m == 0 || n == 0 {
+        return;
+    }
+    match isa {
+        Isa::Portable => portable::outer(a, (1, m), b, c, n, k, acc),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2(t) => t.gemm_tn(a, b, c, m, n, k, acc),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512(t) => t.gemm_tn(a, b, c, m, n, k, acc),
+    }
+}
+
+/// [`gemm_nn`] on the given path.
+#[inline]
+pub(crate) fn gemm_nn_with(
+    isa: Isa,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+    store: Store,
+) {
+    debug_assert_eq!(a.len(), m * k, "gemm_nn: a is [m][k]");
+    debug_assert_eq!(b.len(), k * n, "gemm_nn: b is [k][n]");
+    debug_assert_eq!(c.len(), m * n, "gemm_nn: c is [m][n]");
+    let acc = store == Store::Accumulate;
+    if m == 0 || n == 0 {
+        return;
+    }
+    match isa {
+        Isa::Portable => portable::outer(a, (k, 1), b, c, n, k, acc),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2(t) => t.gemm_nn(a, b, c, m, n, k, acc),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512(t) => t.gemm_nn(a, b, c, m, n, k, acc),
+    }
+}
+
+/// The safe path: fixed-size accumulator arrays and exact chunks, which the
+/// compiler turns into the target's vector instructions (or plain FPU code).
+/// Callers guarantee `n > 0` and the slice lengths.
+mod portable {
+    /// Lanes of one accumulator (two SSE registers, one AVX register).
+    const L: usize = 8;
+
+    /// `C[i][j] (+)= sum_{p < k} a[i][p] * b[j][p]` for `k <= 1`.
+    pub(super) fn rank1(a: &[f32], b: &[f32], c: &mut [f32], n: usize, k: usize, acc: bool) {
+        for (i, crow) in c.chunks_exact_mut(n).enumerate() {
+            let ai = if k == 1 { a[i] } else { 0.0 };
+            let b = &b[..n * k];
+            if acc {
+                crow.iter_mut().zip(b).for_each(|(c, &b)| *c += ai * b);
+            } else if k == 1 {
+                crow.iter_mut().zip(b).for_each(|(c, &b)| *c = ai * b);
+            } else {
+                crow.fill(0.0);
+            }
+        }
+    }
+
+    /// `C[m][n] (+)= A[m][k] * B[n][k]^T`, `k >= 1`: four rows of `B` at a time.
+    pub(super) fn nt(a: &[f32], b: &[f32], c: &mut [f32], n: usize, k: usize, acc: bool) {
+        for (x, crow) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
+            let mut rows = b.chunks_exact(k);
+            let mut cols = crow.chunks_exact_mut(4);
+            for cs in &mut cols {
+                let (r0, r1, r2, r3) = (rows.next(), rows.next(), rows.next(), rows.next());
+                let (Some(r0), Some(r1), Some(r2), Some(r3)) = (r0, r1, r2, r3) else {
+                    unreachable!("b has n rows")
+                };
+                let sums = dots([r0, r1, r2, r3], x);
+                for (c, s) in cs.iter_mut().zip(sums) {
+                    *c = if acc { *c + s } else { s };
+                }
+            }
+            for (c, row) in cols.into_remainder().iter_mut().zip(rows) {
+                let [s] = dots([row], x);
+                *c = if acc { *c + s } else { s };
+            }
+        }
+    }
+
+    /// The dot products of `x` with each of `rows` (all of `x`'s length).
+    #[inline(always)]
+    fn dots<const R: usize>(rows: [&[f32]; R], x: &[f32]) -> [f32; R] {
+        let mut acc = [[0.0f32; L]; R];
+        let xs = x.chunks_exact(L);
+        let tail = xs.remainder();
+        let rows = rows.map(|r| &r[..x.len()]);
+        for (p, xv) in xs.enumerate() {
+            for (acc, row) in acc.iter_mut().zip(rows) {
+                let w = &row[p * L..p * L + L];
+                for l in 0..L {
+                    acc[l] += xv[l] * w[l];
+                }
+            }
+        }
+        let start = x.len() - tail.len();
+        core::array::from_fn(|r| {
+            let v = &acc[r];
+            let mut s = ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+            for (&xv, &w) in tail.iter().zip(&rows[r][start..]) {
+                s += xv * w;
+            }
+            s
+        })
+    }
+
+    /// `C[i][..] (+)= sum_p A(i, p) * B[p][..]` with `A(i, p) = a[i * rs + p * cs]`.
+    pub(super) fn outer(
+        a: &[f32],
+        (rs, cs): (usize, usize),
+        b: &[f32],
+        c: &mut [f32],
+        n: usize,
+        k: usize,
+        acc: bool,
+    ) {
+        for (i, crow) in c.chunks_exact_mut(n).enumerate() {
+            if !acc {
+                crow.fill(0.0);
+            }
+            for (p, brow) in b.chunks_exact(n).take(k).enumerate() {
+                let ap = a[i * rs + p * cs];
+                for (c, &b) in crow.iter_mut().zip(brow) {
+                    *c += ap * b;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{assert_close, random_vec, to_f64};
+    use std::vec::Vec;
+
+    /// Sizes that reach every remainder path: a single element, less than one
+    /// vector, exactly one AVX-512 vector, one less and one more than four.
+    const SIZES: [usize; 5] = [1, 3, 16, 63, 65];
+
+    /// `C[i][j] = sum_p A(i, p) * B(p, j)` in f64, `A(i, p) = a[i*rsa + p*csa]`.
+    fn reference(
+        a: &[f32],
+        (rsa, csa): (usize, usize),
+        b: &[f32],
+        (rsb, csb): (usize, usize),
+        (m, n, k): (usize, usize, usize),
+    ) -> Vec<f64> {
+        let (a, b) = (to_f64(a), to_f64(b));
+        let mut c = std::vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k).map(|p| a[i * rsa + p * csa] * b[p * rsb + j * csb]).sum();
+            }
+        }
+        c
+    }
+
+    /// Which product, and its operand strides in `reference` form.
+    #[derive(Clone, Copy, Debug)]
+    enum Variant {
+        Nt,
+        Tn,
+        Nn,
+    }
+
+    impl Variant {
+        fn strides(self, m: usize, n: usize, k: usize) -> ((usize, usize), (usize, usize)) {
+            match self {
+                Variant::Nt => ((k, 1), (1, k)),
+                Variant::Tn => ((1, m), (n, 1)),
+                Variant::Nn => ((k, 1), (n, 1)),
+            }
+        }
+
+        fn run(self, isa: Isa, a: &[f32], b: &[f32], c: &mut [f32], mnk: (usize, usize, usize), store: Store) {
+            let (m, n, k) = mnk;
+            match self {
+                Variant::Nt => gemm_nt_with(isa, a, b, c, m, n, k, store),
+                Variant::Tn => gemm_tn_with(isa, a, b, c, m, n, k, store),
+                Variant::Nn => gemm_nn_with(isa, a, b, c, m, n, k, store),
+            }
+        }
+    }
+
+    /// Tolerance: f32 sums of `k` products of values in [-1, 1) in another
+    /// order than the f64 reference; for `k <= 65` the rounding error stays
+    /// far below `1e-5 + 1e-5 |c|`, for `k = 784` below `1e-4` absolute.
+    fn tolerance(k: usize) -> (f64, f64) {
+        if k <= 65 {
+            (1e-5, 1e-5)
+        } else {
+            (1e-5, 1e-4)
+        }
+    }
+
+    /// Checks one variant at one size on one path, overwriting a NaN-filled
+    /// `C` and accumulating onto a random one.
+    fn check(variant: Variant, isa: Isa, mnk: (usize, usize, usize)) {
+        let (m, n, k) = mnk;
+        let a = random_vec(1, m * k);
+        let b = random_vec(2, k * n);
+        let (sa, sb) = variant.strides(m, n, k);
+        let want = reference(&a, sa, &b, sb, mnk);
+        let (rtol, atol) = tolerance(k);
+        let what = std::format!("{variant:?} {isa:?} m={m} n={n} k={k}");
+
+        let mut c = std::vec![f32::NAN; m * n];
+        variant.run(isa, &a, &b, &mut c, mnk, Store::Overwrite);
+        assert_close(&std::format!("{what} overwrite"), &c, &want, rtol, atol);
+
+        let c0 = random_vec(3, m * n);
+        let mut c = c0.clone();
+        variant.run(isa, &a, &b, &mut c, mnk, Store::Accumulate);
+        let want: Vec<f64> = want.iter().zip(&c0).map(|(w, &c)| w + f64::from(c)).collect();
+        assert_close(&std::format!("{what} accumulate"), &c, &want, rtol, atol);
+    }
+
+    fn check_all_sizes(variant: Variant) {
+        for isa in Isa::available() {
+            for m in SIZES {
+                for n in SIZES {
+                    for k in SIZES {
+                        check(variant, isa, (m, n, k));
+                    }
+                }
+            }
+            // The MNIST layer (forward: m = batch, n = out, k = in), the
+            // weight gradient (m = out, n = in, k = batch), and vectors.
+            check(variant, isa, (32, 128, 784));
+            check(variant, isa, (128, 784, 32));
+            check(variant, isa, (1, 128, 784));
+            check(variant, isa, (1, 784, 128));
+        }
+    }
+
+    #[test]
+    fn nt_matches_reference() {
+        check_all_sizes(Variant::Nt);
+    }
+
+    #[test]
+    fn tn_matches_reference() {
+        check_all_sizes(Variant::Tn);
+    }
+
+    #[test]
+    fn nn_matches_reference() {
+        check_all_sizes(Variant::Nn);
+    }
+
+    #[test]
+    fn zero_sizes_are_no_ops_or_zero() {
+        for isa in Isa::available() {
+            for variant in [Variant::Nt, Variant::Tn, Variant::Nn] {
+                let mut c = std::vec![f32::NAN; 6];
+                variant.run(isa, &[], &[], &mut c, (2, 3, 0), Store::Overwrite);
+                assert_eq!(c, [0.0; 6], "{variant:?} {isa:?}: k = 0 overwrites with 0");
+                let b = [1.0; 12];
+                variant.run(isa, &[], &b, &mut [], (0, 3, 4), Store::Overwrite);
+            }
+        }
+    }
+
+    /// `matrixmultiply` agrees at the large sizes (a second, independent oracle).
+    #[test]
+    fn matches_matrixmultiply() {
+        for isa in Isa::available() {
+            for (variant, (m, n, k)) in [
+                (Variant::Nt, (32, 128, 784)),
+                (Variant::Nt, (1, 128, 784)),
+                (Variant::Tn, (128, 784, 32)),
+                (Variant::Nn, (32, 784, 128)),
+            ] {
+                let a = random_vec(4, m * k);
+                let b = random_vec(5, k * n);
+                let (sa, sb) = variant.strides(m, n, k);
+                let mut want = std::vec![0.0f32; m * n];
+                crate::raw::sgemm_oracle(m, k, n, &a, sa, &b, sb, &mut want);
+                let mut got = std::vec![f32::NAN; m * n];
+                variant.run(isa, &a, &b, &mut got, (m, n, k), Store::Overwrite);
+                let (rtol, atol) = tolerance(k);
+                assert_close(&std::format!("{variant:?} {isa:?} vs sgemm"), &got, &to_f64(&want), rtol, 2.0 * atol);
+            }
+        }
+    }
+}

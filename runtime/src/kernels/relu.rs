@@ -1,0 +1,46 @@
+//! `relu`: `y = max(x, 0)`, elementwise; any shape, `y` has the shape of `x`.
+
+/// `y = max(x, 0)` (PyTorch's `nn.ReLU`; NaN maps to 0).
+pub fn relu_forward(x: &[f32], y: &mut [f32]) {
+    debug_assert_eq!(x.len(), y.len());
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y = if x > 0.0 { x } else { 0.0 };
+    }
+}
+
+/// `gx = gy` where the forward *output* `y > 0`, else 0 (the subgradient at 0
+/// is 0, as in PyTorch). Using `y` lets the caller drop the input.
+pub fn relu_backward(y: &[f32], gy: &[f32], gx: &mut [f32]) {
+    debug_assert_eq!(y.len(), gy.len());
+    debug_assert_eq!(y.len(), gx.len());
+    for ((gx, &gy), &y) in gx.iter_mut().zip(gy).zip(y) {
+        *gx = if y > 0.0 { gy } else { 0.0 };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::check_elementwise;
+
+    #[test]
+    fn matches_reference_and_finite_differences() {
+        // Inputs within 1e-3 of the kink at 0 are moved off it.
+        check_elementwise(
+            "relu",
+            4.0,
+            &[0.0],
+            |x| x.max(0.0),
+            relu_forward,
+            |_, y, gy, gx| relu_backward(y, gy, gx),
+        );
+    }
+
+    #[test]
+    fn zero_and_negative_inputs_have_zero_gradient() {
+        let (x, mut y, mut gx) = ([-1.0, 0.0, 2.0], [9.0; 3], [9.0; 3]);
+        relu_forward(&x, &mut y);
+        relu_backward(&y, &[1.0; 3], &mut gx);
+        assert_eq!((y, gx), ([0.0, 0.0, 2.0], [0.0, 0.0, 1.0]));
+    }
+}

@@ -1,0 +1,599 @@
+//! AVX2+FMA and AVX-512F matrix-product kernels for [`crate::kernels::gemm`].
+//!
+//! # Proof tokens
+//! [`Avx2`] (AVX2 + FMA) and [`Avx512`] (AVX-512F + AVX2 + FMA) are zero-sized
+//! values that can only be made here, and only when the CPU has the features:
+//! detected at run time with `std` (cached in one `AtomicU8`, so dispatch is a
+//! relaxed load), or known at compile time from `target_feature` without it.
+//! Holding a token is the proof the `#[target_feature]` entry points need.
+//!
+//! # Kernel contract
+//! The microkernels are `#[inline(always)]` generic functions over [`Simd`],
+//! inlined into one `#[target_feature]` entry point per token so that the
+//! intrinsics compile with the features on. They are `unsafe fn`s with one
+//! contract, argued at each call: the CPU has the features of `S`, and every
+//! pointer they offset, read or write stays inside the slice it was derived
+//! from (offsets are computed from `m`, `n`, `k`, which the safe wrappers check
+//! against the slice lengths once per call). Masked loads and stores only touch
+//! the lanes below `len`, so a partial vector at the end of a slice is in
+//! bounds too (the hardware suppresses faults on masked-off lanes).
+//!
+//! # Shapes
+//! Everything is row-major and contiguous. `nt`: `C[m][n] = A[m][k] * B[n][k]^T`
+//! in dot-product form (a tile of rows of `A` times a tile of rows of `B`,
+//! vectorised along `k`, horizontal sums at the end). `nn` and `tn`:
+//! `C[m][n] = op(A) * B[k][n]` in outer-product form (broadcast one element of
+//! `A`, stream a row of `B`). `acc` adds to `C` instead of overwriting it.
+//!
+//! # Toolchain
+//! The AVX-512 intrinsics and the `avx512f` target feature are stable since
+//! Rust 1.89: this module needs that version, whatever the workspace's
+//! `rust-version` says (hence the `clippy::msrv` on `mod x86`).
+
+use crate::kernels::gemm::Isa;
+use core::arch::x86_64::*;
+use core::sync::atomic::{AtomicU8, Ordering};
+
+/// Proof that the CPU supports AVX2 and FMA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Avx2(());
+
+/// Proof that the CPU supports AVX-512F, AVX2 and FMA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Avx512(());
+
+const UNKNOWN: u8 = 0;
+const PORTABLE: u8 = 1;
+const AVX2: u8 = 2;
+const AVX512: u8 = 3;
+
+/// The best level this CPU supports, or `UNKNOWN` before the first detection.
+/// Only [`detect`] writes it, with a value it has checked.
+static LEVEL: AtomicU8 = AtomicU8::new(UNKNOWN);
+
+#[inline]
+fn level() -> u8 {
+    match LEVEL.load(Ordering::Relaxed) {
+        UNKNOWN => detect(),
+        level => level,
+    }
+}
+
+#[cold]
+fn detect() -> u8 {
+    #[cfg(any(feature = "std", test))]
+    let (avx512f, avx2, fma) = (
+        std::is_x86_feature_detected!("avx512f"),
+        std::is_x86_feature_detected!("avx2"),
+        std::is_x86_feature_detected!("fma"),
+    );
+    #[cfg(not(any(feature = "std", test)))]
+    let (avx512f, avx2, fma) = (
+        cfg!(target_feature = "avx512f"),
+        cfg!(target_feature = "avx2"),
+        cfg!(target_feature = "fma"),
+    );
+    let level = match (avx512f, avx2 && fma) {
+        (true, true) => AVX512,
+        (false, true) => AVX2,
+        _ => PORTABLE,
+    };
+    LEVEL.store(level, Ordering::Relaxed);
+    level
+}
+
+/// The fastest instruction set this CPU supports, with its proof token.
+#[inline]
+pub(crate) fn best_isa() -> Isa {
+    match level() {
+        AVX512 => Isa::Avx512(Avx512(())),
+        AVX2 => Isa::Avx2(Avx2(())),
+        _ => Isa::Portable,
+    }
+}
+
+impl Avx2 {
+    /// The token, if the CPU supports AVX2 and FMA.
+    #[cfg(test)]
+    pub(crate) fn new() -> Option<Self> {
+        (level() >= AVX2).then_some(Self(()))
+    }
+}
+
+impl Avx512 {
+    /// The token, if the CPU supports AVX-512F, AVX2 and FMA.
+    #[cfg(test)]
+    pub(crate) fn new() -> Option<Self> {
+        (level() >= AVX512).then_some(Self(()))
+    }
+}
+
+/// `rows * cols <= len`, without overflow.
+fn fits(len: usize, rows: usize, cols: usize) -> bool {
+    rows.checked_mul(cols).is_some_and(|need| need <= len)
+}
+
+/// The safe entry points of one token: check the slice lengths, then call the
+/// `#[target_feature]` functions (`$nt`, `$outer`).
+macro_rules! entry_points {
+    ($token:ty, $nt:ident, $outer:ident) => {
+        impl $token {
+            /// `C[m][n] (+)= A[m][k] * B[n][k]^T`.
+            #[inline]
+            pub(crate) fn gemm_nt(
+                self,
+                a: &[f32],
+                b: &[f32],
+                c: &mut [f32],
+                m: usize,
+                n: usize,
+                k: usize,
+                acc: bool,
+            ) {
+                assert!(fits(a.len(), m, k) && fits(b.len(), n, k) && fits(c.len(), m, n));
+                // SAFETY: `self` proves the CPU features of `$nt`. `nt` reads
+                // rows `i < m` of `a` at `i * k .. i * k + k`, within
+                // `m * k <= a.len()`; rows `j < n` of `b` within `n * k <=
+                // b.len()`; writes `c[i * n + j]`, `i < m`, `j < n`, within
+                // `m * n <= c.len()`, all checked just above.
+                unsafe { $nt(a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), m, n, k, acc) }
+            }
+
+            /// `C[m][n] (+)= A[m][k] * B[k][n]`.
+            #[inline]
+            pub(crate) fn gemm_nn(
+                self,
+                a: &[f32],
+                b: &[f32],
+                c: &mut [f32],
+                m: usize,
+                n: usize,
+                k: usize,
+                acc: bool,
+            ) {
+                assert!(fits(a.len(), m, k) && fits(b.len(), k, n) && fits(c.len(), m, n));
+                // SAFETY: `self` proves the CPU features of `$outer`. With
+                // `rsa = k`, `csa = 1`, `outer` reads `a[i * k + p]`, `i < m`,
+                // `p < k`, below `m * k <= a.len()`; `b[p * n + j]`, `p < k`,
+                // `j < n`, below `k * n <= b.len()`; and reads/writes
+                // `c[i * n + j]` below `m * n <= c.len()`, checked above.
+                unsafe { $outer(a.as_ptr(), k, 1, b.as_ptr(), c.as_mut_ptr(), m, n, k, acc) }
+            }
+
+            /// `C[m][n] (+)= A[k][m]^T * B[k][n]`.
+            #[inline]
+            pub(crate) fn gemm_tn(
+                self,
+                a: &[f32],
+                b: &[f32],
+                c: &mut [f32],
+                m: usize,
+                n: usize,
+                k: usize,
+                acc: bool,
+            ) {
+                assert!(fits(a.len(), k, m) && fits(b.len(), k, n) && fits(c.len(), m, n));
+                // SAFETY: as for `gemm_nn`, with `rsa = 1`, `csa = m`: `outer`
+                // reads `a[p * m + i]`, `p < k`, `i < m`, below `k * m <=
+                // a.len()`; `b` and `c` are bounded as there.
+                unsafe { $outer(a.as_ptr(), 1, m, b.as_ptr(), c.as_mut_ptr(), m, n, k, acc) }
+            }
+        }
+    };
+}
+
+entry_points!(Avx2, nt_avx2, outer_avx2);
+entry_points!(Avx512, nt_avx512, outer_avx512);
+
+/// # Safety
+/// The kernel contract (module docs), for AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn nt_avx2(a: *const f32, b: *const f32, c: *mut f32, m: usize, n: usize, k: usize, acc: bool) {
+    // 16 ymm registers: 2x4 accumulators + 4 rows of `b` + 1 row of `a`.
+    if m == 1 {
+        nt::<Avx2, 1, 8>(a, b, c, m, n, k, acc);
+    } else {
+        nt::<Avx2, 2, 4>(a, b, c, m, n, k, acc);
+    }
+}
+
+/// # Safety
+/// The kernel contract (module docs), for AVX-512F, AVX2 and FMA.
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn nt_avx512(a: *const f32, b: *const f32, c: *mut f32, m: usize, n: usize, k: usize, acc: bool) {
+    // 32 zmm registers: 4x4 accumulators + 4 rows of `b` + 1 row of `a`.
+    if m == 1 {
+        nt::<Avx512, 1, 8>(a, b, c, m, n, k, acc);
+    } else {
+        nt::<Avx512, 4, 4>(a, b, c, m, n, k, acc);
+    }
+}
+
+/// # Safety
+/// The kernel contract (module docs), for AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn outer_avx2(
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    c: *mut f32,
+    m: usize,
+    n: usize,
+    k: usize,
+    acc: bool,
+) {
+    // 6x2 accumulators (6 rows x 16 columns) + 2 of `b` + 1 broadcast.
+    outer::<Avx2, 6, 2>(a, rsa, csa, b, c, m, n, k, acc);
+}
+
+/// # Safety
+/// The kernel contract (module docs), for AVX-512F, AVX2 and FMA.
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn outer_avx512(
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    c: *mut f32,
+    m: usize,
+    n: usize,
+    k: usize,
+    acc: bool,
+) {
+    // 4x4 accumulators (4 rows x 64 columns) + 4 of `b` + 1 broadcast.
+    outer::<Avx512, 4, 4>(a, rsa, csa, b, c, m, n, k, acc);
+}
+
+/// One vector register type and the few operations the kernels need.
+trait Simd: Copy {
+    /// Lanes per vector.
+    const W: usize;
+    type V: Copy;
+    unsafe fn zero() -> Self::V;
+    unsafe fn splat(x: f32) -> Self::V;
+    unsafe fn load(p: *const f32) -> Self::V;
+    /// Loads `len < W` lanes, zero in the others.
+    unsafe fn load_part(p: *const f32, len: usize) -> Self::V;
+    unsafe fn store(p: *mut f32, v: Self::V);
+    /// Stores the first `len < W` lanes.
+    unsafe fn store_part(p: *mut f32, len: usize, v: Self::V);
+    /// `a * b + c`, one rounding.
+    unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    /// The sum of the lanes.
+    unsafe fn hsum(v: Self::V) -> f32;
+    /// The sums of the lanes of four vectors.
+    unsafe fn hsum4(v: [Self::V; 4]) -> [f32; 4];
+}
+
+impl Avx2 {
+    #[inline(always)]
+    unsafe fn mask(len: usize) -> __m256i {
+        // `len < 8`, so the cast is lossless; lanes `i < len` are all ones.
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(len as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+    }
+}
+
+impl Simd for Avx2 {
+    const W: usize = 8;
+    type V = __m256;
+    #[inline(always)]
+    unsafe fn zero() -> __m256 {
+        _mm256_setzero_ps()
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> __m256 {
+        _mm256_set1_ps(x)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> __m256 {
+        _mm256_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn load_part(p: *const f32, len: usize) -> __m256 {
+        _mm256_maskload_ps(p, Self::mask(len))
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: __m256) {
+        _mm256_storeu_ps(p, v)
+    }
+    #[inline(always)]
+    unsafe fn store_part(p: *mut f32, len: usize, v: __m256) {
+        _mm256_maskstore_ps(p, Self::mask(len), v)
+    }
+    #[inline(always)]
+    unsafe fn fma(a: __m256, b: __m256, c: __m256) -> __m256 {
+        _mm256_fmadd_ps(a, b, c)
+    }
+    #[inline(always)]
+    unsafe fn add(a: __m256, b: __m256) -> __m256 {
+        _mm256_add_ps(a, b)
+    }
+    #[inline(always)]
+    unsafe fn hsum(v: __m256) -> f32 {
+        let v = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+        let v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+        _mm_cvtss_f32(_mm_add_ss(v, _mm_shuffle_ps::<1>(v, v)))
+    }
+    #[inline(always)]
+    unsafe fn hsum4(v: [__m256; 4]) -> [f32; 4] {
+        // hadd(a, b) = [a01 a23 b01 b23 | a45 a67 b45 b67] (pairwise sums).
+        let t01 = _mm256_hadd_ps(v[0], v[1]);
+        let t23 = _mm256_hadd_ps(v[2], v[3]);
+        // [v0 v1 v2 v3 sums of lanes 0..4 | the same of lanes 4..8]
+        let t = _mm256_hadd_ps(t01, t23);
+        let s = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps::<1>(t));
+        let mut out = [0.0; 4];
+        _mm_storeu_ps(out.as_mut_ptr(), s);
+        out
+    }
+}
+
+impl Avx512 {
+    #[inline(always)]
+    fn mask(len: usize) -> __mmask16 {
+        // `len < 16`: the low `len` bits.
+        ((1u32 << len) - 1) as __mmask16
+    }
+
+    /// Adds the two 256-bit halves.
+    #[inline(always)]
+    unsafe fn fold(v: __m512) -> __m256 {
+        let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)));
+        _mm256_add_ps(_mm512_castps512_ps256(v), hi)
+    }
+}
+
+impl Simd for Avx512 {
+    const W: usize = 16;
+    type V = __m512;
+    #[inline(always)]
+    unsafe fn zero() -> __m512 {
+        _mm512_setzero_ps()
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> __m512 {
+        _mm512_set1_ps(x)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> __m512 {
+        _mm512_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn load_part(p: *const f32, len: usize) -> __m512 {
+        _mm512_maskz_loadu_ps(Self::mask(len), p)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: __m512) {
+        _mm512_storeu_ps(p, v)
+    }
+    #[inline(always)]
+    unsafe fn store_part(p: *mut f32, len: usize, v: __m512) {
+        _mm512_mask_storeu_ps(p, Self::mask(len), v)
+    }
+    #[inline(always)]
+    unsafe fn fma(a: __m512, b: __m512, c: __m512) -> __m512 {
+        _mm512_fmadd_ps(a, b, c)
+    }
+    #[inline(always)]
+    unsafe fn add(a: __m512, b: __m512) -> __m512 {
+        _mm512_add_ps(a, b)
+    }
+    #[inline(always)]
+    unsafe fn hsum(v: __m512) -> f32 {
+        Avx2::hsum(Self::fold(v))
+    }
+    #[inline(always)]
+    unsafe fn hsum4(v: [__m512; 4]) -> [f32; 4] {
+        Avx2::hsum4(v.map(|x| {
+            // SAFETY: the caller's contract: we run with AVX-512F and AVX2.
+            unsafe { Self::fold(x) }
+        }))
+    }
+}
+
+/// `out[j]` = the sum of the lanes of `v[j]`, four at a time.
+#[inline(always)]
+unsafe fn reduce<S: Simd, const NR: usize>(v: &[S::V; NR]) -> [f32; NR] {
+    let mut out = [0.0; NR];
+    let mut j = 0;
+    while j + 4 <= NR {
+        out[j..j + 4].copy_from_slice(&S::hsum4([v[j], v[j + 1], v[j + 2], v[j + 3]]));
+        j += 4;
+    }
+    while j < NR {
+        out[j] = S::hsum(v[j]);
+        j += 1;
+    }
+    out
+}
+
+/// `C[m][n] (+)= A[m][k] * B[n][k]^T`: tiles of `MR` rows of `A` by `NR` rows
+/// of `B`, then the leftover rows and columns one at a time.
+#[inline(always)]
+unsafe fn nt<S: Simd, const MR: usize, const NR: usize>(
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    m: usize,
+    n: usize,
+    k: usize,
+    acc: bool,
+) {
+    let mut i = 0;
+    while i + MR <= m {
+        nt_row::<S, MR, NR>(a.add(i * k), b, c.add(i * n), n, k, acc);
+        i += MR;
+    }
+    while i < m {
+        nt_row::<S, 1, NR>(a.add(i * k), b, c.add(i * n), n, k, acc);
+        i += 1;
+    }
+}
+
+/// `MR` rows of `C`: every column, `NR` at a time.
+#[inline(always)]
+unsafe fn nt_row<S: Simd, const MR: usize, const NR: usize>(
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    n: usize,
+    k: usize,
+    acc: bool,
+) {
+    let mut j = 0;
+    while j + NR <= n {
+        nt_tile::<S, MR, NR>(a, b.add(j * k), c.add(j), n, k, acc);
+        j += NR;
+    }
+    while j < n {
+        nt_tile::<S, MR, 1>(a, b.add(j * k), c.add(j), n, k, acc);
+        j += 1;
+    }
+}
+
+/// The `MR x NR` block of `C` at `c` (row stride `ldc`): `MR` dot products
+/// of rows of `a` with `NR` rows of `b`, each of length `k`.
+#[inline(always)]
+unsafe fn nt_tile<S: Simd, const MR: usize, const NR: usize>(
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    ldc: usize,
+    k: usize,
+    acc: bool,
+) {
+    let mut s = [[S::zero(); NR]; MR];
+    let mut bv = [S::zero(); NR];
+    let mut p = 0;
+    while p + S::W <= k {
+        for j in 0..NR {
+            bv[j] = S::load(b.add(j * k + p));
+        }
+        for i in 0..MR {
+            let av = S::load(a.add(i * k + p));
+            for j in 0..NR {
+                s[i][j] = S::fma(av, bv[j], s[i][j]);
+            }
+        }
+        p += S::W;
+    }
+    if p < k {
+        let len = k - p;
+        for j in 0..NR {
+            bv[j] = S::load_part(b.add(j * k + p), len);
+        }
+        for i in 0..MR {
+            let av = S::load_part(a.add(i * k + p), len);
+            for j in 0..NR {
+                s[i][j] = S::fma(av, bv[j], s[i][j]);
+            }
+        }
+    }
+    for i in 0..MR {
+        let sums = reduce::<S, NR>(&s[i]);
+        for j in 0..NR {
+            let cp = c.add(i * ldc + j);
+            *cp = if acc { *cp + sums[j] } else { sums[j] };
+        }
+    }
+}
+
+/// `C[m][n] (+)= sum_p A(i, p) * B[p][n]` with `A(i, p) = a[i * rsa + p * csa]`:
+/// column blocks of `NR` vectors, then single vectors, then a partial one.
+#[inline(always)]
+unsafe fn outer<S: Simd, const MR: usize, const NR: usize>(
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    c: *mut f32,
+    m: usize,
+    n: usize,
+    k: usize,
+    acc: bool,
+) {
+    let mut j = 0;
+    while j + NR * S::W <= n {
+        outer_col::<S, MR, NR, false>(a, rsa, csa, b.add(j), c.add(j), m, n, k, 0, acc);
+        j += NR * S::W;
+    }
+    while j + S::W <= n {
+        outer_col::<S, MR, 1, false>(a, rsa, csa, b.add(j), c.add(j), m, n, k, 0, acc);
+        j += S::W;
+    }
+    if j < n {
+        outer_col::<S, MR, 1, true>(a, rsa, csa, b.add(j), c.add(j), m, n, k, n - j, acc);
+    }
+}
+
+/// One column block of `C`: every row, `MR` at a time.
+#[inline(always)]
+unsafe fn outer_col<S: Simd, const MR: usize, const NR: usize, const PART: bool>(
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    c: *mut f32,
+    m: usize,
+    n: usize,
+    k: usize,
+    len: usize,
+    acc: bool,
+) {
+    let mut i = 0;
+    while i + MR <= m {
+        outer_tile::<S, MR, NR, PART>(a.add(i * rsa), csa, b, c.add(i * n), n, k, rsa, len, acc);
+        i += MR;
+    }
+    while i < m {
+        outer_tile::<S, 1, NR, PART>(a.add(i * rsa), csa, b, c.add(i * n), n, k, rsa, len, acc);
+        i += 1;
+    }
+}
+
+/// The `MR x NR`-vector block of `C` at `c` (row stride `n`, also the row
+/// stride of `b`): `sum_p A(i, p) * b[p][..]`. With `PART`, `NR` is 1 and the
+/// block is the first `len < W` columns.
+#[inline(always)]
+unsafe fn outer_tile<S: Simd, const MR: usize, const NR: usize, const PART: bool>(
+    a: *const f32,
+    csa: usize,
+    b: *const f32,
+    c: *mut f32,
+    n: usize,
+    k: usize,
+    rsa: usize,
+    len: usize,
+    acc: bool,
+) {
+    let mut s = [[S::zero(); NR]; MR];
+    let mut bv = [S::zero(); NR];
+    for p in 0..k {
+        let brow = b.add(p * n);
+        for j in 0..NR {
+            bv[j] = if PART { S::load_part(brow, len) } else { S::load(brow.add(j * S::W)) };
+        }
+        let ap = a.add(p * csa);
+        for i in 0..MR {
+            let av = S::splat(*ap.add(i * rsa));
+            for j in 0..NR {
+                s[i][j] = S::fma(av, bv[j], s[i][j]);
+            }
+        }
+    }
+    for i in 0..MR {
+        let crow = c.add(i * n);
+        for j in 0..NR {
+            let cp = crow.add(j * S::W);
+            if PART {
+                let v = if acc { S::add(S::load_part(cp, len), s[i][j]) } else { s[i][j] };
+                S::store_part(cp, len, v);
+            } else {
+                let v = if acc { S::add(S::load(cp), s[i][j]) } else { s[i][j] };
+                S::store(cp, v);
+            }
+        }
+    }
+}

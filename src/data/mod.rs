@@ -1,0 +1,3 @@
+//! Dataset loaders (feature `std`).
+
+pub mod mnist;

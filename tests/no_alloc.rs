@@ -1,0 +1,126 @@
+//! `forward`, `forward_batch`, `backward` and optimizer steps call no
+//! allocator, at batch sizes 1 and 32: a counting `#[global_allocator]` that
+//! counts only on the thread under test.
+#![allow(unsafe_code, reason = "a GlobalAlloc impl is unsafe by definition")]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use staticnet::optim::{Adam, AdamW, Optimizer, Sgd};
+use staticnet::{loss, Mode, Network};
+
+struct Counting;
+
+thread_local! {
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; the counter
+// is a const-initialised thread-local `Cell` without destructor, which never
+// allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if ARMED.with(Cell::get) {
+            COUNT.with(|c| c.set(c.get() + 1));
+        }
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if ARMED.with(Cell::get) {
+            COUNT.with(|c| c.set(c.get() + 1));
+        }
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` and returns how many allocations it made on this thread.
+fn allocations(f: impl FnOnce()) -> usize {
+    COUNT.with(|c| c.set(0));
+    ARMED.with(|a| a.set(true));
+    f();
+    ARMED.with(|a| a.set(false));
+    COUNT.with(Cell::get)
+}
+
+staticnet::network! {
+    struct Mlp {
+        input: [784],
+        dense(128), relu,
+        dropout(0.1),
+        dense(64), gelu,
+        dense(32), tanh,
+        dense(16), sigmoid,
+        dense(16), leaky_relu(0.1),
+        dense(10),
+    }
+}
+
+staticnet::network! {
+    struct Probs {
+        input: [2, 3],
+        flatten,
+        dense(4, bias = false),
+        softmax,
+    }
+}
+
+fn train_step<N: Network, const B: usize>(net: &mut N) -> usize {
+    let x: Box<[N::Input; B]> = bytemuck::zeroed_box();
+    let mut cache = N::new_cache::<B>();
+    let mut grads = N::zeroed_boxed();
+    let mut gy: Box<[N::Output; B]> = bytemuck::zeroed_box();
+    let mut gx: Box<[N::Input; B]> = bytemuck::zeroed_box();
+    let mut ws = N::new_workspace();
+    let labels = [1usize; B];
+    let mut sgd = Sgd::new(0.1).with_momentum(0.9).with_nesterov().with_weight_decay(1e-4);
+    let mut adam = Adam::new(1e-3);
+    let mut adamw = AdamW::new(1e-3);
+    let mut s1 = vec![0.0f32; N::PARAMS * sgd.state_slots()];
+    let mut s2 = vec![0.0f32; N::PARAMS * adam.state_slots()];
+    let mut s3 = vec![0.0f32; N::PARAMS * adamw.state_slots()];
+    let input0: N::Input = x[0];
+    allocations(|| {
+        let _ = net.forward(&input0, &mut ws);
+        for mode in [Mode::Infer, Mode::Train] {
+            let out = net.forward_batch(&x, &mut cache, mode);
+            let classes = N::OUTPUT_LEN;
+            loss::softmax_cross_entropy(staticnet::flat(out), &labels[..], classes, staticnet::flat_mut(&mut *gy));
+            net.backward(&x, &mut cache, &gy, &mut grads, Some(&mut gx));
+            net.backward(&x, &mut cache, &gy, &mut grads, None);
+            staticnet::optim::clip_grad_norm(grads.params_mut(), 1.0);
+            sgd.step(net.params_mut(), grads.params(), &mut s1);
+            adam.step(net.params_mut(), grads.params(), &mut s2);
+            adamw.step(net.params_mut(), grads.params(), &mut s3);
+        }
+    })
+}
+
+#[test]
+fn training_and_inference_do_not_allocate() {
+    let mut mlp = Mlp::new_boxed(0);
+    assert_eq!(train_step::<Mlp, 1>(&mut mlp), 0, "Mlp, batch 1");
+    assert_eq!(train_step::<Mlp, 32>(&mut mlp), 0, "Mlp, batch 32");
+    let mut probs = Probs::new_boxed(0);
+    assert_eq!(train_step::<Probs, 1>(&mut probs), 0, "Probs, batch 1");
+    assert_eq!(train_step::<Probs, 32>(&mut probs), 0, "Probs, batch 32");
+}
+
+#[test]
+fn the_counter_counts() {
+    // The check above could not fail if the allocator did not count.
+    let n = allocations(|| {
+        let v: Vec<u8> = Vec::with_capacity(16);
+        std::hint::black_box(v);
+    });
+    assert_eq!(n, 1);
+}

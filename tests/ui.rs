@@ -1,0 +1,13 @@
+//! Compile-time checks: every user mistake in `network!` is a spanned error
+//! (`tests/ui/{parse,shape,validate}/*.rs`, one mistake per file, reviewed
+//! `.stderr` beside each), and odd but valid declarations compile and run
+//! (`tests/ui/pass`). Regenerate with `TRYBUILD=overwrite cargo test --test ui`.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/parse/*.rs");
+    t.compile_fail("tests/ui/shape/*.rs");
+    t.compile_fail("tests/ui/validate/*.rs");
+    t.pass("tests/ui/pass/*.rs");
+}

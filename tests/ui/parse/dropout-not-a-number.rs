@@ -1,0 +1,9 @@
+staticnet::network! {
+    struct Net {
+        input: [4],
+        dropout(half),
+        dense(10),
+    }
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+staticnet::network! {
+    struct Net {
+        input: [4],
+        dropout(1.0),
+        dense(10),
+    }
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+staticnet::network! {
+    struct Net {
+        input: [],
+        dense(10),
+    }
+}
+
+fn main() {}

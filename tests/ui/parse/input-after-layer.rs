@@ -1,0 +1,8 @@
+staticnet::network! {
+    struct Net {
+        dense(10),
+        input: [4],
+    }
+}
+
+fn main() {}

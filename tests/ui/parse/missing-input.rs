@@ -1,0 +1,7 @@
+staticnet::network! {
+    struct Net {
+        dense(10),
+    }
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+staticnet::network! {
+    struct Net {
+        input: [4],
+    }
+}
+
+fn main() {}

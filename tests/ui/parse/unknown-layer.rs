@@ -1,0 +1,8 @@
+staticnet::network! {
+    struct Net {
+        input: [4],
+        desne(10),
+    }
+}
+
+fn main() {}

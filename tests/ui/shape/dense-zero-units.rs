@@ -1,0 +1,8 @@
+staticnet::network! {
+    struct Net {
+        input: [4],
+        dense(0),
+    }
+}
+
+fn main() {}
