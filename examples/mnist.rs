@@ -8,7 +8,7 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use staticnet::data::mnist::Mnist;
-use staticnet::optim::{CosineLr, Optimizer, Sgd};
+use staticnet::optim::{CosineLr, Sgd};
 use staticnet::train::Classifier;
 use staticnet::{Network, Rng};
 use std::time::Instant;

@@ -51,10 +51,10 @@ impl<'a> Args<'a> {
                 Some(key) => {
                     let k = key.to_string();
                     if !named.contains(&k.as_str()) {
-                        let expected = if named.is_empty() {
-                            "it takes no named arguments".to_string()
-                        } else {
-                            format!("expected one of {}", quoted_list(named))
+                        let expected = match named.len() {
+                            0 => "it takes no named arguments".to_string(),
+                            1 => format!("expected `{}`", named[0]),
+                            _ => format!("expected one of {}", quoted_list(named)),
                         };
                         push(syn::Error::new(
                             key.span(),
@@ -70,6 +70,7 @@ impl<'a> Args<'a> {
         }
         if pos.len() != positional.len() {
             let expected = match positional.len() {
+                0 if named.is_empty() => "no arguments".to_string(),
                 0 => "no positional arguments".to_string(),
                 n => format!("{n} argument{} ({})", plural(n), quoted_list(positional)),
             };
@@ -104,7 +105,11 @@ impl<'a> Args<'a> {
     /// The `i`-th positional argument as a float (an integer literal is accepted).
     pub fn float(&self, i: usize, what: &str) -> syn::Result<(f32, &'a Expr)> {
         let expr = self.positional[i];
-        let value = match expr {
+        let (negative, lit) = match expr {
+            Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), expr: inner, .. }) => (true, &**inner),
+            _ => (false, expr),
+        };
+        let value = match lit {
             Expr::Lit(ExprLit { lit: Lit::Float(f), .. }) => f.base10_parse::<f32>()?,
             Expr::Lit(ExprLit { lit: Lit::Int(n), .. }) => n.base10_parse::<f32>()?,
             _ => {
@@ -118,6 +123,7 @@ impl<'a> Args<'a> {
                 ))
             }
         };
+        let value = if negative { -value } else { value };
         if !value.is_finite() {
             return Err(syn::Error::new(expr.span(), format!("{}: `{what}` must be finite", self.kind)));
         }

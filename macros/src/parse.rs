@@ -31,12 +31,13 @@ impl Parse for NetDef {
                     let def = parse_input(&body)?;
                     if net_input.is_some() {
                         push(syn::Error::new(def.key.span(), "duplicate `input` declaration"));
-                    } else if !layers.is_empty() {
-                        push(syn::Error::new(
-                            def.key.span(),
-                            "`input` must be declared before the first layer",
-                        ));
                     } else {
+                        if !layers.is_empty() {
+                            push(syn::Error::new(
+                                def.key.span(),
+                                "`input` must be declared before the first layer",
+                            ));
+                        }
                         net_input = Some(def);
                     }
                     if !eat_comma(&body)? {

@@ -23,12 +23,11 @@ pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
 fn init(cx: &Cx, he: bool) -> TokenStream {
     let (rt, p) = (&cx.rt, &cx.params);
     let (inp, out) = (cx.input.len(), cx.output.len());
-    let weight = if he {
+    if he {
         quote!(#rt::init::he_normal(#rt::flat_mut(&mut #p.weight), #inp, &mut rng);)
     } else {
         quote!(#rt::init::xavier_uniform(#rt::flat_mut(&mut #p.weight), #inp, #out, &mut rng);)
-    };
-    weight
+    }
 }
 
 fn init_bias(cx: &Cx, he: bool) -> TokenStream {

@@ -8,6 +8,7 @@ use crate::layers::{Cx, Layer};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
+use quote::ToTokens;
 use syn::spanned::Spanned;
 
 struct Dropout {
@@ -20,7 +21,7 @@ pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
     if !(0.0..1.0).contains(&p) {
         return Err(syn::Error::new(
             expr.span(),
-            format!("dropout: probability must be in [0, 1), found {p}"),
+            format!("dropout: probability must be in [0, 1), found `{}`", expr.to_token_stream()),
         ));
     }
     Ok(Box::new(Dropout { p }))

@@ -6,6 +6,7 @@ use crate::args::Args;
 use crate::ast::LayerDef;
 use crate::layers::Layer;
 use quote::quote;
+use quote::ToTokens;
 use syn::spanned::Spanned;
 
 pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
@@ -14,7 +15,7 @@ pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
     if alpha < 0.0 {
         return Err(syn::Error::new(
             expr.span(),
-            format!("leaky_relu: `alpha` must be at least 0, found {alpha}"),
+            format!("leaky_relu: `alpha` must be at least 0, found `{}`", expr.to_token_stream()),
         ));
     }
     Ok(Box::new(Elementwise {

@@ -60,12 +60,17 @@ fn forward_with(
     out: usize,
 ) {
     debug_assert_eq!(x.len(), batch * inp, "dense_forward: x is [batch][inp]");
-    debug_assert_eq!(weight.len(), out * inp, "dense_forward: weight is [out][inp]");
+    debug_assert_eq!(
+        weight.len(),
+        out * inp,
+        "dense_forward: weight is [out][inp]"
+    );
     debug_assert_eq!(y.len(), batch * out, "dense_forward: y is [batch][out]");
     let store = match bias {
         Some(bias) if out > 0 => {
             debug_assert_eq!(bias.len(), out, "dense_forward: bias is [out]");
-            y.chunks_exact_mut(out).for_each(|row| row.copy_from_slice(bias));
+            y.chunks_exact_mut(out)
+                .for_each(|row| row.copy_from_slice(bias));
             Store::Accumulate
         }
         _ => Store::Overwrite,
@@ -88,7 +93,11 @@ fn backward_with(
     out: usize,
 ) {
     debug_assert_eq!(x.len(), batch * inp, "dense_backward: x is [batch][inp]");
-    debug_assert_eq!(weight.len(), out * inp, "dense_backward: weight is [out][inp]");
+    debug_assert_eq!(
+        weight.len(),
+        out * inp,
+        "dense_backward: weight is [out][inp]"
+    );
     debug_assert_eq!(gy.len(), batch * out, "dense_backward: gy is [batch][out]");
     gemm_tn_with(isa, gy, x, gw, out, inp, batch, Store::Overwrite);
     if let Some(gb) = gb {
@@ -112,7 +121,14 @@ mod tests {
     const SIZES: [usize; 5] = [1, 3, 16, 63, 65];
 
     /// `y = x W^T + b` in f64.
-    fn forward_ref(x: &[f64], w: &[f64], b: Option<&[f64]>, batch: usize, inp: usize, out: usize) -> Vec<f64> {
+    fn forward_ref(
+        x: &[f64],
+        w: &[f64],
+        b: Option<&[f64]>,
+        batch: usize,
+        inp: usize,
+        out: usize,
+    ) -> Vec<f64> {
         let mut y = std::vec![0.0; batch * out];
         for s in 0..batch {
             for o in 0..out {
@@ -148,13 +164,30 @@ mod tests {
             forward_with(isa, &x, &w, bias, &mut y, batch, inp, out);
             let want = forward_ref(&x64, &w64, bias.map(|_| &b64[..]), batch, inp, out);
             let (rtol, atol) = tol(inp);
-            assert_close(&std::format!("y {what} bias={}", bias.is_some()), &y, &want, rtol, atol);
+            assert_close(
+                &std::format!("y {what} bias={}", bias.is_some()),
+                &y,
+                &want,
+                rtol,
+                atol,
+            );
         }
 
         let mut gw = std::vec![f32::NAN; out * inp];
         let mut gb = std::vec![f32::NAN; out];
         let mut gx = std::vec![f32::NAN; batch * inp];
-        backward_with(isa, &x, &w, &gy, &mut gw, Some(&mut gb), Some(&mut gx), batch, inp, out);
+        backward_with(
+            isa,
+            &x,
+            &w,
+            &gy,
+            &mut gw,
+            Some(&mut gb),
+            Some(&mut gx),
+            batch,
+            inp,
+            out,
+        );
         let mut want_gw = std::vec![0.0; out * inp];
         let mut want_gb = std::vec![0.0; out];
         let mut want_gx = std::vec![0.0; batch * inp];
@@ -212,14 +245,37 @@ mod tests {
                 let mut gw = std::vec![f32::NAN; out * inp];
                 let mut gb = std::vec![f32::NAN; out];
                 let mut gx = std::vec![f32::NAN; batch * inp];
-                backward_with(isa, &x, &w, &gy, &mut gw, Some(&mut gb), Some(&mut gx), batch, inp, out);
+                backward_with(
+                    isa,
+                    &x,
+                    &w,
+                    &gy,
+                    &mut gw,
+                    Some(&mut gb),
+                    Some(&mut gx),
+                    batch,
+                    inp,
+                    out,
+                );
 
                 let what = std::format!("{isa:?} batch={batch} inp={inp} out={out}");
-                let fd = fd_vjp(|x| forward_ref(x, &w64, Some(&b64), batch, inp, out), &x, &gy);
+                let fd = fd_vjp(
+                    |x| forward_ref(x, &w64, Some(&b64), batch, inp, out),
+                    &x,
+                    &gy,
+                );
                 assert_close(&std::format!("gx {what}"), &gx, &fd, 1e-4, 1e-5);
-                let fd = fd_vjp(|w| forward_ref(&x64, w, Some(&b64), batch, inp, out), &w, &gy);
+                let fd = fd_vjp(
+                    |w| forward_ref(&x64, w, Some(&b64), batch, inp, out),
+                    &w,
+                    &gy,
+                );
                 assert_close(&std::format!("gw {what}"), &gw, &fd, 1e-4, 1e-5);
-                let fd = fd_vjp(|b| forward_ref(&x64, &w64, Some(b), batch, inp, out), &b, &gy);
+                let fd = fd_vjp(
+                    |b| forward_ref(&x64, &w64, Some(b), batch, inp, out),
+                    &b,
+                    &gy,
+                );
                 assert_close(&std::format!("gb {what}"), &gb, &fd, 1e-4, 1e-5);
             }
         }

@@ -297,7 +297,9 @@ mod tests {
         let mut c = std::vec![0.0; m * n];
         for i in 0..m {
             for j in 0..n {
-                c[i * n + j] = (0..k).map(|p| a[i * rsa + p * csa] * b[p * rsb + j * csb]).sum();
+                c[i * n + j] = (0..k)
+                    .map(|p| a[i * rsa + p * csa] * b[p * rsb + j * csb])
+                    .sum();
             }
         }
         c
@@ -320,7 +322,15 @@ mod tests {
             }
         }
 
-        fn run(self, isa: Isa, a: &[f32], b: &[f32], c: &mut [f32], mnk: (usize, usize, usize), store: Store) {
+        fn run(
+            self,
+            isa: Isa,
+            a: &[f32],
+            b: &[f32],
+            c: &mut [f32],
+            mnk: (usize, usize, usize),
+            store: Store,
+        ) {
             let (m, n, k) = mnk;
             match self {
                 Variant::Nt => gemm_nt_with(isa, a, b, c, m, n, k, store),
@@ -359,7 +369,11 @@ mod tests {
         let c0 = random_vec(3, m * n);
         let mut c = c0.clone();
         variant.run(isa, &a, &b, &mut c, mnk, Store::Accumulate);
-        let want: Vec<f64> = want.iter().zip(&c0).map(|(w, &c)| w + f64::from(c)).collect();
+        let want: Vec<f64> = want
+            .iter()
+            .zip(&c0)
+            .map(|(w, &c)| w + f64::from(c))
+            .collect();
         assert_close(&std::format!("{what} accumulate"), &c, &want, rtol, atol);
     }
 
@@ -427,7 +441,13 @@ mod tests {
                 let mut got = std::vec![f32::NAN; m * n];
                 variant.run(isa, &a, &b, &mut got, (m, n, k), Store::Overwrite);
                 let (rtol, atol) = tolerance(k);
-                assert_close(&std::format!("{variant:?} {isa:?} vs sgemm"), &got, &to_f64(&want), rtol, 2.0 * atol);
+                assert_close(
+                    &std::format!("{variant:?} {isa:?} vs sgemm"),
+                    &got,
+                    &to_f64(&want),
+                    rtol,
+                    2.0 * atol,
+                );
             }
         }
     }

@@ -188,10 +188,19 @@ entry_points!(Avx512, nt_avx512, outer_avx512);
 /// # Safety
 /// The kernel contract (module docs), for AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn nt_avx2(a: *const f32, b: *const f32, c: *mut f32, m: usize, n: usize, k: usize, acc: bool) {
-    // 16 ymm registers: 2x4 accumulators + 4 rows of `b` + 1 row of `a`.
+unsafe fn nt_avx2(
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    m: usize,
+    n: usize,
+    k: usize,
+    acc: bool,
+) {
+    // 16 ymm registers: 2x4 accumulators + 4 rows of `b` + 1 row of `a`;
+    // a vector: 4 rows x 2 accumulators.
     if m == 1 {
-        nt::<Avx2, 1, 8>(a, b, c, m, n, k, acc);
+        gemv::<Avx2, 4>(a, b, c, n, k, acc);
     } else {
         nt::<Avx2, 2, 4>(a, b, c, m, n, k, acc);
     }
@@ -200,10 +209,19 @@ unsafe fn nt_avx2(a: *const f32, b: *const f32, c: *mut f32, m: usize, n: usize,
 /// # Safety
 /// The kernel contract (module docs), for AVX-512F, AVX2 and FMA.
 #[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn nt_avx512(a: *const f32, b: *const f32, c: *mut f32, m: usize, n: usize, k: usize, acc: bool) {
-    // 32 zmm registers: 4x4 accumulators + 4 rows of `b` + 1 row of `a`.
+unsafe fn nt_avx512(
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    m: usize,
+    n: usize,
+    k: usize,
+    acc: bool,
+) {
+    // 32 zmm registers: 4x4 accumulators + 4 rows of `b` + 1 row of `a`
+    // (6x4 and 8x3 measured slower); a vector: 8 rows x 2 accumulators.
     if m == 1 {
-        nt::<Avx512, 1, 8>(a, b, c, m, n, k, acc);
+        gemv::<Avx512, 8>(a, b, c, n, k, acc);
     } else {
         nt::<Avx512, 4, 4>(a, b, c, m, n, k, acc);
     }
@@ -271,7 +289,10 @@ impl Avx2 {
     #[inline(always)]
     unsafe fn mask(len: usize) -> __m256i {
         // `len < 8`, so the cast is lossless; lanes `i < len` are all ones.
-        _mm256_cmpgt_epi32(_mm256_set1_epi32(len as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+        _mm256_cmpgt_epi32(
+            _mm256_set1_epi32(len as i32),
+            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+        )
     }
 }
 
@@ -386,10 +407,14 @@ impl Simd for Avx512 {
     }
     #[inline(always)]
     unsafe fn hsum4(v: [__m512; 4]) -> [f32; 4] {
-        Avx2::hsum4(v.map(|x| {
-            // SAFETY: the caller's contract: we run with AVX-512F and AVX2.
-            unsafe { Self::fold(x) }
-        }))
+        // Not `v.map(..)`: a closure is not inlined into the
+        // `#[target_feature]` caller, and its intrinsics would become calls.
+        Avx2::hsum4([
+            Self::fold(v[0]),
+            Self::fold(v[1]),
+            Self::fold(v[2]),
+            Self::fold(v[3]),
+        ])
     }
 }
 
@@ -500,6 +525,72 @@ unsafe fn nt_tile<S: Simd, const MR: usize, const NR: usize>(
     }
 }
 
+/// `c[n] (+)= B[n][k] * a[k]` (`nt` with `m = 1`): `NR` rows of `B` at a
+/// time, two accumulators per row (two vectors of each row per step).
+#[inline(always)]
+unsafe fn gemv<S: Simd, const NR: usize>(
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    n: usize,
+    k: usize,
+    acc: bool,
+) {
+    let mut j = 0;
+    while j + NR <= n {
+        gemv_tile::<S, NR>(a, b.add(j * k), c.add(j), k, acc);
+        j += NR;
+    }
+    while j < n {
+        gemv_tile::<S, 1>(a, b.add(j * k), c.add(j), k, acc);
+        j += 1;
+    }
+}
+
+#[inline(always)]
+unsafe fn gemv_tile<S: Simd, const NR: usize>(
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    k: usize,
+    acc: bool,
+) {
+    let mut s0 = [S::zero(); NR];
+    let mut s1 = [S::zero(); NR];
+    let mut p = 0;
+    while p + 2 * S::W <= k {
+        let a0 = S::load(a.add(p));
+        let a1 = S::load(a.add(p + S::W));
+        for j in 0..NR {
+            s0[j] = S::fma(a0, S::load(b.add(j * k + p)), s0[j]);
+            s1[j] = S::fma(a1, S::load(b.add(j * k + p + S::W)), s1[j]);
+        }
+        p += 2 * S::W;
+    }
+    if p + S::W <= k {
+        let a0 = S::load(a.add(p));
+        for j in 0..NR {
+            s0[j] = S::fma(a0, S::load(b.add(j * k + p)), s0[j]);
+        }
+        p += S::W;
+    }
+    if p < k {
+        let len = k - p;
+        let a1 = S::load_part(a.add(p), len);
+        for j in 0..NR {
+            s1[j] = S::fma(a1, S::load_part(b.add(j * k + p), len), s1[j]);
+        }
+    }
+    for j in 0..NR {
+        s0[j] = S::add(s0[j], s1[j]);
+    }
+    let sums = reduce::<S, NR>(&s0);
+    for j in 0..NR {
+        let cp = c.add(j);
+        *cp = if acc { *cp + sums[j] } else { sums[j] };
+    }
+}
+
 /// `C[m][n] (+)= sum_p A(i, p) * B[p][n]` with `A(i, p) = a[i * rsa + p * csa]`:
 /// column blocks of `NR` vectors, then single vectors, then a partial one.
 #[inline(always)]
@@ -573,7 +664,11 @@ unsafe fn outer_tile<S: Simd, const MR: usize, const NR: usize, const PART: bool
     for p in 0..k {
         let brow = b.add(p * n);
         for j in 0..NR {
-            bv[j] = if PART { S::load_part(brow, len) } else { S::load(brow.add(j * S::W)) };
+            bv[j] = if PART {
+                S::load_part(brow, len)
+            } else {
+                S::load(brow.add(j * S::W))
+            };
         }
         let ap = a.add(p * csa);
         for i in 0..MR {
@@ -588,10 +683,18 @@ unsafe fn outer_tile<S: Simd, const MR: usize, const NR: usize, const PART: bool
         for j in 0..NR {
             let cp = crow.add(j * S::W);
             if PART {
-                let v = if acc { S::add(S::load_part(cp, len), s[i][j]) } else { s[i][j] };
+                let v = if acc {
+                    S::add(S::load_part(cp, len), s[i][j])
+                } else {
+                    s[i][j]
+                };
                 S::store_part(cp, len, v);
             } else {
-                let v = if acc { S::add(S::load(cp), s[i][j]) } else { s[i][j] };
+                let v = if acc {
+                    S::add(S::load(cp), s[i][j])
+                } else {
+                    s[i][j]
+                };
                 S::store(cp, v);
             }
         }
