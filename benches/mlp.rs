@@ -78,13 +78,26 @@ fn w2(c: &mut Criterion) {
         b.iter(|| black_box(trainer.train_batch(&data.train, &batch, &mut opt, &lr)))
     });
     let mut group = c.benchmark_group("W2 epoch");
-    group.sample_size(10).measurement_time(Duration::from_secs(8));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8));
     let mut rng = Rng::new(3);
-    group.bench_function(format!("W2 mlp one epoch of {} (sgd 0.1, batch 32)", data.train.len()), |b| {
-        b.iter(|| black_box(trainer.train_epoch(&data.train, &mut opt, &lr, &mut rng, |_, _| {})))
-    });
+    group.bench_function(
+        format!(
+            "W2 mlp one epoch of {} (sgd 0.1, batch 32)",
+            data.train.len()
+        ),
+        |b| {
+            b.iter(|| {
+                black_box(trainer.train_epoch(&data.train, &mut opt, &lr, &mut rng, |_, _| {}))
+            })
+        },
+    );
     group.finish();
-    println!("test accuracy after the W2 runs: {:.4}", trainer.accuracy(&data.test));
+    println!(
+        "test accuracy after the W2 runs: {:.4}",
+        trainer.accuracy(&data.test)
+    );
 }
 
 criterion_group!(benches, w1, w5, w2);

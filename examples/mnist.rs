@@ -25,7 +25,10 @@ staticnet::network! {
 const BATCH: usize = 32;
 
 fn arg(args: &[String], key: &str) -> Option<String> {
-    args.iter().position(|a| a == key).and_then(|i| args.get(i + 1)).cloned()
+    args.iter()
+        .position(|a| a == key)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -44,7 +47,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", Mlp::SUMMARY);
 
     let steps_per_epoch = data.train.len() / BATCH;
-    let schedule = CosineLr { base: 0.05, min: 0.0, total_steps: epochs * steps_per_epoch };
+    let schedule = CosineLr {
+        base: 0.05,
+        min: 0.0,
+        total_steps: epochs * steps_per_epoch,
+    };
     let mut opt = Sgd::new(schedule.base).with_momentum(0.9);
     let mut trainer = Classifier::<Mlp, BATCH>::new(Mlp::new_boxed(seed), &opt);
     let mut rng = Rng::new(seed);
@@ -69,7 +76,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         test_acc = trainer.accuracy(&data.test);
         println!("epoch {epoch}: loss {loss:.4}, test accuracy {test_acc:.4}, {secs:.2} s");
     }
-    println!("training time: {train_time:.2} s ({:.3} s/epoch)", train_time / epochs as f64);
+    println!(
+        "training time: {train_time:.2} s ({:.3} s/epoch)",
+        train_time / epochs as f64
+    );
     println!("test accuracy: {test_acc:.4}");
     Ok(())
 }

@@ -67,9 +67,22 @@ impl<N: Network, const B: usize> Classifier<N, B> {
         schedule: &impl LrSchedule,
     ) -> f32 {
         data.fill_batch(indices, flat_mut(&mut *self.x), &mut self.labels);
-        let out = self.net.forward_batch(&self.x, &mut self.cache, Mode::Train);
-        let l = loss::softmax_cross_entropy(flat(out), &self.labels, N::OUTPUT_LEN, flat_mut(&mut *self.grad_out));
-        self.net.backward(&self.x, &mut self.cache, &self.grad_out, &mut self.grads, None);
+        let out = self
+            .net
+            .forward_batch(&self.x, &mut self.cache, Mode::Train);
+        let l = loss::softmax_cross_entropy(
+            flat(out),
+            &self.labels,
+            N::OUTPUT_LEN,
+            flat_mut(&mut *self.grad_out),
+        );
+        self.net.backward(
+            &self.x,
+            &mut self.cache,
+            &self.grad_out,
+            &mut self.grads,
+            None,
+        );
         opt.set_lr(schedule.lr(self.step));
         opt.step(self.net.params_mut(), self.grads.params(), &mut self.state);
         self.step += 1;
@@ -116,7 +129,9 @@ impl<N: Network, const B: usize> Classifier<N, B> {
         let mut chunks = indices.chunks_exact(B);
         for chunk in chunks.by_ref() {
             data.fill_batch(chunk, flat_mut(&mut *self.x), &mut self.labels);
-            let out = self.net.forward_batch(&self.x, &mut self.cache, Mode::Infer);
+            let out = self
+                .net
+                .forward_batch(&self.x, &mut self.cache, Mode::Infer);
             for (y, &label) in out.iter().zip(&self.labels) {
                 correct += usize::from(loss::argmax(flat(y)) == label);
             }

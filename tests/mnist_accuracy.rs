@@ -29,7 +29,11 @@ fn mlp_reaches_97_5_percent_on_full_mnist() {
     assert_eq!(data.train.len(), 60_000);
     assert_eq!(data.test.len(), 10_000);
     const EPOCHS: usize = 5;
-    let schedule = CosineLr { base: 0.05, min: 0.0, total_steps: EPOCHS * 60_000 / 32 };
+    let schedule = CosineLr {
+        base: 0.05,
+        min: 0.0,
+        total_steps: EPOCHS * 60_000 / 32,
+    };
     let mut opt = Sgd::new(0.05).with_momentum(0.9);
     let mut trainer = Classifier::<Mlp, 32>::new(Mlp::new_boxed(42), &opt);
     let mut rng = Rng::new(42);
@@ -50,10 +54,20 @@ fn training_is_bit_identical_for_the_same_seed() {
         let mut opt = Sgd::new(0.05).with_momentum(0.9);
         let mut trainer = Classifier::<Mlp, 32>::new(Mlp::new_boxed(7), &opt);
         let mut rng = Rng::new(7);
-        trainer.train_epoch(&data.train, &mut opt, &staticnet::optim::Constant(0.05), &mut rng, |_, _| {});
+        trainer.train_epoch(
+            &data.train,
+            &mut opt,
+            &staticnet::optim::Constant(0.05),
+            &mut rng,
+            |_, _| {},
+        );
         trainer.net
     };
     let (a, b) = (run(), run());
     assert_eq!(a.params(), b.params());
-    assert_ne!(a.params(), Mlp::new_boxed(7).params(), "training changed nothing");
+    assert_ne!(
+        a.params(),
+        Mlp::new_boxed(7).params(),
+        "training changed nothing"
+    );
 }

@@ -133,7 +133,10 @@ fn constants_describe_the_network() {
     let summary = Kinked::SUMMARY;
     assert!(summary.contains("flatten0 (flatten)"), "{summary}");
     assert!(summary.contains("[2, 3]"), "{summary}");
-    assert!(summary.contains(&format!("total params: {}", Kinked::PARAMS)), "{summary}");
+    assert!(
+        summary.contains(&format!("total params: {}", Kinked::PARAMS)),
+        "{summary}"
+    );
     assert!(Smooth::SUMMARY.contains("out (dense)"));
     assert_eq!(std::mem::size_of::<Kinked>(), Kinked::PARAMS * 4);
 }
@@ -149,7 +152,11 @@ fn dropout_is_identity_in_inference_and_masks_in_training() {
     net.forward_batch(&x, &mut cache, Mode::Train);
     let flat_in = staticnet::flat(&cache.relu0);
     let flat_out = staticnet::flat(&cache.dropout0);
-    let dropped = flat_in.iter().zip(flat_out).filter(|(a, b)| **a != 0.0 && **b == 0.0).count();
+    let dropped = flat_in
+        .iter()
+        .zip(flat_out)
+        .filter(|(a, b)| **a != 0.0 && **b == 0.0)
+        .count();
     let live = flat_in.iter().filter(|a| **a != 0.0).count();
     let rate = dropped as f64 / live as f64;
     assert!((0.15..0.35).contains(&rate), "drop rate {rate}");

@@ -82,7 +82,10 @@ fn train_step<N: Network, const B: usize>(net: &mut N) -> usize {
     let mut gx: Box<[N::Input; B]> = bytemuck::zeroed_box();
     let mut ws = N::new_workspace();
     let labels = [1usize; B];
-    let mut sgd = Sgd::new(0.1).with_momentum(0.9).with_nesterov().with_weight_decay(1e-4);
+    let mut sgd = Sgd::new(0.1)
+        .with_momentum(0.9)
+        .with_nesterov()
+        .with_weight_decay(1e-4);
     let mut adam = Adam::new(1e-3);
     let mut adamw = AdamW::new(1e-3);
     let mut s1 = vec![0.0f32; N::PARAMS * sgd.state_slots()];
@@ -94,7 +97,12 @@ fn train_step<N: Network, const B: usize>(net: &mut N) -> usize {
         for mode in [Mode::Infer, Mode::Train] {
             let out = net.forward_batch(&x, &mut cache, mode);
             let classes = N::OUTPUT_LEN;
-            loss::softmax_cross_entropy(staticnet::flat(out), &labels[..], classes, staticnet::flat_mut(&mut *gy));
+            loss::softmax_cross_entropy(
+                staticnet::flat(out),
+                &labels[..],
+                classes,
+                staticnet::flat_mut(&mut *gy),
+            );
             net.backward(&x, &mut cache, &gy, &mut grads, Some(&mut gx));
             net.backward(&x, &mut cache, &gy, &mut grads, None);
             staticnet::optim::clip_grad_norm(grads.params_mut(), 1.0);

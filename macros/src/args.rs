@@ -61,7 +61,10 @@ impl<'a> Args<'a> {
                             format!("{kind}: unknown argument `{k}`, {expected}"),
                         ));
                     } else if nam.iter().any(|(n, _)| *n == k) {
-                        push(syn::Error::new(key.span(), format!("{kind}: duplicate argument `{k}`")));
+                        push(syn::Error::new(
+                            key.span(),
+                            format!("{kind}: duplicate argument `{k}`"),
+                        ));
                     } else {
                         nam.push((k, &arg.value));
                     }
@@ -85,7 +88,11 @@ impl<'a> Args<'a> {
         }
         match errors {
             Some(e) => Err(e),
-            None => Ok(Args { kind, positional: pos, named: nam }),
+            None => Ok(Args {
+                kind,
+                positional: pos,
+                named: nam,
+            }),
         }
     }
 
@@ -106,12 +113,20 @@ impl<'a> Args<'a> {
     pub fn float(&self, i: usize, what: &str) -> syn::Result<(f32, &'a Expr)> {
         let expr = self.positional[i];
         let (negative, lit) = match expr {
-            Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), expr: inner, .. }) => (true, &**inner),
+            Expr::Unary(syn::ExprUnary {
+                op: syn::UnOp::Neg(_),
+                expr: inner,
+                ..
+            }) => (true, &**inner),
             _ => (false, expr),
         };
         let value = match lit {
-            Expr::Lit(ExprLit { lit: Lit::Float(f), .. }) => f.base10_parse::<f32>()?,
-            Expr::Lit(ExprLit { lit: Lit::Int(n), .. }) => n.base10_parse::<f32>()?,
+            Expr::Lit(ExprLit {
+                lit: Lit::Float(f), ..
+            }) => f.base10_parse::<f32>()?,
+            Expr::Lit(ExprLit {
+                lit: Lit::Int(n), ..
+            }) => n.base10_parse::<f32>()?,
             _ => {
                 return Err(syn::Error::new(
                     expr.span(),
@@ -125,7 +140,10 @@ impl<'a> Args<'a> {
         };
         let value = if negative { -value } else { value };
         if !value.is_finite() {
-            return Err(syn::Error::new(expr.span(), format!("{}: `{what}` must be finite", self.kind)));
+            return Err(syn::Error::new(
+                expr.span(),
+                format!("{}: `{what}` must be finite", self.kind),
+            ));
         }
         Ok((value, expr))
     }
@@ -134,7 +152,12 @@ impl<'a> Args<'a> {
     pub fn flag(&self, key: &str, default: bool) -> syn::Result<bool> {
         match self.named.iter().find(|(k, _)| k == key) {
             None => Ok(default),
-            Some((_, Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }))) => Ok(b.value),
+            Some((
+                _,
+                Expr::Lit(ExprLit {
+                    lit: Lit::Bool(b), ..
+                }),
+            )) => Ok(b.value),
             Some((_, expr)) => Err(syn::Error::new(
                 expr.span(),
                 format!(
@@ -149,7 +172,9 @@ impl<'a> Args<'a> {
 
 fn int_lit(kind: &str, expr: &Expr, what: &str) -> syn::Result<usize> {
     match expr {
-        Expr::Lit(ExprLit { lit: Lit::Int(n), .. }) => n.base10_parse::<usize>(),
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(n), ..
+        }) => n.base10_parse::<usize>(),
         _ => Err(syn::Error::new(
             expr.span(),
             format!(

@@ -3,7 +3,7 @@
 use crate::ast::{Arg, InputDef, LayerDef, NetDef};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{bracketed, parenthesized, braced, Attribute, Expr, Ident, LitInt, Token, Visibility};
+use syn::{braced, bracketed, parenthesized, Attribute, Expr, Ident, LitInt, Token, Visibility};
 
 impl Parse for NetDef {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
@@ -30,7 +30,10 @@ impl Parse for NetDef {
                 if key == "input" {
                     let def = parse_input(&body)?;
                     if net_input.is_some() {
-                        push(syn::Error::new(def.key.span(), "duplicate `input` declaration"));
+                        push(syn::Error::new(
+                            def.key.span(),
+                            "duplicate `input` declaration",
+                        ));
                     } else {
                         if !layers.is_empty() {
                             push(syn::Error::new(
@@ -62,7 +65,11 @@ impl Parse for NetDef {
                     format!("network `{ident}` has no `input: [...]` declaration"),
                 ));
                 // Placeholder so that the remaining checks can still run.
-                InputDef { key: Ident::new("input", ident.span()), dims: Vec::new(), span: ident.span() }
+                InputDef {
+                    key: Ident::new("input", ident.span()),
+                    dims: Vec::new(),
+                    span: ident.span(),
+                }
             }
         };
         if layers.is_empty() {
@@ -74,7 +81,13 @@ impl Parse for NetDef {
         if let Some(e) = errors {
             return Err(e);
         }
-        Ok(NetDef { attrs, vis, ident, input, layers })
+        Ok(NetDef {
+            attrs,
+            vis,
+            ident,
+            input,
+            layers,
+        })
     }
 }
 
@@ -97,9 +110,16 @@ fn parse_input(input: ParseStream<'_>) -> syn::Result<InputDef> {
     let bracket = bracketed!(content in input);
     let dims = Punctuated::<LitInt, Token![,]>::parse_terminated(&content)?;
     if dims.is_empty() {
-        return Err(syn::Error::new(bracket.span.join(), "input: expected at least one dimension, found `[]`"));
+        return Err(syn::Error::new(
+            bracket.span.join(),
+            "input: expected at least one dimension, found `[]`",
+        ));
     }
-    Ok(InputDef { key, dims: dims.into_iter().collect(), span: bracket.span.join() })
+    Ok(InputDef {
+        key,
+        dims: dims.into_iter().collect(),
+        span: bracket.span.join(),
+    })
 }
 
 impl Parse for LayerDef {
@@ -126,7 +146,12 @@ impl Parse for LayerDef {
         } else {
             (Vec::new(), None)
         };
-        Ok(LayerDef { name, kind, args, parens })
+        Ok(LayerDef {
+            name,
+            kind,
+            args,
+            parens,
+        })
     }
 }
 
@@ -136,9 +161,15 @@ impl Parse for Arg {
             let key: Ident = input.parse()?;
             input.parse::<Token![=]>()?;
             let value: Expr = input.parse()?;
-            Ok(Arg { key: Some(key), value })
+            Ok(Arg {
+                key: Some(key),
+                value,
+            })
         } else {
-            Ok(Arg { key: None, value: input.parse()? })
+            Ok(Arg {
+                key: None,
+                value: input.parse()?,
+            })
         }
     }
 }

@@ -12,7 +12,11 @@ pub struct Shape(pub Vec<usize>);
 #[derive(Debug, PartialEq, Eq)]
 pub enum ShapeError {
     /// The layer needs an input of another rank.
-    Rank { expected: usize, found: Shape, hint: &'static str },
+    Rank {
+        expected: usize,
+        found: Shape,
+        hint: &'static str,
+    },
     /// A dimension is 0.
     ZeroDim { found: Shape },
     /// The element count does not fit in `usize`.
@@ -35,8 +39,16 @@ impl fmt::Display for Shape {
 impl fmt::Display for ShapeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ShapeError::Rank { expected, found, hint } => {
-                write!(f, "expected a {expected}-d input, found {found} ({}-d){hint}", found.0.len())
+            ShapeError::Rank {
+                expected,
+                found,
+                hint,
+            } => {
+                write!(
+                    f,
+                    "expected a {expected}-d input, found {found} ({}-d){hint}",
+                    found.0.len()
+                )
             }
             ShapeError::ZeroDim { found } => {
                 write!(f, "every dimension must be at least 1, found {found}")
@@ -81,7 +93,11 @@ impl Shape {
         if self.rank() == rank {
             Ok(())
         } else {
-            Err(ShapeError::Rank { expected: rank, found: self.clone(), hint })
+            Err(ShapeError::Rank {
+                expected: rank,
+                found: self.clone(),
+                hint,
+            })
         }
     }
 }
@@ -104,7 +120,9 @@ pub fn flatten(input: &Shape) -> Result<Shape, ShapeError> {
 
 /// Parameters of `dense(units)` on `[in]`: `units * in (+ units)`.
 pub fn dense_params(inp: usize, units: usize, bias: bool) -> Option<usize> {
-    units.checked_mul(inp)?.checked_add(if bias { units } else { 0 })
+    units
+        .checked_mul(inp)?
+        .checked_add(if bias { units } else { 0 })
 }
 
 #[cfg(test)]
@@ -127,9 +145,18 @@ mod tests {
 
     #[test]
     fn shapes_are_checked() {
-        assert!(matches!(Shape::new(vec![3, 0]), Err(ShapeError::ZeroDim { .. })));
-        assert!(matches!(Shape::new(vec![usize::MAX, 2]), Err(ShapeError::Overflow { .. })));
-        assert!(matches!(Shape::new(vec![usize::MAX / 2]), Err(ShapeError::Overflow { .. })));
+        assert!(matches!(
+            Shape::new(vec![3, 0]),
+            Err(ShapeError::ZeroDim { .. })
+        ));
+        assert!(matches!(
+            Shape::new(vec![usize::MAX, 2]),
+            Err(ShapeError::Overflow { .. })
+        ));
+        assert!(matches!(
+            Shape::new(vec![usize::MAX / 2]),
+            Err(ShapeError::Overflow { .. })
+        ));
         assert_eq!(dense_params(784, 128, true), Some(100_480));
         assert_eq!(dense_params(usize::MAX, 2, false), None);
     }

@@ -55,8 +55,13 @@ impl State {
     pub fn train_step(&mut self, opt: &mut Adam, x: &[[f32; 1]; 8], y: &[[f32; 1]; 8]) -> f32 {
         let out = self.net.forward_batch(x, &mut self.cache, Mode::Train);
         let mut grad = [[0.0f32; 1]; 8];
-        let l = loss::mse(staticnet::flat(out), staticnet::flat(y), staticnet::flat_mut(&mut grad));
-        self.net.backward(x, &mut self.cache, &grad, &mut self.grads, None);
+        let l = loss::mse(
+            staticnet::flat(out),
+            staticnet::flat(y),
+            staticnet::flat_mut(&mut grad),
+        );
+        self.net
+            .backward(x, &mut self.cache, &grad, &mut self.grads, None);
         let state = staticnet::flat_mut(&mut self.moments);
         opt.step(self.net.params_mut(), self.grads.params(), state);
         l

@@ -26,10 +26,15 @@ pub struct DenseNoBias<const I: usize, const O: usize> {
 
 impl<const I: usize, const O: usize> Dense<I, O> {
     /// All zeros, for `static` initialisers.
-    pub const ZEROED: Self = Self { weight: [[0.0; I]; O], bias: [0.0; O] };
+    pub const ZEROED: Self = Self {
+        weight: [[0.0; I]; O],
+        bias: [0.0; O],
+    };
 }
 
 impl<const I: usize, const O: usize> DenseNoBias<I, O> {
     /// All zeros, for `static` initialisers.
-    pub const ZEROED: Self = Self { weight: [[0.0; I]; O] };
+    pub const ZEROED: Self = Self {
+        weight: [[0.0; I]; O],
+    };
 }

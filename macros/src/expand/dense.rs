@@ -68,13 +68,23 @@ impl Layer for Dense {
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, p, x, y, b) = (&cx.rt, &cx.params, &cx.x, &cx.y, &cx.batch);
         let (inp, out) = (cx.input.len(), cx.output.len());
-        let bias = if self.bias { quote!(Some(&#p.bias[..])) } else { quote!(None) };
+        let bias = if self.bias {
+            quote!(Some(&#p.bias[..]))
+        } else {
+            quote!(None)
+        };
         quote!(#rt::kernels::dense::dense_forward(#x, #rt::flat(&#p.weight), #bias, #y, #b, #inp, #out);)
     }
     fn backward(&self, cx: &Cx) -> TokenStream {
-        let (rt, p, g, x, gy, gx, b) = (&cx.rt, &cx.params, &cx.grads, &cx.x, &cx.gy, &cx.gx, &cx.batch);
+        let (rt, p, g, x, gy, gx, b) = (
+            &cx.rt, &cx.params, &cx.grads, &cx.x, &cx.gy, &cx.gx, &cx.batch,
+        );
         let (inp, out) = (cx.input.len(), cx.output.len());
-        let gb = if self.bias { quote!(Some(&mut #g.bias[..])) } else { quote!(None) };
+        let gb = if self.bias {
+            quote!(Some(&mut #g.bias[..]))
+        } else {
+            quote!(None)
+        };
         quote! {
             #rt::kernels::dense::dense_backward(
                 #x, #rt::flat(&#p.weight), #gy, #rt::flat_mut(&mut #g.weight), #gb, #gx, #b, #inp, #out,

@@ -21,7 +21,10 @@ pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
     if !(0.0..1.0).contains(&p) {
         return Err(syn::Error::new(
             expr.span(),
-            format!("dropout: probability must be in [0, 1), found `{}`", expr.to_token_stream()),
+            format!(
+                "dropout: probability must be in [0, 1), found `{}`",
+                expr.to_token_stream()
+            ),
         ));
     }
     Ok(Box::new(Dropout { p }))

@@ -26,7 +26,12 @@ pub struct Elementwise {
 
 impl Elementwise {
     pub fn boxed(kind: &'static str, saved: Saved, relu_like: bool) -> Box<dyn Layer> {
-        Box::new(Elementwise { kind, saved, extra: TokenStream::new(), relu_like })
+        Box::new(Elementwise {
+            kind,
+            saved,
+            extra: TokenStream::new(),
+            relu_like,
+        })
     }
 
     fn kernel(&self, rt: &TokenStream, suffix: &str) -> TokenStream {

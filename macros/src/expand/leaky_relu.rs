@@ -15,7 +15,10 @@ pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
     if alpha < 0.0 {
         return Err(syn::Error::new(
             expr.span(),
-            format!("leaky_relu: `alpha` must be at least 0, found `{}`", expr.to_token_stream()),
+            format!(
+                "leaky_relu: `alpha` must be at least 0, found `{}`",
+                expr.to_token_stream()
+            ),
         ));
     }
     Ok(Box::new(Elementwise {

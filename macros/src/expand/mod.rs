@@ -104,9 +104,8 @@ fn plan(def: &NetDef) -> syn::Result<Vec<Planned<'_>>> {
         }
     }
     combine(errors)?;
-    let mut shape = Shape::new(dims).map_err(|e| {
-        syn::Error::new(def.input.span, format!("input: {e}"))
-    })?;
+    let mut shape =
+        Shape::new(dims).map_err(|e| syn::Error::new(def.input.span, format!("input: {e}")))?;
     let mut counts: Vec<(&'static str, usize)> = Vec::new();
     let mut planned = Vec::new();
     for (def, layer) in built {
@@ -121,12 +120,22 @@ fn plan(def: &NetDef) -> syn::Result<Vec<Planned<'_>>> {
                 0
             }
         };
-        let name = def.name.clone().unwrap_or_else(|| format_ident!("{}{}", kind, index));
+        let name = def
+            .name
+            .clone()
+            .unwrap_or_else(|| format_ident!("{}{}", kind, index));
         let output = layer
             .output_shape(&shape)
             .map_err(|e| syn::Error::new(def.kind.span(), format!("{kind}: {e}")))?;
         let params = layer.params(&shape, &output);
-        planned.push(Planned { def, layer, name, input: shape, output: output.clone(), params });
+        planned.push(Planned {
+            def,
+            layer,
+            name,
+            input: shape,
+            output: output.clone(),
+            params,
+        });
         shape = output;
     }
     validate::check(&planned)?;
@@ -143,7 +152,10 @@ fn unknown_kind(kind: &Ident) -> syn::Error {
     };
     syn::Error::new(
         kind.span(),
-        format!("unknown layer `{given}`, expected one of {}{hint}", quoted_list(&names)),
+        format!(
+            "unknown layer `{given}`, expected one of {}{hint}",
+            quoted_list(&names)
+        ),
     )
 }
 
@@ -163,25 +175,46 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// `[[f32; 28]; 28]` for `[28, 28]`.
 fn array_type(shape: &Shape) -> TokenStream {
-    shape.0.iter().rev().fold(quote!(f32), |inner, d| quote!([#inner; #d]))
+    shape
+        .0
+        .iter()
+        .rev()
+        .fold(quote!(f32), |inner, d| quote!([#inner; #d]))
 }
 
 /// A zero value of [`array_type`].
 fn array_zero(shape: &Shape) -> TokenStream {
-    shape.0.iter().rev().fold(quote!(0.0f32), |inner, d| quote!([#inner; #d]))
+    shape
+        .0
+        .iter()
+        .rev()
+        .fold(quote!(0.0f32), |inner, d| quote!([#inner; #d]))
 }
 
 fn summary(def: &NetDef, layers: &[Planned<'_>]) -> String {
-    let input = Shape(def.input.dims.iter().map(|d| d.base10_parse().unwrap_or(0)).collect());
+    let input = Shape(
+        def.input
+            .dims
+            .iter()
+            .map(|d| d.base10_parse().unwrap_or(0))
+            .collect(),
+    );
     let mut rows = vec![("input".to_string(), input.to_string(), 0usize)];
     for l in layers {
         let count = l.params.as_ref().map_or(0, |p| p.count);
-        rows.push((format!("{} ({})", l.name, l.layer.kind()), l.output.to_string(), count));
+        rows.push((
+            format!("{} ({})", l.name, l.layer.kind()),
+            l.output.to_string(),
+            count,
+        ));
     }
     let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(5);
     let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(12);
     let total: usize = rows.iter().map(|r| r.2).sum();
-    let mut s = format!("{:<w0$}  {:<w1$}  {:>10}\n", "layer", "output shape", "params");
+    let mut s = format!(
+        "{:<w0$}  {:<w1$}  {:>10}\n",
+        "layer", "output shape", "params"
+    );
     s.push_str(&"-".repeat(w0 + w1 + 14));
     s.push('\n');
     for (name, shape, count) in &rows {
@@ -195,7 +228,9 @@ fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream> {
     let rt = rt();
     let bm = bytemuck();
     let bm_crate = bm.to_string().replace(' ', "");
-    let NetDef { attrs, vis, ident, .. } = def;
+    let NetDef {
+        attrs, vis, ident, ..
+    } = def;
     let cache_ident = format_ident!("{}Cache", ident);
     let ws_ident = format_ident!("{}Workspace", ident);
     let n = layers.len();
@@ -204,8 +239,16 @@ fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream> {
     let input_ty = array_type(in_shape);
     let output_ty = array_type(out_shape);
     let (input_len, output_len) = (in_shape.len(), out_shape.len());
-    let widest = layers[..n - 1].iter().map(|l| l.output.len()).max().unwrap_or(1);
-    let total_params: usize = layers.iter().filter_map(|l| l.params.as_ref()).map(|p| p.count).sum();
+    let widest = layers[..n - 1]
+        .iter()
+        .map(|l| l.output.len())
+        .max()
+        .unwrap_or(1);
+    let total_params: usize = layers
+        .iter()
+        .filter_map(|l| l.params.as_ref())
+        .map(|p| p.count)
+        .sum();
     let summary = summary(def, layers);
 
     // The parameter struct.
@@ -225,7 +268,12 @@ fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream> {
     let mut cache_zero = Vec::new();
     for l in layers {
         let (name, ty, zero) = (&l.name, array_type(&l.output), array_zero(&l.output));
-        let doc = format!("`{}` ({}) output, {} per sample", name, l.layer.kind(), l.output);
+        let doc = format!(
+            "`{}` ({}) output, {} per sample",
+            name,
+            l.layer.kind(),
+            l.output
+        );
         cache_fields.push(quote!(#[doc = #doc] pub #name: [#ty; B],));
         cache_zero.push(quote!(#name: [#zero; B],));
         if l.layer.needs_mask() {
@@ -257,9 +305,20 @@ fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream> {
     // forward, a batch, into the cache.
     let mut fwdb = Vec::new();
     for (i, l) in layers.iter().enumerate() {
-        let x = if i == 0 { quote!(input) } else { let p = &layers[i - 1].name; quote!(#rt::flat(&cache.#p)) };
+        let x = if i == 0 {
+            quote!(input)
+        } else {
+            let p = &layers[i - 1].name;
+            quote!(#rt::flat(&cache.#p))
+        };
         let name = &l.name;
-        let mut cx = cx_for(l, quote!(B), x, quote!(#rt::flat_mut(&mut cache.#name)), Some(quote!(mode)));
+        let mut cx = cx_for(
+            l,
+            quote!(B),
+            x,
+            quote!(#rt::flat_mut(&mut cache.#name)),
+            Some(quote!(mode)),
+        );
         let mask = format_ident!("{}_mask", name);
         cx.mask = quote!(#rt::flat_mut(&mut cache.#mask));
         fwdb.push(l.layer.forward(&cx));
@@ -268,10 +327,27 @@ fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream> {
     // backward, last layer first, gradients ping-ponging through grad_a/grad_b.
     let mut bwd = Vec::new();
     for (i, l) in layers.iter().enumerate().rev() {
-        let x = if i == 0 { quote!(input) } else { let p = &layers[i - 1].name; quote!(#rt::flat(&cache.#p)) };
+        let x = if i == 0 {
+            quote!(input)
+        } else {
+            let p = &layers[i - 1].name;
+            quote!(#rt::flat(&cache.#p))
+        };
         let name = &l.name;
-        let mut cx = cx_for(l, quote!(B), x, quote!(#rt::flat(&cache.#name)), Some(quote!(mode)));
-        let buf = |k: usize| if (n - 1 - k) % 2 == 0 { quote!(grad_a) } else { quote!(grad_b) };
+        let mut cx = cx_for(
+            l,
+            quote!(B),
+            x,
+            quote!(#rt::flat(&cache.#name)),
+            Some(quote!(mode)),
+        );
+        let buf = |k: usize| {
+            if (n - 1 - k) % 2 == 0 {
+                quote!(grad_a)
+            } else {
+                quote!(grad_b)
+            }
+        };
         cx.gy = if i == n - 1 {
             quote!(grad_output)
         } else {
@@ -411,7 +487,13 @@ fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream> {
 }
 
 /// A context with the common expressions filled in.
-fn cx_for(l: &Planned<'_>, batch: TokenStream, x: TokenStream, y: TokenStream, mode: Option<TokenStream>) -> Cx {
+fn cx_for(
+    l: &Planned<'_>,
+    batch: TokenStream,
+    x: TokenStream,
+    y: TokenStream,
+    mode: Option<TokenStream>,
+) -> Cx {
     let rt = rt();
     let name = &l.name;
     Cx {
