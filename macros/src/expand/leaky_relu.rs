@@ -6,7 +6,6 @@ use crate::args::Args;
 use crate::ast::LayerDef;
 use crate::layers::Layer;
 use quote::quote;
-use quote::ToTokens;
 use syn::spanned::Spanned;
 
 pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
@@ -15,10 +14,7 @@ pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
     if alpha < 0.0 {
         return Err(syn::Error::new(
             expr.span(),
-            format!(
-                "leaky_relu: `alpha` must be at least 0, found `{}`",
-                expr.to_token_stream()
-            ),
+            format!("leaky_relu: `alpha` must be at least 0, found {alpha}"),
         ));
     }
     Ok(Box::new(Elementwise {

@@ -8,9 +8,8 @@
 #![allow(unsafe_code, reason = "the one module allowed to hold unsafe code")]
 
 mod pod;
-// AVX-512 intrinsics are stable since Rust 1.89 (see the module docs).
+// AVX-512 intrinsics are stable since Rust 1.89, the workspace's `rust-version`.
 #[cfg(target_arch = "x86_64")]
-#[clippy::msrv = "1.89"]
 mod x86;
 
 #[cfg(target_arch = "x86_64")]

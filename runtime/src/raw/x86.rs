@@ -27,8 +27,7 @@
 //!
 //! # Toolchain
 //! The AVX-512 intrinsics and the `avx512f` target feature are stable since
-//! Rust 1.89: this module needs that version, whatever the workspace's
-//! `rust-version` says (hence the `clippy::msrv` on `mod x86`).
+//! Rust 1.89, the workspace's `rust-version`.
 
 use crate::kernels::gemm::Isa;
 use core::arch::x86_64::*;
