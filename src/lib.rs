@@ -20,6 +20,31 @@
 //! assert!(logits.iter().all(|v| v.is_finite()));
 //! # }
 //! ```
+//!
+//! One training step on a batch of 32 (the README's tour explains each line):
+//!
+//! ```
+//! # #[cfg(feature = "std")] {
+//! # staticnet::network! { pub struct Mlp { input: [784], dense(128), relu, dense(10) } }
+//! use staticnet::{loss, optim::{Optimizer, Sgd}, Mode, Network};
+//!
+//! let mut net = Mlp::new_boxed(42);
+//! let mut grads = Mlp::zeroed_boxed();
+//! let mut cache = Mlp::new_cache::<32>();
+//! let mut opt = Sgd::new(0.05).with_momentum(0.9);
+//! let mut state = vec![0.0; opt.state_slots() * Mlp::PARAMS];
+//!
+//! let x: Box<[[f32; 784]; 32]> = bytemuck::zeroed_box();
+//! let labels = [3usize; 32];
+//! let mut grad_out = [[0.0f32; 10]; 32];
+//! let logits = net.forward_batch(&x, &mut cache, Mode::Train);
+//! let l = loss::softmax_cross_entropy(
+//!     staticnet::flat(logits), &labels, 10, staticnet::flat_mut(&mut grad_out));
+//! net.backward(&x, &mut cache, &grad_out, &mut grads, None);
+//! opt.step(net.params_mut(), grads.params(), &mut state);
+//! assert!(l > 0.0);
+//! # }
+//! ```
 #![no_std]
 #![warn(missing_docs)]
 

@@ -12,14 +12,7 @@ pub fn check(layers: &[Planned<'_>]) -> syn::Result<()> {
     check_names(layers, &mut errors);
     check_softmax_last(layers, &mut errors);
     check_dropout_not_last(layers, &mut errors);
-    let mut iter = errors.into_iter();
-    match iter.next() {
-        None => Ok(()),
-        Some(mut first) => {
-            first.extend(iter);
-            Err(first)
-        }
-    }
+    crate::expand::combine(errors)
 }
 
 /// The token a name-related error points at: the user's name if given.

@@ -71,7 +71,8 @@ fn fallback(tokens: &TokenStream, err: syn::Error) -> TokenStream {
     quote!(#errors #stub)
 }
 
-fn combine(errors: Vec<syn::Error>) -> syn::Result<()> {
+/// All errors as one, or `Ok` if there are none.
+pub fn combine(errors: Vec<syn::Error>) -> syn::Result<()> {
     let mut iter = errors.into_iter();
     match iter.next() {
         None => Ok(()),
@@ -302,15 +303,19 @@ fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream> {
         fwd1.push(l.layer.forward(&cx));
     }
 
+    // A layer's input in batch code: the network input or the previous output.
+    let cached_input = |i: usize| match i.checked_sub(1) {
+        None => quote!(input),
+        Some(prev) => {
+            let p = &layers[prev].name;
+            quote!(#rt::flat(&cache.#p))
+        }
+    };
+
     // forward, a batch, into the cache.
     let mut fwdb = Vec::new();
     for (i, l) in layers.iter().enumerate() {
-        let x = if i == 0 {
-            quote!(input)
-        } else {
-            let p = &layers[i - 1].name;
-            quote!(#rt::flat(&cache.#p))
-        };
+        let x = cached_input(i);
         let name = &l.name;
         let mut cx = cx_for(
             l,
@@ -327,12 +332,7 @@ fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream> {
     // backward, last layer first, gradients ping-ponging through grad_a/grad_b.
     let mut bwd = Vec::new();
     for (i, l) in layers.iter().enumerate().rev() {
-        let x = if i == 0 {
-            quote!(input)
-        } else {
-            let p = &layers[i - 1].name;
-            quote!(#rt::flat(&cache.#p))
-        };
+        let x = cached_input(i);
         let name = &l.name;
         let mut cx = cx_for(
             l,
@@ -342,7 +342,7 @@ fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream> {
             Some(quote!(mode)),
         );
         let buf = |k: usize| {
-            if (n - 1 - k) % 2 == 0 {
+            if (n - 1 - k).is_multiple_of(2) {
                 quote!(grad_a)
             } else {
                 quote!(grad_b)

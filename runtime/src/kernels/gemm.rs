@@ -423,6 +423,36 @@ mod tests {
         }
     }
 
+    /// The vector-times-matrix path (`m = 1`) aligns its loads of `B` with a
+    /// partial first vector: every start offset of `B` (and of `A`) within a
+    /// 64-byte line, with `k` a multiple of the vector width or not.
+    #[test]
+    fn nt_vector_at_every_alignment() {
+        for isa in Isa::available() {
+            for (n, k) in [
+                (1, 1),
+                (3, 5),
+                (9, 16),
+                (9, 17),
+                (17, 40),
+                (10, 128),
+                (9, 784),
+            ] {
+                let a0 = random_vec(6, k + 16);
+                let b0 = random_vec(7, n * k + 16);
+                for off in 0..16 {
+                    let (a, b) = (&a0[off / 3..off / 3 + k], &b0[off..off + n * k]);
+                    let want = reference(a, (k, 1), b, (1, k), (1, n, k));
+                    let mut c = std::vec![f32::NAN; n];
+                    gemm_nt_with(isa, a, b, &mut c, 1, n, k, Store::Overwrite);
+                    let (rtol, atol) = tolerance(k);
+                    let what = std::format!("{isa:?} n={n} k={k} offset={off}");
+                    assert_close(&what, &c, &want, rtol, atol);
+                }
+            }
+        }
+    }
+
     /// `matrixmultiply` agrees at the large sizes (a second, independent oracle).
     #[test]
     fn matches_matrixmultiply() {

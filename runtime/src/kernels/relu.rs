@@ -1,6 +1,7 @@
 //! `relu`: `y = max(x, 0)`, elementwise; any shape, `y` has the shape of `x`.
 
 /// `y = max(x, 0)` (PyTorch's `nn.ReLU`; NaN maps to 0).
+#[inline]
 pub fn relu_forward(x: &[f32], y: &mut [f32]) {
     debug_assert_eq!(x.len(), y.len());
     for (y, &x) in y.iter_mut().zip(x) {

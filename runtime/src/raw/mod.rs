@@ -4,7 +4,8 @@
 //! - [`pod`]: `Pod` for the const-generic parameter blocks of [`crate::layers`]
 //!   (bytemuck's derive cannot check padding of generic structs).
 //! - `x86`: AVX2/FMA and AVX-512 kernels behind runtime (with `std`) or
-//!   compile-time feature detection.
+//!   compile-time feature detection, and an SSE2 (x86-64 baseline) kernel for
+//!   small single-sample dense layers.
 #![allow(unsafe_code, reason = "the one module allowed to hold unsafe code")]
 
 mod pod;
@@ -12,6 +13,8 @@ mod pod;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+pub(crate) use x86::dense_small_sse2;
 #[cfg(target_arch = "x86_64")]
 pub(crate) use x86::{best_isa, Avx2, Avx512};
 
