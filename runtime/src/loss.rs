@@ -52,7 +52,9 @@ pub fn softmax_cross_entropy(
         total += math::ln(sum) - (x[label] - max);
         let scale = inv_batch / sum;
         for g in g.iter_mut() {
-            *g *= scale;
+            // A confident network's tiny probabilities would feed subnormal
+            // gradients into every backward kernel (see `math::flush_subnormal`).
+            *g = math::flush_subnormal(*g * scale);
         }
         g[label] -= inv_batch;
     }

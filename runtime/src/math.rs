@@ -105,6 +105,15 @@ pub fn sin(x: f32) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn flush_subnormal_zeroes_only_subnormals() {
+        assert_eq!(super::flush_subnormal(f32::MIN_POSITIVE / 2.0), 0.0);
+        assert_eq!(super::flush_subnormal(-1e-40), 0.0);
+        assert_eq!(super::flush_subnormal(f32::MIN_POSITIVE), f32::MIN_POSITIVE);
+        assert_eq!(super::flush_subnormal(-3.5), -3.5);
+        assert_eq!(super::flush_subnormal(0.0), 0.0);
+    }
+
     use super::*;
 
     #[test]
@@ -150,5 +159,23 @@ mod tests {
         assert!((erf(0.5) - 0.520_499_9).abs() < 1e-6);
         assert_eq!(erf(0.0), 0.0);
         assert!((erfc(3.0) - 2.209_05e-5).abs() < 1e-9);
+    }
+}
+
+/// `x`, or 0 if `x` is subnormal (`|x| < f32::MIN_POSITIVE`).
+///
+/// Optimizer state that decays geometrically (momentum of a weight whose
+/// gradient is mostly 0, such as one wired to an MNIST border pixel) would
+/// otherwise sit in the subnormal range for many steps, and x86 cores take a
+/// microcode assist of ~100 cycles on every subnormal operand or result. That
+/// made a momentum-SGD MNIST epoch 3x slower than plain SGD. Flushing where
+/// the state is written keeps it normal or exactly 0. Branch-free: compiles
+/// to a compare and a blend, so loops stay vectorised.
+#[inline(always)]
+pub fn flush_subnormal(x: f32) -> f32 {
+    if x.abs() < f32::MIN_POSITIVE {
+        0.0
+    } else {
+        x
     }
 }
