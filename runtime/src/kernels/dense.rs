@@ -18,8 +18,8 @@ use super::gemm::{gemm_nn_with, gemm_nt_with, gemm_tn_with, Isa, Store};
 
 /// `y[b][o] = bias[o] + sum_i x[b][i] * weight[o][i]`.
 ///
-/// One sample through a layer of at most [`SMALL`] weights runs inline in
-/// plain loops (see [`small_forward`]); everything else goes through the
+/// One sample through a layer of at most `SMALL` (1024) weights runs inline in
+/// plain loops (see `small_forward`); everything else goes through the
 /// matrix product of the best instruction set.
 #[inline]
 pub fn dense_forward(
