@@ -6,6 +6,7 @@
 //! ```
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use staticnet::kernels::conv2d::{conv2d_backward, conv2d_forward, Conv2dGeom};
 use staticnet::kernels::dense::{dense_backward, dense_forward};
 use std::hint::black_box;
 
@@ -206,5 +207,98 @@ fn tiny_network(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, forward, backward, tiny_network);
+/// LeNet-5's convolutions: 1 -> 6, 5x5, padding 2 on 28x28, and 6 -> 16, 5x5
+/// on 14x14.
+const LENET_CONV: [(&str, Conv2dGeom); 2] = [
+    (
+        "lenet_conv1",
+        Conv2dGeom {
+            in_c: 1,
+            in_h: 28,
+            in_w: 28,
+            out_c: 6,
+            out_h: 28,
+            out_w: 28,
+            k_h: 5,
+            k_w: 5,
+            stride_h: 1,
+            stride_w: 1,
+            pad_h: 2,
+            pad_w: 2,
+            dil_h: 1,
+            dil_w: 1,
+            groups: 1,
+        },
+    ),
+    (
+        "lenet_conv2",
+        Conv2dGeom {
+            in_c: 6,
+            in_h: 14,
+            in_w: 14,
+            out_c: 16,
+            out_h: 10,
+            out_w: 10,
+            k_h: 5,
+            k_w: 5,
+            stride_h: 1,
+            stride_w: 1,
+            pad_h: 0,
+            pad_w: 0,
+            dil_h: 1,
+            dil_w: 1,
+            groups: 1,
+        },
+    ),
+];
+
+/// Forward at batch 1 (inference), forward + backward at batch 32 (a
+/// training step; conv1 is a first layer, so it computes no input gradient).
+fn conv(c: &mut Criterion) {
+    let mut group = c.benchmark_group("conv2d");
+    for (name, g) in LENET_CONV {
+        let k = g.in_c / g.groups * g.k_h * g.k_w;
+        let (inp, out) = (g.in_c * g.in_h * g.in_w, g.out_c * g.out_h * g.out_w);
+        let (w, b) = (data(g.out_c * k, 2), data(g.out_c, 3));
+        let mut scratch = vec![0.0; g.scratch_len()];
+        let macs = out * k;
+
+        let (x, mut y) = (data(inp, 1), vec![0.0; out]);
+        group.throughput(Throughput::Elements((2 * macs) as u64));
+        group.bench_function(BenchmarkId::new("forward", format!("{name}/b1")), |bench| {
+            bench.iter(|| {
+                conv2d_forward(black_box(&x), &w, Some(&b), &mut y, &mut scratch, 1, &g);
+            })
+        });
+
+        let batch = 32;
+        let with_gx = name != "lenet_conv1";
+        let (x, gy) = (data(batch * inp, 1), data(batch * out, 4));
+        let mut y = vec![0.0; batch * out];
+        let (mut gw, mut gb, mut gx) = (vec![0.0; w.len()], vec![0.0; b.len()], vec![0.0; x.len()]);
+        let passes = if with_gx { 3 } else { 2 };
+        group.throughput(Throughput::Elements((2 * passes * macs * batch) as u64));
+        let id = format!("{name}/b{batch}");
+        group.bench_function(BenchmarkId::new("forward+backward", id), |bench| {
+            bench.iter(|| {
+                conv2d_forward(black_box(&x), &w, Some(&b), &mut y, &mut scratch, batch, &g);
+                let gx = with_gx.then_some(&mut gx[..]);
+                conv2d_backward(
+                    black_box(&x),
+                    &w,
+                    black_box(&gy),
+                    &mut gw,
+                    Some(&mut gb),
+                    gx,
+                    &mut scratch,
+                    batch,
+                    &g,
+                );
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, forward, backward, tiny_network, conv);
 criterion_main!(benches);

@@ -148,6 +148,54 @@ impl<'a> Args<'a> {
         Ok((value, expr))
     }
 
+    /// The `i`-th positional argument as `k` or `(kh, kw)`, each at least 1.
+    pub fn positive_pair(&self, i: usize, what: &str) -> syn::Result<(usize, usize)> {
+        pair(self.kind, self.positional[i], what, 1)
+    }
+
+    /// A named argument as `n` or `(nh, nw)`, each at least `min`; `default` when absent.
+    pub fn named_pair(&self, key: &str, default: (usize, usize), min: usize) -> syn::Result<(usize, usize)> {
+        match self.named.iter().find(|(k, _)| k == key) {
+            None => Ok(default),
+            Some((_, expr)) => pair(self.kind, expr, key, min),
+        }
+    }
+
+    /// A named integer argument, at least `min`; `default` when absent.
+    pub fn named_int(&self, key: &str, default: usize, min: usize) -> syn::Result<usize> {
+        match self.named.iter().find(|(k, _)| k == key) {
+            None => Ok(default),
+            Some((_, expr)) => {
+                let n = int_lit(self.kind, expr, key)?;
+                at_least(self.kind, expr, key, n, min)
+            }
+        }
+    }
+
+    /// A named float argument in `range`; `default` when absent.
+    pub fn named_float(&self, key: &str, default: f32, range: core::ops::RangeInclusive<f32>) -> syn::Result<f32> {
+        let Some((_, expr)) = self.named.iter().find(|(k, _)| k == key) else {
+            return Ok(default);
+        };
+        let value = match expr {
+            Expr::Lit(ExprLit { lit: Lit::Float(f), .. }) => f.base10_parse::<f32>()?,
+            Expr::Lit(ExprLit { lit: Lit::Int(n), .. }) => n.base10_parse::<f32>()?,
+            _ => {
+                return Err(syn::Error::new(
+                    expr.span(),
+                    format!("{}: expected a float literal for `{key}`, found `{}`", self.kind, expr.to_token_stream()),
+                ))
+            }
+        };
+        if !range.contains(&value) || value == 0.0 {
+            return Err(syn::Error::new(
+                expr.span(),
+                format!("{}: `{key}` must be in ({}, {}], found `{}`", self.kind, range.start(), range.end(), expr.to_token_stream()),
+            ));
+        }
+        Ok(value)
+    }
+
     /// A named boolean argument, or `default`.
     pub fn flag(&self, key: &str, default: bool) -> syn::Result<bool> {
         match self.named.iter().find(|(k, _)| k == key) {
@@ -166,6 +214,35 @@ impl<'a> Args<'a> {
                     expr.to_token_stream()
                 ),
             )),
+        }
+    }
+}
+
+fn at_least(kind: &str, expr: &Expr, what: &str, n: usize, min: usize) -> syn::Result<usize> {
+    if n < min {
+        return Err(syn::Error::new(
+            expr.span(),
+            format!("{kind}: {what} must be at least {min}, found {n}"),
+        ));
+    }
+    Ok(n)
+}
+
+/// `n` (both) or `(a, b)`.
+fn pair(kind: &str, expr: &Expr, what: &str, min: usize) -> syn::Result<(usize, usize)> {
+    match expr {
+        Expr::Tuple(t) if t.elems.len() == 2 => {
+            let a = at_least(kind, &t.elems[0], what, int_lit(kind, &t.elems[0], what)?, min)?;
+            let b = at_least(kind, &t.elems[1], what, int_lit(kind, &t.elems[1], what)?, min)?;
+            Ok((a, b))
+        }
+        Expr::Tuple(_) | Expr::Paren(_) => Err(syn::Error::new(
+            expr.span(),
+            format!("{kind}: expected an integer or a pair `(h, w)` for `{what}`, found `{}`", expr.to_token_stream()),
+        )),
+        _ => {
+            let n = at_least(kind, expr, what, int_lit(kind, expr, what)?, min)?;
+            Ok((n, n))
         }
     }
 }

@@ -5,7 +5,8 @@
 use crate::ast::LayerDef;
 use crate::expand;
 use crate::shape::{Shape, ShapeError};
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
 
 /// Builds a layer from its declaration, checking its arguments.
 pub type Ctor = fn(&LayerDef) -> syn::Result<Box<dyn Layer>>;
@@ -21,6 +22,12 @@ pub const KINDS: &[(&str, Ctor)] = &[
     ("softmax", expand::softmax::build),
     ("dropout", expand::dropout::build),
     ("flatten", expand::flatten::build),
+    ("conv2d", expand::conv2d::build),
+    ("conv1d", expand::conv1d::build),
+    ("maxpool2d", expand::maxpool2d::build),
+    ("avgpool2d", expand::avgpool2d::build),
+    ("global_avgpool", expand::global_avgpool::build),
+    ("batchnorm", expand::batchnorm::build),
 ];
 
 /// What the network generator needs from a layer kind.
@@ -33,9 +40,33 @@ pub trait Layer {
     fn params(&self, _input: &Shape, _output: &Shape) -> Option<Params> {
         None
     }
-    /// Whether the cache needs a mask tensor of the output's shape (dropout).
-    fn needs_mask(&self) -> bool {
-        false
+    /// Tensors forward saves in the cache for backward (dropout's mask, batch
+    /// norm's batch statistics), as fields `<name>_<suffix>`.
+    fn saved(&self, _input: &Shape, _output: &Shape) -> Vec<Saved> {
+        Vec::new()
+    }
+    /// A constant expression of the `f32`s of scratch one call of the
+    /// kernels needs, whatever the batch size (convolution's column buffer),
+    /// usually the kernel's own `const fn`, so the two cannot disagree. One
+    /// buffer of the largest need is shared by all layers.
+    fn scratch(&self, _input: &Shape, _output: &Shape) -> Option<TokenStream> {
+        None
+    }
+    /// Code folding this layer (an inference-mode batch norm) into the
+    /// layer before it, whose parameters are `prev` (`self.conv0`, with
+    /// `weight` and `bias`); the layer becomes the identity.
+    fn fold_into_previous(&self, _cx: &Cx, _prev: &TokenStream) -> Option<TokenStream> {
+        None
+    }
+    /// Non-trainable state (batch norm's running statistics), stored after
+    /// all parameters in a field `<name>_stats`.
+    fn buffers(&self, _input: &Shape, _output: &Shape) -> Option<Params> {
+        None
+    }
+    /// Code of `Network::update_buffers` for this layer (`cx.buffers` is
+    /// mutable, `cx.saved(..)` readable).
+    fn update_buffers(&self, _cx: &Cx) -> TokenStream {
+        TokenStream::new()
     }
     /// Whether the layer before should use He initialisation.
     fn relu_like(&self) -> bool {
@@ -61,6 +92,9 @@ pub struct Params {
     /// Statements initialising `cx.params` from `rng` (`he` tells whether a
     /// ReLU-like activation follows).
     pub init: fn(cx: &Cx, he: bool) -> TokenStream,
+    /// `weight [C][...]` and `bias [C]` fields that a following batch norm
+    /// over `C` channels can be folded into.
+    pub foldable: bool,
 }
 
 /// Expressions a layer's generated code works with. Every slice is flat,
@@ -84,12 +118,46 @@ pub struct Cx {
     pub gy: TokenStream,
     /// Gradient of the input, `Option<&mut [f32]>`, in backward.
     pub gx: TokenStream,
-    /// Mask tensor (see [`Layer::needs_mask`]): `&mut [f32]` in forward, `&[f32]` in backward.
-    pub mask: TokenStream,
+    /// The layer's name, for its saved tensors in the cache; `None` where
+    /// there is no cache (single-sample inference).
+    pub saved_in: Option<Ident>,
+    /// Whether saved tensors are written (forward) or read (backward).
+    pub saved_mut: bool,
+    /// Shared scratch, `&mut [f32]`.
+    pub scratch: TokenStream,
+    /// The layer's buffers (`self.bn0_stats`).
+    pub buffers: TokenStream,
     /// `&mut Rng` for training-mode randomness.
     pub rng: TokenStream,
     /// The `Mode` expression, or `None` where only inference is possible.
     pub mode: Option<TokenStream>,
+}
+
+/// A tensor a layer saves in the cache: field `<name>_<suffix>`.
+pub struct Saved {
+    pub suffix: &'static str,
+    pub shape: Shape,
+    /// `[shape; B]` if true, `shape` once per batch otherwise.
+    pub per_sample: bool,
+}
+
+impl Cx {
+    /// The flat slice of a saved tensor: `&mut [f32]` in forward, `&[f32]` in
+    /// backward.
+    pub fn saved(&self, suffix: &str) -> TokenStream {
+        let rt = &self.rt;
+        match &self.saved_in {
+            None => quote!(compile_error!("no cache in single-sample code")),
+            Some(name) => {
+                let field = format_ident!("{}_{}", name, suffix);
+                if self.saved_mut {
+                    quote!(#rt::flat_mut(&mut cache.#field))
+                } else {
+                    quote!(#rt::flat(&cache.#field))
+                }
+            }
+        }
+    }
 }
 
 /// Looks a keyword up in [`KINDS`].

@@ -4,7 +4,7 @@
 use crate::expand::Planned;
 
 /// Cache fields the generator uses for itself.
-const RESERVED: &[&str] = &["rng", "grad_a", "grad_b"];
+const RESERVED: &[&str] = &["rng", "grad_a", "grad_b", "scratch"];
 
 /// Runs every rule; `Err` holds all violations.
 pub fn check(layers: &[Planned<'_>]) -> syn::Result<()> {
@@ -24,8 +24,9 @@ fn check_names(layers: &[Planned<'_>], errors: &mut Vec<syn::Error>) {
     let mut seen: Vec<String> = Vec::new();
     for layer in layers {
         let mut fields = vec![layer.name.to_string()];
-        if layer.layer.needs_mask() {
-            fields.push(format!("{}_mask", layer.name));
+        fields.extend(layer.saved.iter().map(|s| format!("{}_{}", layer.name, s.suffix)));
+        if layer.buffers.is_some() {
+            fields.push(format!("{}_stats", layer.name));
         }
         for field in fields {
             if RESERVED.contains(&field.as_str()) {

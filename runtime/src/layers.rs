@@ -38,3 +38,96 @@ impl<const I: usize, const O: usize> DenseNoBias<I, O> {
         weight: [[0.0; I]; O],
     };
 }
+
+/// Parameters of `conv2d(OC, (KH, KW), groups = g)` on `IC` input channels,
+/// `ICG = IC / g`: PyTorch's `nn.Conv2d`, `weight` is `[out][in/groups][kh][kw]`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Zeroable)]
+pub struct Conv2d<const OC: usize, const ICG: usize, const KH: usize, const KW: usize> {
+    /// `[out][in/groups][kh][kw]`
+    pub weight: [[[[f32; KW]; KH]; ICG]; OC],
+    /// `[out]`
+    pub bias: [f32; OC],
+}
+
+/// Parameters of `conv2d(..., bias = false)`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Zeroable)]
+pub struct Conv2dNoBias<const OC: usize, const ICG: usize, const KH: usize, const KW: usize> {
+    /// `[out][in/groups][kh][kw]`
+    pub weight: [[[[f32; KW]; KH]; ICG]; OC],
+}
+
+/// Parameters of `conv1d(OC, K, groups = g)`: PyTorch's `nn.Conv1d`,
+/// `weight` is `[out][in/groups][k]`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Zeroable)]
+pub struct Conv1d<const OC: usize, const ICG: usize, const K: usize> {
+    /// `[out][in/groups][k]`
+    pub weight: [[[f32; K]; ICG]; OC],
+    /// `[out]`
+    pub bias: [f32; OC],
+}
+
+/// Parameters of `conv1d(..., bias = false)`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Zeroable)]
+pub struct Conv1dNoBias<const OC: usize, const ICG: usize, const K: usize> {
+    /// `[out][in/groups][k]`
+    pub weight: [[[f32; K]; ICG]; OC],
+}
+
+/// Trainable parameters of `batchnorm` over `C` channels (PyTorch's
+/// `weight` (gamma) and `bias` (beta)).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Zeroable)]
+pub struct BatchNorm<const C: usize> {
+    /// `[C]`, gamma
+    pub weight: [f32; C],
+    /// `[C]`, beta
+    pub bias: [f32; C],
+}
+
+/// Running statistics of `batchnorm` (PyTorch's buffers): not trained by the
+/// optimizer, updated by [`Network::update_buffers`](crate::Network::update_buffers).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Zeroable)]
+pub struct BatchNormStats<const C: usize> {
+    /// `[C]`
+    pub running_mean: [f32; C],
+    /// `[C]`
+    pub running_var: [f32; C],
+    /// Training batches seen (PyTorch keeps an `i64`; exact here up to 2^24).
+    pub num_batches_tracked: [f32; 1],
+}
+
+impl<const OC: usize, const ICG: usize, const KH: usize, const KW: usize> Conv2d<OC, ICG, KH, KW> {
+    /// All zeros, for `static` initialisers.
+    pub const ZEROED: Self = Self { weight: [[[[0.0; KW]; KH]; ICG]; OC], bias: [0.0; OC] };
+}
+
+impl<const OC: usize, const ICG: usize, const KH: usize, const KW: usize> Conv2dNoBias<OC, ICG, KH, KW> {
+    /// All zeros, for `static` initialisers.
+    pub const ZEROED: Self = Self { weight: [[[[0.0; KW]; KH]; ICG]; OC] };
+}
+
+impl<const OC: usize, const ICG: usize, const K: usize> Conv1d<OC, ICG, K> {
+    /// All zeros, for `static` initialisers.
+    pub const ZEROED: Self = Self { weight: [[[0.0; K]; ICG]; OC], bias: [0.0; OC] };
+}
+
+impl<const OC: usize, const ICG: usize, const K: usize> Conv1dNoBias<OC, ICG, K> {
+    /// All zeros, for `static` initialisers.
+    pub const ZEROED: Self = Self { weight: [[[0.0; K]; ICG]; OC] };
+}
+
+impl<const C: usize> BatchNorm<C> {
+    /// All zeros, for `static` initialisers (`init` sets gamma to 1).
+    pub const ZEROED: Self = Self { weight: [0.0; C], bias: [0.0; C] };
+}
+
+impl<const C: usize> BatchNormStats<C> {
+    /// All zeros, for `static` initialisers (`init` sets the variance to 1).
+    pub const ZEROED: Self =
+        Self { running_mean: [0.0; C], running_var: [0.0; C], num_batches_tracked: [0.0] };
+}

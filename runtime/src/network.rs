@@ -21,8 +21,13 @@ pub enum Mode {
 /// Nothing here allocates; [`Network::new_boxed`] and friends (feature `std`)
 /// allocate once, at setup, and never put a large array on the stack.
 pub trait Network: Pod {
-    /// Number of `f32` parameters.
+    /// Number of trainable `f32` parameters: the first `PARAMS` values of the
+    /// struct, what [`params`](Network::params) returns.
     const PARAMS: usize;
+    /// Number of non-trainable `f32` buffers (batch norm's running
+    /// statistics) stored after the parameters; [`state`](Network::state)
+    /// covers both.
+    const BUFFERS: usize;
     /// Number of `f32` in one input sample.
     const INPUT_LEN: usize;
     /// Number of `f32` in one output sample.
@@ -74,13 +79,30 @@ pub trait Network: Pod {
         grad_input: Option<&mut [Self::Input; B]>,
     );
 
-    /// All parameters as one flat slice (declaration order, PyTorch layouts).
+    /// After a [`Mode::Train`] [`forward_batch`](Network::forward_batch),
+    /// folds the batch statistics saved in `cache` into the buffers (batch
+    /// norm's running mean and variance, momentum 0.1 as PyTorch). A no-op for
+    /// networks without buffers. Training loops call it once per step.
+    fn update_buffers<const B: usize>(&mut self, cache: &Self::Cache<B>);
+
+    /// The trainable parameters as one flat slice (declaration order, PyTorch
+    /// layouts); what optimizers step over.
     fn params(&self) -> &[f32] {
+        &self.state()[..Self::PARAMS]
+    }
+
+    /// The trainable parameters as one flat mutable slice.
+    fn params_mut(&mut self) -> &mut [f32] {
+        &mut self.state_mut()[..Self::PARAMS]
+    }
+
+    /// Parameters followed by buffers: everything a saved model holds.
+    fn state(&self) -> &[f32] {
         bytemuck::cast_slice(core::slice::from_ref(self))
     }
 
-    /// All parameters as one flat mutable slice.
-    fn params_mut(&mut self) -> &mut [f32] {
+    /// Mutable counterpart of [`state`](Network::state).
+    fn state_mut(&mut self) -> &mut [f32] {
         bytemuck::cast_slice_mut(core::slice::from_mut(self))
     }
 

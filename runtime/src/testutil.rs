@@ -101,3 +101,70 @@ pub fn check_elementwise(
         assert_close(&(what + " backward"), &gx, &want, 1e-4, 1e-5);
     }
 }
+
+/// A random permutation of `n` distinct values evenly spaced `2 / n` apart in
+/// `[-1, 1)`: inputs without ties whose gaps dwarf the finite-difference step,
+/// for kernels that pick an element (max pooling).
+pub fn distinct_vec(seed: u64, n: usize) -> Vec<f32> {
+    let mut x: Vec<f32> = (0..n).map(|i| (2 * i) as f32 / n as f32 - 1.0).collect();
+    crate::Rng::new(seed).shuffle(&mut x);
+    x
+}
+
+/// Every 2-D pooling case tested, as `(batch, geometry)`: batch and channels
+/// 1 and 3; inputs 1, 3, 7, 8 high and wide; kernels 1x1, 2x2, 3x3, 2x3;
+/// strides 1, 2, 3 and (1, 2) (so windows overlap, tile, skip elements and
+/// leave a remainder); only windows that fit the input.
+pub fn pool2d_cases() -> Vec<(usize, crate::kernels::maxpool2d::Pool2dGeom)> {
+    let mut cases = Vec::new();
+    for (batch, channels) in [(1, 1), (3, 1), (1, 3), (3, 3)] {
+        for (in_h, in_w) in [(1, 1), (3, 3), (3, 7), (8, 3), (7, 8), (8, 8)] {
+            for (k_h, k_w) in [(1, 1), (2, 2), (3, 3), (2, 3)] {
+                for (stride_h, stride_w) in [(1, 1), (2, 2), (3, 3), (1, 2)] {
+                    if k_h > in_h || k_w > in_w {
+                        continue;
+                    }
+                    let g = crate::kernels::maxpool2d::Pool2dGeom {
+                        channels,
+                        in_h,
+                        in_w,
+                        out_h: (in_h - k_h) / stride_h + 1,
+                        out_w: (in_w - k_w) / stride_w + 1,
+                        k_h,
+                        k_w,
+                        stride_h,
+                        stride_w,
+                    };
+                    cases.push((batch, g));
+                }
+            }
+        }
+    }
+    cases
+}
+
+/// Naive 2-D pooling of NCHW `x` in f64: `reduce` maps each window's values
+/// (row by row) to its output.
+pub fn pool2d_reference(
+    x: &[f64],
+    batch: usize,
+    g: &crate::kernels::maxpool2d::Pool2dGeom,
+    reduce: impl Fn(&[f64]) -> f64,
+) -> Vec<f64> {
+    let mut y = Vec::new();
+    for plane in 0..batch * g.channels {
+        for oh in 0..g.out_h {
+            for ow in 0..g.out_w {
+                let mut window = Vec::new();
+                for kh in 0..g.k_h {
+                    for kw in 0..g.k_w {
+                        let (h, w) = (oh * g.stride_h + kh, ow * g.stride_w + kw);
+                        window.push(x[(plane * g.in_h + h) * g.in_w + w]);
+                    }
+                }
+                y.push(reduce(&window));
+            }
+        }
+    }
+    y
+}

@@ -54,6 +54,7 @@ impl Layer for Dense {
                 count,
                 doc: format!("weight [{out}, {inp}], bias [{out}]"),
                 init: init_bias,
+                foldable: true,
             }
         } else {
             Params {
@@ -62,6 +63,7 @@ impl Layer for Dense {
                 count,
                 doc: format!("weight [{out}, {inp}] (no bias)"),
                 init,
+                foldable: false,
             }
         })
     }

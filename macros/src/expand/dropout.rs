@@ -4,7 +4,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer};
+use crate::layers::{Cx, Layer, Saved};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -37,8 +37,8 @@ impl Layer for Dropout {
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
         shape::elementwise(input)
     }
-    fn needs_mask(&self) -> bool {
-        true
+    fn saved(&self, _input: &Shape, output: &Shape) -> Vec<Saved> {
+        vec![Saved { suffix: "mask", shape: output.clone(), per_sample: true }]
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, x, y, p) = (&cx.rt, &cx.x, &cx.y, self.p);
@@ -46,7 +46,7 @@ impl Layer for Dropout {
         match &cx.mode {
             None => infer,
             Some(mode) => {
-                let (mask, rng) = (&cx.mask, &cx.rng);
+                let (mask, rng) = (cx.saved("mask"), &cx.rng);
                 quote! {
                     match #mode {
                         #rt::Mode::Train => #rt::kernels::dropout::dropout_forward(#x, #y, #mask, #p, #rng),
@@ -57,7 +57,7 @@ impl Layer for Dropout {
         }
     }
     fn backward(&self, cx: &Cx) -> TokenStream {
-        let (rt, mask, gy, gx) = (&cx.rt, &cx.mask, &cx.gy, &cx.gx);
+        let (rt, mask, gy, gx) = (&cx.rt, cx.saved("mask"), &cx.gy, &cx.gx);
         quote!(if let Some(gx) = #gx { #rt::kernels::dropout::dropout_backward(#mask, #gy, gx); })
     }
 }

@@ -2,13 +2,29 @@
 //! `<op>_backward` side by side. Shapes are arguments; lengths are
 //! `debug_assert!`ed; no kernel allocates or fails.
 
+pub mod avgpool2d;
+pub mod batchnorm;
+pub mod conv1d;
+pub mod conv2d;
 pub mod dense;
 pub mod dropout;
 pub mod flatten;
 pub mod gelu;
 pub mod gemm;
+pub mod global_avgpool;
 pub mod leaky_relu;
+pub mod maxpool2d;
 pub mod relu;
 pub mod sigmoid;
 pub mod softmax;
 pub mod tanh;
+
+/// `max(a, b)` as a `const fn`: generated code sizes the shared kernel scratch
+/// with it from the kernels' own `scratch_len` functions.
+pub const fn max_len(a: usize, b: usize) -> usize {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}

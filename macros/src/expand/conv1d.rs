@@ -1,0 +1,27 @@
+//! `conv1d(out_channels, kernel, stride = 1, padding = 0, dilation = 1,
+//! groups = 1, bias = true)`: PyTorch's `nn.Conv1d` on `[C, L]`, computed as a
+//! height-1 `conv2d` (`runtime/src/kernels/conv1d.rs` documents the same).
+
+use super::conv2d::Conv;
+use crate::args::Args;
+use crate::ast::LayerDef;
+use crate::layers::Layer;
+use crate::shape::ConvSpec;
+
+pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
+    let args = Args::check(
+        "conv1d",
+        def,
+        &["out_channels", "kernel"],
+        &["stride", "padding", "dilation", "groups", "bias"],
+    )?;
+    let spec = ConvSpec {
+        out_c: args.positive(0, "out_channels")?,
+        kernel: (1, args.positive(1, "kernel")?),
+        stride: (1, args.named_int("stride", 1, 1)?),
+        padding: (0, args.named_int("padding", 0, 0)?),
+        dilation: (1, args.named_int("dilation", 1, 1)?),
+        groups: args.named_int("groups", 1, 1)?,
+    };
+    Ok(Box::new(Conv { kind: "conv1d", spec, bias: args.flag("bias", true)? }))
+}

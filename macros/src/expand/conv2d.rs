@@ -1,0 +1,135 @@
+//! `conv2d(out_channels, kernel, stride = 1, padding = 0, dilation = 1,
+//! groups = 1, bias = true)`: PyTorch's `nn.Conv2d` on `[C, H, W]`; `kernel`,
+//! `stride`, `padding` and `dilation` take `n` or `(h, w)`. Kernels in
+//! `runtime/src/kernels/conv2d.rs`.
+
+use crate::args::Args;
+use crate::ast::LayerDef;
+use crate::layers::{Cx, Layer, Params};
+use crate::shape::{self, ConvSpec, Shape, ShapeError};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// A convolution, 2-d or (height 1) 1-d: shared with `conv1d.rs`.
+pub struct Conv {
+    pub kind: &'static str,
+    pub spec: ConvSpec,
+    pub bias: bool,
+}
+
+pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
+    let args = Args::check(
+        "conv2d",
+        def,
+        &["out_channels", "kernel"],
+        &["stride", "padding", "dilation", "groups", "bias"],
+    )?;
+    let spec = ConvSpec {
+        out_c: args.positive(0, "out_channels")?,
+        kernel: args.positive_pair(1, "kernel")?,
+        stride: args.named_pair("stride", (1, 1), 1)?,
+        padding: args.named_pair("padding", (0, 0), 0)?,
+        dilation: args.named_pair("dilation", (1, 1), 1)?,
+        groups: args.named_int("groups", 1, 1)?,
+    };
+    Ok(Box::new(Conv { kind: "conv2d", spec, bias: args.flag("bias", true)? }))
+}
+
+/// `[C, H, W]` of a conv shape (1-d shapes `[C, L]` as `[C, 1, L]`).
+fn chw(s: &Shape) -> (usize, usize, usize) {
+    match s.0[..] {
+        [c, l] => (c, 1, l),
+        [c, h, w] => (c, h, w),
+        _ => (s.len(), 1, 1),
+    }
+}
+
+fn init(cx: &Cx, he: bool) -> TokenStream {
+    let (rt, p) = (&cx.rt, &cx.params);
+    // As PyTorch: fan_in = in/groups * kernel, fan_out = out * kernel.
+    let fans = quote! {
+        let fan_in = #rt::flat(&#p.weight).len() / #p.weight.len();
+        let fan_out = #rt::flat(&#p.weight).len() / #p.weight[0].len();
+    };
+    if he {
+        quote!({ #fans let _ = fan_out; #rt::init::he_normal(#rt::flat_mut(&mut #p.weight), fan_in, &mut rng); })
+    } else {
+        quote!({ #fans #rt::init::xavier_uniform(#rt::flat_mut(&mut #p.weight), fan_in, fan_out, &mut rng); })
+    }
+}
+
+fn init_bias(cx: &Cx, he: bool) -> TokenStream {
+    let (p, w) = (&cx.params, init(cx, he));
+    quote!(#w #p.bias.fill(0.0);)
+}
+
+impl Conv {
+    /// The runtime's geometry value for this layer.
+    fn geom(&self, input: &Shape, output: &Shape) -> TokenStream {
+        let rt = super::rt();
+        let (in_c, in_h, in_w) = chw(input);
+        let (out_c, out_h, out_w) = chw(output);
+        let ConvSpec { kernel: (k_h, k_w), stride: (stride_h, stride_w), padding: (pad_h, pad_w), dilation: (dil_h, dil_w), groups, .. } = self.spec;
+        quote!(#rt::kernels::conv2d::Conv2dGeom {
+            in_c: #in_c, in_h: #in_h, in_w: #in_w, out_c: #out_c, out_h: #out_h, out_w: #out_w,
+            k_h: #k_h, k_w: #k_w, stride_h: #stride_h, stride_w: #stride_w,
+            pad_h: #pad_h, pad_w: #pad_w, dil_h: #dil_h, dil_w: #dil_w, groups: #groups,
+        })
+    }
+}
+
+impl Layer for Conv {
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
+        if self.kind == "conv1d" {
+            shape::conv1d(input, &self.spec)
+        } else {
+            shape::conv2d(input, &self.spec)
+        }
+    }
+    fn params(&self, input: &Shape, output: &Shape) -> Option<Params> {
+        let rt = super::rt();
+        let (in_c, _, _) = chw(input);
+        let (oc, _, _) = chw(output);
+        let icg = in_c / self.spec.groups;
+        let (kh, kw) = self.spec.kernel;
+        let weights = oc.checked_mul(icg)?.checked_mul(kh)?.checked_mul(kw)?;
+        let count = weights.checked_add(if self.bias { oc } else { 0 })?;
+        let (name, dims, shape_doc) = if self.kind == "conv1d" {
+            ("Conv1d", quote!(#oc, #icg, #kw), format!("[{oc}, {icg}, {kw}]"))
+        } else {
+            ("Conv2d", quote!(#oc, #icg, #kh, #kw), format!("[{oc}, {icg}, {kh}, {kw}]"))
+        };
+        let ty = quote::format_ident!("{}{}", name, if self.bias { "" } else { "NoBias" });
+        Some(Params {
+            ty: quote!(#rt::layers::#ty<#dims>),
+            zeroed: quote!(#rt::layers::#ty::<#dims>::ZEROED),
+            count,
+            doc: if self.bias { format!("weight {shape_doc}, bias [{oc}]") } else { format!("weight {shape_doc} (no bias)") },
+            init: if self.bias { init_bias } else { init },
+            foldable: self.bias,
+        })
+    }
+    fn scratch(&self, input: &Shape, output: &Shape) -> Option<TokenStream> {
+        let geom = self.geom(input, output);
+        Some(quote!(#geom.scratch_len()))
+    }
+    fn forward(&self, cx: &Cx) -> TokenStream {
+        let (rt, p, x, y, b, s) = (&cx.rt, &cx.params, &cx.x, &cx.y, &cx.batch, &cx.scratch);
+        let geom = self.geom(&cx.input, &cx.output);
+        let bias = if self.bias { quote!(Some(&#p.bias[..])) } else { quote!(None) };
+        quote!(#rt::kernels::conv2d::conv2d_forward(#x, #rt::flat(&#p.weight), #bias, #y, #s, #b, &#geom);)
+    }
+    fn backward(&self, cx: &Cx) -> TokenStream {
+        let (rt, p, g, x, gy, gx, b, s) = (&cx.rt, &cx.params, &cx.grads, &cx.x, &cx.gy, &cx.gx, &cx.batch, &cx.scratch);
+        let geom = self.geom(&cx.input, &cx.output);
+        let gb = if self.bias { quote!(Some(&mut #g.bias[..])) } else { quote!(None) };
+        quote! {
+            #rt::kernels::conv2d::conv2d_backward(
+                #x, #rt::flat(&#p.weight), #gy, #rt::flat_mut(&mut #g.weight), #gb, #gx, #s, #b, &#geom,
+            );
+        }
+    }
+}

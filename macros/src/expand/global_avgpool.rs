@@ -1,0 +1,40 @@
+//! `global_avgpool`: `[C, H, W]` or `[C, L]` -> `[C]`, the mean over each
+//! channel. Kernels in `runtime/src/kernels/global_avgpool.rs`.
+
+use crate::args::Args;
+use crate::ast::LayerDef;
+use crate::layers::{Cx, Layer};
+use crate::shape::{self, Shape, ShapeError};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+struct GlobalAvgPool;
+
+pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
+    Args::check("global_avgpool", def, &[], &[])?;
+    Ok(Box::new(GlobalAvgPool))
+}
+
+fn dims(cx: &Cx) -> (usize, usize) {
+    let channels = cx.output.len();
+    (channels, cx.input.len() / channels)
+}
+
+impl Layer for GlobalAvgPool {
+    fn kind(&self) -> &'static str {
+        "global_avgpool"
+    }
+    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
+        shape::global_avgpool(input)
+    }
+    fn forward(&self, cx: &Cx) -> TokenStream {
+        let (rt, x, y, b) = (&cx.rt, &cx.x, &cx.y, &cx.batch);
+        let (c, s) = dims(cx);
+        quote!(#rt::kernels::global_avgpool::global_avgpool_forward(#x, #y, #b, #c, #s);)
+    }
+    fn backward(&self, cx: &Cx) -> TokenStream {
+        let (rt, gy, gx, b) = (&cx.rt, &cx.gy, &cx.gx, &cx.batch);
+        let (c, s) = dims(cx);
+        quote!(if let Some(gx) = #gx { #rt::kernels::global_avgpool::global_avgpool_backward(#gy, gx, #b, #c, #s); })
+    }
+}

@@ -1,0 +1,664 @@
+//! `conv2d`: PyTorch's `nn.Conv2d` on a batch, NCHW.
+//!
+//! Shapes: `x` is `[batch][in_c][in_h][in_w]`, `weight` is
+//! `[out_c][in_c / groups][k_h][k_w]` (PyTorch's layout), `bias` is `[out_c]`,
+//! `y` is `[batch][out_c][out_h][out_w]`, as described by a [`Conv2dGeom`],
+//! which the `network!` macro has checked (consistent output sizes, `groups`
+//! dividing both channel counts, nothing zero).
+//!
+//! Each sample and group is unfolded (im2col) into `scratch` as the matrix
+//! `col[in_c / groups * k_h * k_w][out_h * out_w]`, after which every pass is
+//! a product from [`gemm`](super::gemm): `y = W col`, `gW += gy colᵀ`, and
+//! `dcol = Wᵀ gy`, folded back (col2im) into `gx`. A 1x1 convolution with
+//! stride 1 and no padding needs no unfolding: `x` is its own `col`.
+//!
+//! ```
+//! use staticnet_runtime::kernels::conv2d::{conv2d_forward, Conv2dGeom};
+//! // One 3x3 input, one 2x2 kernel of ones, stride 1: sums of 2x2 windows.
+//! let g = Conv2dGeom {
+//!     in_c: 1, in_h: 3, in_w: 3, out_c: 1, out_h: 2, out_w: 2, k_h: 2, k_w: 2,
+//!     stride_h: 1, stride_w: 1, pad_h: 0, pad_w: 0, dil_h: 1, dil_w: 1, groups: 1,
+//! };
+//! let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0];
+//! let mut y = [0.0; 4];
+//! let mut scratch = [0.0; g.scratch_len()];
+//! conv2d_forward(&x, &[1.0; 4], Some(&[0.5]), &mut y, &mut scratch, 1, &g);
+//! assert_eq!(y, [12.5, 16.5, 24.5, 28.5]);
+//! ```
+
+use super::gemm::{gemm_nn_with, gemm_nt_with, gemm_tn_with, Isa, Store};
+
+/// The geometry of a 2-D convolution (all sizes in elements; see the module
+/// docs for the layouts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv2dGeom {
+    /// Input channels.
+    pub in_c: usize,
+    /// Input height.
+    pub in_h: usize,
+    /// Input width.
+    pub in_w: usize,
+    /// Output channels.
+    pub out_c: usize,
+    /// Output height: `(in_h + 2 pad_h - dil_h (k_h - 1) - 1) / stride_h + 1`.
+    pub out_h: usize,
+    /// Output width: `(in_w + 2 pad_w - dil_w (k_w - 1) - 1) / stride_w + 1`.
+    pub out_w: usize,
+    /// Kernel height.
+    pub k_h: usize,
+    /// Kernel width.
+    pub k_w: usize,
+    /// Vertical stride.
+    pub stride_h: usize,
+    /// Horizontal stride.
+    pub stride_w: usize,
+    /// Zero rows added above and below the input.
+    pub pad_h: usize,
+    /// Zero columns added left and right of the input.
+    pub pad_w: usize,
+    /// Vertical dilation (distance between kernel taps).
+    pub dil_h: usize,
+    /// Horizontal dilation.
+    pub dil_w: usize,
+    /// Channel groups: output channel `oc` sees the input channels of group
+    /// `oc / (out_c / groups)`; `groups = in_c` is a depthwise convolution.
+    pub groups: usize,
+}
+
+impl Conv2dGeom {
+    /// The f32s of scratch that [`conv2d_forward`] and [`conv2d_backward`]
+    /// need (one buffer, shared by both, independent of the batch size): one
+    /// group's unfolded input, or nothing for a 1x1 convolution with stride 1
+    /// and no padding.
+    pub const fn scratch_len(&self) -> usize {
+        if self.is_pointwise() {
+            0
+        } else {
+            self.col_rows() * self.out_h * self.out_w
+        }
+    }
+
+    /// Whether `x` is its own im2col matrix (1x1 kernel, stride 1, no padding).
+    const fn is_pointwise(&self) -> bool {
+        self.k_h == 1
+            && self.k_w == 1
+            && self.stride_h == 1
+            && self.stride_w == 1
+            && self.pad_h == 0
+            && self.pad_w == 0
+    }
+
+    /// Rows of one group's im2col matrix: `in_c / groups * k_h * k_w`.
+    const fn col_rows(&self) -> usize {
+        self.in_c / self.groups * self.k_h * self.k_w
+    }
+}
+
+/// `y[b][oc][oh][ow] = bias[oc] + sum_{ic, kh, kw} weight[oc][ic][kh][kw] *
+/// x[b][g * in_c / groups + ic][oh sh - ph + kh dh][ow sw - pw + kw dw]`
+/// (zero outside the input), where `g` is the group of `oc`.
+pub fn conv2d_forward(
+    x: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    scratch: &mut [f32],
+    batch: usize,
+    g: &Conv2dGeom,
+) {
+    forward_with(Isa::best(), x, weight, bias, y, scratch, batch, g);
+}
+
+/// Gradients of [`conv2d_forward`] given `gy = dL/dy`, summed over the batch,
+/// each overwritten: `gw`, `gb` and `gx` (`None` for a first layer, whose
+/// input needs no gradient).
+pub fn conv2d_backward(
+    x: &[f32],
+    weight: &[f32],
+    gy: &[f32],
+    gw: &mut [f32],
+    gb: Option<&mut [f32]>,
+    gx: Option<&mut [f32]>,
+    scratch: &mut [f32],
+    batch: usize,
+    g: &Conv2dGeom,
+) {
+    backward_with(Isa::best(), x, weight, gy, gw, gb, gx, scratch, batch, g);
+}
+
+/// Per-group sizes: input channels, output channels, `col` rows, output
+/// positions, input elements per channel.
+fn dims(g: &Conv2dGeom) -> (usize, usize, usize, usize, usize) {
+    let (cg, ocg) = (g.in_c / g.groups, g.out_c / g.groups);
+    (cg, ocg, g.col_rows(), g.out_h * g.out_w, g.in_h * g.in_w)
+}
+
+/// [`conv2d_forward`] on the given path.
+pub(crate) fn forward_with(
+    isa: Isa,
+    x: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    scratch: &mut [f32],
+    batch: usize,
+    g: &Conv2dGeom,
+) {
+    let (cg, ocg, k, p, hw) = dims(g);
+    debug_assert_eq!(x.len(), batch * g.in_c * hw, "conv2d: x is [b][c][h][w]");
+    debug_assert_eq!(
+        weight.len(),
+        g.out_c * k,
+        "conv2d: weight is [oc][ic][kh][kw]"
+    );
+    debug_assert_eq!(y.len(), batch * g.out_c * p, "conv2d: y is [b][oc][oh][ow]");
+    debug_assert!(
+        scratch.len() >= g.scratch_len(),
+        "conv2d: scratch too short"
+    );
+    let store = match bias {
+        Some(bias) => {
+            debug_assert_eq!(bias.len(), g.out_c, "conv2d: bias is [oc]");
+            for (yc, &b) in y.chunks_exact_mut(p).zip(bias.iter().cycle()) {
+                yc.fill(b);
+            }
+            Store::Accumulate
+        }
+        None => Store::Overwrite,
+    };
+    let col = &mut scratch[..g.scratch_len()];
+    for (xs, ys) in x
+        .chunks_exact(g.in_c * hw)
+        .zip(y.chunks_exact_mut(g.out_c * p))
+    {
+        let groups = xs.chunks_exact(cg * hw).zip(ys.chunks_exact_mut(ocg * p));
+        for ((xg, yg), wg) in groups.zip(weight.chunks_exact(ocg * k)) {
+            let col: &[f32] = if g.is_pointwise() {
+                xg
+            } else {
+                im2col(xg, col, g);
+                col
+            };
+            gemm_nn_with(isa, wg, col, yg, ocg, p, k, store);
+        }
+    }
+}
+
+/// [`conv2d_backward`] on the given path.
+pub(crate) fn backward_with(
+    isa: Isa,
+    x: &[f32],
+    weight: &[f32],
+    gy: &[f32],
+    gw: &mut [f32],
+    gb: Option<&mut [f32]>,
+    mut gx: Option<&mut [f32]>,
+    scratch: &mut [f32],
+    batch: usize,
+    g: &Conv2dGeom,
+) {
+    let (cg, ocg, k, p, hw) = dims(g);
+    debug_assert_eq!(x.len(), batch * g.in_c * hw, "conv2d: x is [b][c][h][w]");
+    debug_assert_eq!(
+        weight.len(),
+        g.out_c * k,
+        "conv2d: weight is [oc][ic][kh][kw]"
+    );
+    debug_assert_eq!(
+        gy.len(),
+        batch * g.out_c * p,
+        "conv2d: gy is [b][oc][oh][ow]"
+    );
+    debug_assert_eq!(gw.len(), g.out_c * k, "conv2d: gw is [oc][ic][kh][kw]");
+    debug_assert!(
+        scratch.len() >= g.scratch_len(),
+        "conv2d: scratch too short"
+    );
+    if let Some(gb) = gb {
+        debug_assert_eq!(gb.len(), g.out_c, "conv2d: gb is [oc]");
+        gb.fill(0.0);
+        for gys in gy.chunks_exact(g.out_c * p) {
+            for (gb, gyc) in gb.iter_mut().zip(gys.chunks_exact(p)) {
+                *gb += gyc.iter().sum::<f32>();
+            }
+        }
+    }
+    if let Some(gx) = gx.as_deref() {
+        debug_assert_eq!(gx.len(), x.len(), "conv2d: gx is [b][c][h][w]");
+    }
+    if batch == 0 {
+        gw.fill(0.0);
+    }
+    let col = &mut scratch[..g.scratch_len()];
+    for (s, (xs, gys)) in x
+        .chunks_exact(g.in_c * hw)
+        .zip(gy.chunks_exact(g.out_c * p))
+        .enumerate()
+    {
+        let store = if s == 0 {
+            Store::Overwrite
+        } else {
+            Store::Accumulate
+        };
+        for (grp, (xg, gyg)) in xs
+            .chunks_exact(cg * hw)
+            .zip(gys.chunks_exact(ocg * p))
+            .enumerate()
+        {
+            let (wg, gwg) = (
+                &weight[grp * ocg * k..][..ocg * k],
+                &mut gw[grp * ocg * k..][..ocg * k],
+            );
+            let gxg = gx
+                .as_deref_mut()
+                .map(|gx| &mut gx[(s * g.in_c + grp * cg) * hw..][..cg * hw]);
+            if g.is_pointwise() {
+                gemm_nt_with(isa, gyg, xg, gwg, ocg, k, p, store);
+                if let Some(gxg) = gxg {
+                    gemm_tn_with(isa, wg, gyg, gxg, k, p, ocg, Store::Overwrite);
+                }
+            } else {
+                im2col(xg, col, g);
+                gemm_nt_with(isa, gyg, col, gwg, ocg, k, p, store);
+                if let Some(gxg) = gxg {
+                    // `col` is spent: it now holds the unfolded input gradient.
+                    gemm_tn_with(isa, wg, gyg, col, k, p, ocg, Store::Overwrite);
+                    col2im(col, gxg, g);
+                }
+            }
+        }
+    }
+}
+
+/// The outputs `o` in `lo..hi` whose input `o * stride + off - pad` lies in
+/// `0..len`, for the kernel tap at offset `off` (`kh * dil_h`, say).
+#[inline]
+fn valid(out: usize, len: usize, stride: usize, pad: usize, off: usize) -> (usize, usize) {
+    let hi = (len + pad).saturating_sub(off).div_ceil(stride).min(out);
+    let lo = pad.saturating_sub(off).div_ceil(stride).min(hi);
+    (lo, hi)
+}
+
+/// Calls `f(at, src, lo, hi)` for each row `(c, kh, kw)` of one group's
+/// im2col matrix and each output row `oh`, where `at` is the offset of
+/// `col[(c, kh, kw)][(oh, 0)]`: `col[at + ow] = x[src + (ow - lo) * stride_w]`
+/// for `ow` in `lo..hi`, and zero for the other `ow` or when `src` is `None`
+/// (the tap reads a padding row).
+#[inline(always)]
+fn unfold(g: &Conv2dGeom, mut f: impl FnMut(usize, Option<usize>, usize, usize)) {
+    let (cg, _, _, p, hw) = dims(g);
+    let mut at = 0;
+    for c in 0..cg {
+        for kh in 0..g.k_h {
+            let (h_lo, h_hi) = valid(g.out_h, g.in_h, g.stride_h, g.pad_h, kh * g.dil_h);
+            for kw in 0..g.k_w {
+                let (lo, hi) = valid(g.out_w, g.in_w, g.stride_w, g.pad_w, kw * g.dil_w);
+                // Both sums are at least the padding they lose when the
+                // ranges are not empty (see `valid`).
+                let iw0 = (lo * g.stride_w + kw * g.dil_w).saturating_sub(g.pad_w);
+                for oh in 0..g.out_h {
+                    let src = (lo < hi && (h_lo..h_hi).contains(&oh)).then(|| {
+                        let ih = oh * g.stride_h + kh * g.dil_h - g.pad_h;
+                        c * hw + ih * g.in_w + iw0
+                    });
+                    f(at + oh * g.out_w, src, lo, hi);
+                }
+                at += p;
+            }
+        }
+    }
+}
+
+/// `col[(c, kh, kw)][(oh, ow)] = x[c][ih][iw]` (zero in the padding) for the
+/// `in_c / groups` channels `x` of one sample and group.
+fn im2col(x: &[f32], col: &mut [f32], g: &Conv2dGeom) {
+    let (ow_n, sw) = (g.out_w, g.stride_w);
+    unfold(g, |at, src, lo, hi| {
+        let out = &mut col[at..][..ow_n];
+        let Some(src) = src else {
+            return out.fill(0.0);
+        };
+        out[..lo].fill(0.0);
+        out[hi..].fill(0.0);
+        let (out, x) = (&mut out[lo..hi], &x[src..]);
+        if sw == 1 {
+            out.copy_from_slice(&x[..out.len()]);
+        } else {
+            out.iter_mut()
+                .zip(x.iter().step_by(sw))
+                .for_each(|(o, &v)| *o = v);
+        }
+    });
+}
+
+/// `gx[c][ih][iw] = sum of dcol[(c, kh, kw)][(oh, ow)]` over the taps that
+/// read `x[c][ih][iw]` (the adjoint of [`im2col`]), overwriting `gx`.
+fn col2im(dcol: &[f32], gx: &mut [f32], g: &Conv2dGeom) {
+    let sw = g.stride_w;
+    gx.fill(0.0);
+    unfold(g, |at, src, lo, hi| {
+        let Some(src) = src else { return };
+        let (d, gx) = (&dcol[at + lo..at + hi], &mut gx[src..]);
+        if sw == 1 {
+            gx.iter_mut().zip(d).for_each(|(x, &d)| *x += d);
+        } else {
+            gx.iter_mut().step_by(sw).zip(d).for_each(|(x, &d)| *x += d);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{assert_close, fd_vjp, random_vec, to_f64};
+    use std::vec::Vec;
+
+    /// PyTorch's output size, or `None` when the dilated kernel does not fit.
+    fn out_size(len: usize, k: usize, stride: usize, pad: usize, dil: usize) -> Option<usize> {
+        (len + 2 * pad)
+            .checked_sub(dil * (k - 1) + 1)
+            .map(|v| v / stride + 1)
+    }
+
+    /// A geometry from `(in_c, out_c, groups)` and `(h, w)` pairs of input
+    /// size, kernel, stride, padding and dilation; `None` if it is invalid.
+    fn geom(
+        (in_c, out_c, groups): (usize, usize, usize),
+        (in_h, in_w): (usize, usize),
+        (k_h, k_w): (usize, usize),
+        (stride_h, stride_w): (usize, usize),
+        (pad_h, pad_w): (usize, usize),
+        (dil_h, dil_w): (usize, usize),
+    ) -> Option<Conv2dGeom> {
+        Some(Conv2dGeom {
+            in_c,
+            in_h,
+            in_w,
+            out_c,
+            out_h: out_size(in_h, k_h, stride_h, pad_h, dil_h)?,
+            out_w: out_size(in_w, k_w, stride_w, pad_w, dil_w)?,
+            k_h,
+            k_w,
+            stride_h,
+            stride_w,
+            pad_h,
+            pad_w,
+            dil_h,
+            dil_w,
+            groups,
+        })
+    }
+
+    /// Calls `f(y, x, w)` with flat indices for every term of the definition
+    /// `y[b][oc][oh][ow] += w[oc][ic][kh][kw] * x[b][ic'][ih][iw]`, skipping
+    /// the taps that fall into the padding.
+    fn for_each_term(batch: usize, g: &Conv2dGeom, mut f: impl FnMut(usize, usize, usize)) {
+        let (cg, ocg) = (g.in_c / g.groups, g.out_c / g.groups);
+        for b in 0..batch {
+            for oc in 0..g.out_c {
+                for oh in 0..g.out_h {
+                    for ow in 0..g.out_w {
+                        let yi = ((b * g.out_c + oc) * g.out_h + oh) * g.out_w + ow;
+                        for ic in 0..cg {
+                            for kh in 0..g.k_h {
+                                for kw in 0..g.k_w {
+                                    let ih = (oh * g.stride_h + kh * g.dil_h).checked_sub(g.pad_h);
+                                    let iw = (ow * g.stride_w + kw * g.dil_w).checked_sub(g.pad_w);
+                                    let (Some(ih), Some(iw)) = (ih, iw) else {
+                                        continue;
+                                    };
+                                    if ih >= g.in_h || iw >= g.in_w {
+                                        continue;
+                                    }
+                                    let c = oc / ocg * cg + ic;
+                                    let xi = ((b * g.in_c + c) * g.in_h + ih) * g.in_w + iw;
+                                    let wi = ((oc * cg + ic) * g.k_h + kh) * g.k_w + kw;
+                                    f(yi, xi, wi);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The definition, in f64.
+    fn forward_ref(
+        x: &[f64],
+        w: &[f64],
+        bias: Option<&[f64]>,
+        batch: usize,
+        g: &Conv2dGeom,
+    ) -> Vec<f64> {
+        let p = g.out_h * g.out_w;
+        let mut y: Vec<f64> = (0..batch * g.out_c * p)
+            .map(|i| bias.map_or(0.0, |b| b[i / p % g.out_c]))
+            .collect();
+        for_each_term(batch, g, |yi, xi, wi| y[yi] += w[wi] * x[xi]);
+        y
+    }
+
+    /// The exact adjoint of [`forward_ref`], in f64: `(gx, gw, gb)`.
+    fn backward_ref(
+        x: &[f64],
+        w: &[f64],
+        gy: &[f64],
+        batch: usize,
+        g: &Conv2dGeom,
+    ) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let (mut gx, mut gw) = (std::vec![0.0; x.len()], std::vec![0.0; w.len()]);
+        for_each_term(batch, g, |yi, xi, wi| {
+            gx[xi] += gy[yi] * w[wi];
+            gw[wi] += gy[yi] * x[xi];
+        });
+        let p = g.out_h * g.out_w;
+        let mut gb = std::vec![0.0; g.out_c];
+        for (i, &d) in gy.iter().enumerate() {
+            gb[i / p % g.out_c] += d;
+        }
+        (gx, gw, gb)
+    }
+
+    /// Random `(x, weight, bias, gy)` for a geometry.
+    fn data(batch: usize, g: &Conv2dGeom) -> [Vec<f32>; 4] {
+        let k = g.in_c / g.groups * g.k_h * g.k_w;
+        [
+            random_vec(30, batch * g.in_c * g.in_h * g.in_w),
+            random_vec(31, g.out_c * k),
+            random_vec(32, g.out_c),
+            random_vec(33, batch * g.out_c * g.out_h * g.out_w),
+        ]
+    }
+
+    /// Forward (with and without bias) and backward against the f64
+    /// definition and its exact adjoint, on one path, with NaN preloaded in
+    /// `y`, every gradient and the scratch (of exactly `scratch_len`).
+    /// Tolerance rtol 1e-5, atol 1e-5: f32 sums of at most 192 products of
+    /// values in [-1, 1) (150 per output, 3 x 64 per weight gradient), as in
+    /// gemm's tests.
+    fn check(isa: Isa, batch: usize, g: &Conv2dGeom) {
+        let [x, w, b, gy] = data(batch, g);
+        let (x64, w64, b64, gy64) = (to_f64(&x), to_f64(&w), to_f64(&b), to_f64(&gy));
+        let mut scratch = std::vec![f32::NAN; g.scratch_len()];
+        let (rtol, atol) = (1e-5, 1e-5);
+        for bias in [None, Some(&b[..])] {
+            let mut y = std::vec![f32::NAN; gy.len()];
+            forward_with(isa, &x, &w, bias, &mut y, &mut scratch, batch, g);
+            let want = forward_ref(&x64, &w64, bias.map(|_| &b64[..]), batch, g);
+            let what = std::format!("y {isa:?} batch={batch} bias={} {g:?}", bias.is_some());
+            assert_close(&what, &y, &want, rtol, atol);
+        }
+        scratch.fill(f32::NAN);
+        let (want_gx, want_gw, want_gb) = backward_ref(&x64, &w64, &gy64, batch, g);
+        let mut gw = std::vec![f32::NAN; w.len()];
+        let mut gb = std::vec![f32::NAN; b.len()];
+        let mut gx = std::vec![f32::NAN; x.len()];
+        backward_with(
+            isa,
+            &x,
+            &w,
+            &gy,
+            &mut gw,
+            Some(&mut gb),
+            Some(&mut gx),
+            &mut scratch,
+            batch,
+            g,
+        );
+        let what = std::format!("{isa:?} batch={batch} {g:?}");
+        assert_close(&std::format!("gx {what}"), &gx, &want_gx, rtol, atol);
+        assert_close(&std::format!("gw {what}"), &gw, &want_gw, rtol, atol);
+        assert_close(&std::format!("gb {what}"), &gb, &want_gb, rtol, atol);
+        // Without the optional gradients, `gw` is the same.
+        let mut gw2 = std::vec![f32::NAN; w.len()];
+        backward_with(
+            isa,
+            &x,
+            &w,
+            &gy,
+            &mut gw2,
+            None,
+            None,
+            &mut scratch,
+            batch,
+            g,
+        );
+        assert_eq!(gw, gw2, "gw without gb, gx: {what}");
+    }
+
+    /// (in_c, out_c, groups): single channel, plain, grouped both ways,
+    /// depthwise, depthwise with a channel multiplier.
+    const CHANNELS: [(usize, usize, usize); 7] = [
+        (1, 1, 1),
+        (3, 4, 1),
+        (1, 6, 1),
+        (4, 6, 2),
+        (6, 4, 2),
+        (4, 4, 4),
+        (3, 6, 3),
+    ];
+
+    /// Every combination of input size, kernel, stride, padding and dilation
+    /// that fits, each with every channel configuration at batch 1 and 3.
+    #[test]
+    fn matches_reference_on_every_geometry() {
+        let mut count = 0;
+        for isa in Isa::available() {
+            for size in [(1, 1), (3, 3), (7, 8), (8, 3)] {
+                for k in [(1, 1), (2, 2), (3, 3), (5, 5), (2, 3)] {
+                    for stride in [(1, 1), (2, 2), (3, 3), (2, 1)] {
+                        for pad in [(0, 0), (1, 1), (2, 2), (0, 1), (2, 0)] {
+                            for dil in [(1, 1), (2, 2), (1, 2)] {
+                                for ch in CHANNELS {
+                                    let Some(g) = geom(ch, size, k, stride, pad, dil) else {
+                                        continue;
+                                    };
+                                    for batch in [1, 3] {
+                                        check(isa, batch, &g);
+                                        count += 1;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(count > 1000, "{count} geometries");
+    }
+
+    /// Each feature on its own and together: stride, padding, dilation,
+    /// groups, depthwise, non-square everything, pointwise, LeNet's layers.
+    fn fd_cases() -> [Conv2dGeom; 10] {
+        [
+            geom((2, 3, 1), (5, 5), (3, 3), (1, 1), (0, 0), (1, 1)),
+            geom((2, 3, 1), (7, 7), (3, 3), (2, 2), (0, 0), (1, 1)),
+            geom((2, 3, 1), (5, 5), (3, 3), (1, 1), (1, 1), (1, 1)),
+            geom((2, 3, 1), (7, 7), (3, 3), (1, 1), (0, 0), (2, 2)),
+            geom((4, 6, 2), (5, 5), (3, 3), (1, 1), (1, 1), (1, 1)),
+            geom((3, 3, 3), (6, 6), (3, 3), (2, 2), (1, 1), (1, 1)),
+            geom((3, 2, 1), (7, 8), (2, 3), (2, 1), (1, 2), (2, 1)),
+            geom((3, 4, 1), (3, 5), (1, 1), (1, 1), (0, 0), (1, 1)),
+            geom((1, 6, 1), (8, 8), (5, 5), (1, 1), (2, 2), (1, 1)),
+            geom((6, 4, 2), (7, 7), (5, 5), (1, 1), (0, 0), (1, 1)),
+        ]
+        .map(Option::unwrap)
+    }
+
+    /// Every gradient against central finite differences of the f64
+    /// definition. It is linear in each argument, so the differences are
+    /// exact up to f64 rounding; rtol 1e-4, atol 1e-5 cover the f32 kernels.
+    #[test]
+    fn backward_matches_finite_differences() {
+        for isa in Isa::available() {
+            for g in fd_cases() {
+                let batch = 2;
+                let [x, w, b, gy] = data(batch, &g);
+                let (x64, w64, b64) = (to_f64(&x), to_f64(&w), to_f64(&b));
+                let mut gw = std::vec![f32::NAN; w.len()];
+                let mut gb = std::vec![f32::NAN; b.len()];
+                let mut gx = std::vec![f32::NAN; x.len()];
+                let mut scratch = std::vec![f32::NAN; g.scratch_len()];
+                backward_with(
+                    isa,
+                    &x,
+                    &w,
+                    &gy,
+                    &mut gw,
+                    Some(&mut gb),
+                    Some(&mut gx),
+                    &mut scratch,
+                    batch,
+                    &g,
+                );
+                let what = std::format!("{isa:?} {g:?}");
+                let fd = fd_vjp(|x| forward_ref(x, &w64, Some(&b64), batch, &g), &x, &gy);
+                assert_close(&std::format!("gx {what}"), &gx, &fd, 1e-4, 1e-5);
+                let fd = fd_vjp(|w| forward_ref(&x64, w, Some(&b64), batch, &g), &w, &gy);
+                assert_close(&std::format!("gw {what}"), &gw, &fd, 1e-4, 1e-5);
+                let fd = fd_vjp(|b| forward_ref(&x64, &w64, Some(b), batch, &g), &b, &gy);
+                assert_close(&std::format!("gb {what}"), &gb, &fd, 1e-4, 1e-5);
+            }
+        }
+    }
+
+    /// The public entry points (the default path) at LeNet-5's two layers.
+    #[test]
+    fn public_functions_match_reference() {
+        let lenet = [
+            geom((1, 6, 1), (28, 28), (5, 5), (1, 1), (2, 2), (1, 1)).unwrap(),
+            geom((6, 16, 1), (14, 14), (5, 5), (1, 1), (0, 0), (1, 1)).unwrap(),
+        ];
+        for g in &lenet {
+            let batch = 3;
+            let [x, w, b, gy] = data(batch, g);
+            let (x64, w64, b64, gy64) = (to_f64(&x), to_f64(&w), to_f64(&b), to_f64(&gy));
+            let mut scratch = std::vec![f32::NAN; g.scratch_len()];
+            let mut y = std::vec![f32::NAN; gy.len()];
+            conv2d_forward(&x, &w, Some(&b), &mut y, &mut scratch, batch, g);
+            let want = forward_ref(&x64, &w64, Some(&b64), batch, g);
+            assert_close(&std::format!("y {g:?}"), &y, &want, 1e-5, 1e-5);
+            let (want_gx, want_gw, want_gb) = backward_ref(&x64, &w64, &gy64, batch, g);
+            let mut gw = std::vec![f32::NAN; w.len()];
+            let mut gb = std::vec![f32::NAN; b.len()];
+            let mut gx = std::vec![f32::NAN; x.len()];
+            conv2d_backward(
+                &x,
+                &w,
+                &gy,
+                &mut gw,
+                Some(&mut gb),
+                Some(&mut gx),
+                &mut scratch,
+                batch,
+                g,
+            );
+            // The weight gradient sums 3 x 784 products: atol 1e-4 (gemm's
+            // tolerance for sums of that length).
+            assert_close(&std::format!("gx {g:?}"), &gx, &want_gx, 1e-5, 1e-5);
+            assert_close(&std::format!("gw {g:?}"), &gw, &want_gw, 1e-5, 1e-4);
+            assert_close(&std::format!("gb {g:?}"), &gb, &want_gb, 1e-5, 1e-4);
+        }
+    }
+}

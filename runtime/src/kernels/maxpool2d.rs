@@ -1,0 +1,193 @@
+//! `maxpool2d(k, stride)`: PyTorch's `nn.MaxPool2d` with padding 0 and
+//! `ceil_mode=False`, on NCHW batches.
+//!
+//! Shapes: `x` is `[batch][channels][in_h][in_w]`, `y` is
+//! `[batch][channels][out_h][out_w]` with `out = (in - k) / stride + 1`, so
+//! every window lies inside the input (the macro checks the geometry). The
+//! backward pass recomputes which element of each window was the maximum from
+//! `x` and `y`, so no index tensor is kept.
+//!
+//! ```
+//! use staticnet_runtime::kernels::maxpool2d::{maxpool2d_forward, Pool2dGeom};
+//! let g = Pool2dGeom {
+//!     channels: 1, in_h: 2, in_w: 3, out_h: 1, out_w: 2,
+//!     k_h: 2, k_w: 2, stride_h: 1, stride_w: 1,
+//! };
+//! let x = [1.0, 5.0, 2.0, //
+//!          4.0, 3.0, 6.0];
+//! let mut y = [0.0; 2];
+//! maxpool2d_forward(&x, &mut y, 1, &g);
+//! assert_eq!(y, [5.0, 6.0]);
+//! ```
+
+/// The geometry of a 2-D pooling layer without padding, shared by
+/// [`maxpool2d`](self) and [`avgpool2d`](super::avgpool2d).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pool2dGeom {
+    /// Channels, pooled independently.
+    pub channels: usize,
+    /// Input height.
+    pub in_h: usize,
+    /// Input width.
+    pub in_w: usize,
+    /// Output height, `(in_h - k_h) / stride_h + 1`.
+    pub out_h: usize,
+    /// Output width, `(in_w - k_w) / stride_w + 1`.
+    pub out_w: usize,
+    /// Window height.
+    pub k_h: usize,
+    /// Window width.
+    pub k_w: usize,
+    /// Vertical step between windows.
+    pub stride_h: usize,
+    /// Horizontal step between windows.
+    pub stride_w: usize,
+}
+
+impl Pool2dGeom {
+    /// Values in one input plane, `in_h * in_w`.
+    pub(crate) fn in_plane(&self) -> usize {
+        self.in_h * self.in_w
+    }
+
+    /// Values in one output plane, `out_h * out_w`.
+    pub(crate) fn out_plane(&self) -> usize {
+        self.out_h * self.out_w
+    }
+
+    /// Debug-checks the geometry (windows non-empty and inside the input,
+    /// output sizes as PyTorch's) and the lengths of an input-shaped and an
+    /// output-shaped slice.
+    pub(crate) fn debug_check(&self, batch: usize, in_len: usize, out_len: usize) {
+        debug_assert!(self.k_h >= 1 && self.k_w >= 1 && self.stride_h >= 1 && self.stride_w >= 1);
+        debug_assert!(self.k_h <= self.in_h && self.k_w <= self.in_w, "{self:?}");
+        debug_assert_eq!(self.out_h, (self.in_h - self.k_h) / self.stride_h + 1);
+        debug_assert_eq!(self.out_w, (self.in_w - self.k_w) / self.stride_w + 1);
+        debug_assert_eq!(in_len, batch * self.channels * self.in_plane());
+        debug_assert_eq!(out_len, batch * self.channels * self.out_plane());
+    }
+}
+
+/// `y` = the maximum of each window (NaN if the window holds one, as
+/// PyTorch).
+pub fn maxpool2d_forward(x: &[f32], y: &mut [f32], batch: usize, g: &Pool2dGeom) {
+    g.debug_check(batch, x.len(), y.len());
+    let planes = x
+        .chunks_exact(g.in_plane())
+        .zip(y.chunks_exact_mut(g.out_plane()));
+    for (x, y) in planes {
+        for oh in 0..g.out_h {
+            for ow in 0..g.out_w {
+                let (h0, w0) = (oh * g.stride_h, ow * g.stride_w);
+                let mut m = x[h0 * g.in_w + w0];
+                for row in x[h0 * g.in_w..].chunks(g.in_w).take(g.k_h) {
+                    for &v in &row[w0..w0 + g.k_w] {
+                        // The first maximum wins; a NaN, once found, stays.
+                        if v > m || (v.is_nan() && !m.is_nan()) {
+                            m = v;
+                        }
+                    }
+                }
+                y[oh * g.out_w + ow] = m;
+            }
+        }
+    }
+}
+
+/// Routes each `gy` to the first element of its window equal to the forward
+/// output `y` (the first maximum, as PyTorch; a NaN output goes to the
+/// window's first NaN). Overwrites `gx`; where windows overlap
+/// (`stride < k`) the contributions add up, and elements in no window get 0.
+pub fn maxpool2d_backward(
+    x: &[f32],
+    y: &[f32],
+    gy: &[f32],
+    gx: &mut [f32],
+    batch: usize,
+    g: &Pool2dGeom,
+) {
+    g.debug_check(batch, x.len(), y.len());
+    g.debug_check(batch, gx.len(), gy.len());
+    let planes = x
+        .chunks_exact(g.in_plane())
+        .zip(gx.chunks_exact_mut(g.in_plane()))
+        .zip(y.chunks_exact(g.out_plane()))
+        .zip(gy.chunks_exact(g.out_plane()));
+    for (((x, gx), y), gy) in planes {
+        gx.fill(0.0);
+        for oh in 0..g.out_h {
+            for ow in 0..g.out_w {
+                let (h0, w0) = (oh * g.stride_h, ow * g.stride_w);
+                let o = oh * g.out_w + ow;
+                let m = y[o];
+                let hit = |v: f32| v == m || (v.is_nan() && m.is_nan());
+                let found = (h0..h0 + g.k_h)
+                    .flat_map(|h| (w0..w0 + g.k_w).map(move |w| h * g.in_w + w))
+                    .find(|&i| hit(x[i]));
+                debug_assert!(found.is_some(), "maxpool2d: y[{o}] = {m} not in its window");
+                if let Some(i) = found {
+                    gx[i] += gy[o];
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{assert_close, distinct_vec, fd_vjp, pool2d_cases, pool2d_reference};
+    use crate::testutil::{random_vec, to_f64};
+
+    fn reference(x: &[f64], batch: usize, g: &Pool2dGeom) -> std::vec::Vec<f64> {
+        pool2d_reference(x, batch, g, |w| {
+            w.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        })
+    }
+
+    #[test]
+    fn matches_reference_and_finite_differences() {
+        // Distinct inputs 2 / n apart (no ties; FD step 1e-6 never changes the
+        // argmax). Forward exact; backward rtol 1e-5, atol 1e-6 (FD of a
+        // piecewise-linear function is exact up to rounding).
+        for (seed, (batch, g)) in pool2d_cases().into_iter().enumerate() {
+            let (n_in, n_out) = (
+                batch * g.channels * g.in_plane(),
+                batch * g.channels * g.out_plane(),
+            );
+            let x = distinct_vec(seed as u64, n_in);
+            let gy = random_vec(1000 + seed as u64, n_out);
+            let mut y = std::vec![f32::NAN; n_out];
+            maxpool2d_forward(&x, &mut y, batch, &g);
+            let what = std::format!("maxpool2d batch {batch} {g:?}");
+            assert_close(&what, &y, &reference(&to_f64(&x), batch, &g), 0.0, 0.0);
+            let mut gx = std::vec![f32::NAN; n_in];
+            maxpool2d_backward(&x, &y, &gy, &mut gx, batch, &g);
+            let want = fd_vjp(|xs| reference(xs, batch, &g), &x, &gy);
+            assert_close(&(what + " backward"), &gx, &want, 1e-5, 1e-6);
+        }
+    }
+
+    #[test]
+    fn ties_go_to_the_first_maximum_and_nan_propagates() {
+        let g = Pool2dGeom {
+            channels: 1,
+            in_h: 2,
+            in_w: 3,
+            out_h: 1,
+            out_w: 2,
+            k_h: 2,
+            k_w: 2,
+            stride_h: 1,
+            stride_w: 1,
+        };
+        let x = [1.0, 7.0, f32::NAN, 7.0, 7.0, 0.0];
+        let mut y = [0.0; 2];
+        maxpool2d_forward(&x, &mut y, 1, &g);
+        assert_eq!(y[0], 7.0);
+        assert!(y[1].is_nan());
+        let mut gx = [f32::NAN; 6];
+        maxpool2d_backward(&x, &y, &[1.0, 10.0], &mut gx, 1, &g);
+        assert_eq!(gx, [0.0, 1.0, 10.0, 0.0, 0.0, 0.0]);
+    }
+}
