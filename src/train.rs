@@ -76,6 +76,8 @@ impl<N: Network, const B: usize> Classifier<N, B> {
             N::OUTPUT_LEN,
             flat_mut(&mut *self.grad_out),
         );
+        // Batch norm's running statistics (a no-op without batch norm).
+        self.net.update_buffers(&self.cache);
         self.net.backward(
             &self.x,
             &mut self.cache,

@@ -109,7 +109,9 @@ fn batchnorm_statistics_update_and_fold() {
     assert!(net.batchnorm0_stats.running_var.iter().all(|&v| v == 1.0));
     let mut x = random_batch::<Vision, 16>(9);
     // Shift the input so that the batch statistics are far from (0, 1).
-    staticnet::flat_mut(&mut *x).iter_mut().for_each(|v| *v = 3.0 * *v + 2.0);
+    staticnet::flat_mut(&mut *x)
+        .iter_mut()
+        .for_each(|v| *v = 3.0 * *v + 2.0);
     let mut cache = Vision::new_cache::<16>();
     for _ in 0..50 {
         net.forward_batch(&x, &mut cache, Mode::Train);

@@ -154,7 +154,12 @@ impl<'a> Args<'a> {
     }
 
     /// A named argument as `n` or `(nh, nw)`, each at least `min`; `default` when absent.
-    pub fn named_pair(&self, key: &str, default: (usize, usize), min: usize) -> syn::Result<(usize, usize)> {
+    pub fn named_pair(
+        &self,
+        key: &str,
+        default: (usize, usize),
+        min: usize,
+    ) -> syn::Result<(usize, usize)> {
         match self.named.iter().find(|(k, _)| k == key) {
             None => Ok(default),
             Some((_, expr)) => pair(self.kind, expr, key, min),
@@ -173,24 +178,43 @@ impl<'a> Args<'a> {
     }
 
     /// A named float argument in `range`; `default` when absent.
-    pub fn named_float(&self, key: &str, default: f32, range: core::ops::RangeInclusive<f32>) -> syn::Result<f32> {
+    pub fn named_float(
+        &self,
+        key: &str,
+        default: f32,
+        range: core::ops::RangeInclusive<f32>,
+    ) -> syn::Result<f32> {
         let Some((_, expr)) = self.named.iter().find(|(k, _)| k == key) else {
             return Ok(default);
         };
         let value = match expr {
-            Expr::Lit(ExprLit { lit: Lit::Float(f), .. }) => f.base10_parse::<f32>()?,
-            Expr::Lit(ExprLit { lit: Lit::Int(n), .. }) => n.base10_parse::<f32>()?,
+            Expr::Lit(ExprLit {
+                lit: Lit::Float(f), ..
+            }) => f.base10_parse::<f32>()?,
+            Expr::Lit(ExprLit {
+                lit: Lit::Int(n), ..
+            }) => n.base10_parse::<f32>()?,
             _ => {
                 return Err(syn::Error::new(
                     expr.span(),
-                    format!("{}: expected a float literal for `{key}`, found `{}`", self.kind, expr.to_token_stream()),
+                    format!(
+                        "{}: expected a float literal for `{key}`, found `{}`",
+                        self.kind,
+                        expr.to_token_stream()
+                    ),
                 ))
             }
         };
         if !range.contains(&value) || value == 0.0 {
             return Err(syn::Error::new(
                 expr.span(),
-                format!("{}: `{key}` must be in ({}, {}], found `{}`", self.kind, range.start(), range.end(), expr.to_token_stream()),
+                format!(
+                    "{}: `{key}` must be in ({}, {}], found `{}`",
+                    self.kind,
+                    range.start(),
+                    range.end(),
+                    expr.to_token_stream()
+                ),
             ));
         }
         Ok(value)
@@ -232,13 +256,28 @@ fn at_least(kind: &str, expr: &Expr, what: &str, n: usize, min: usize) -> syn::R
 fn pair(kind: &str, expr: &Expr, what: &str, min: usize) -> syn::Result<(usize, usize)> {
     match expr {
         Expr::Tuple(t) if t.elems.len() == 2 => {
-            let a = at_least(kind, &t.elems[0], what, int_lit(kind, &t.elems[0], what)?, min)?;
-            let b = at_least(kind, &t.elems[1], what, int_lit(kind, &t.elems[1], what)?, min)?;
+            let a = at_least(
+                kind,
+                &t.elems[0],
+                what,
+                int_lit(kind, &t.elems[0], what)?,
+                min,
+            )?;
+            let b = at_least(
+                kind,
+                &t.elems[1],
+                what,
+                int_lit(kind, &t.elems[1], what)?,
+                min,
+            )?;
             Ok((a, b))
         }
         Expr::Tuple(_) | Expr::Paren(_) => Err(syn::Error::new(
             expr.span(),
-            format!("{kind}: expected an integer or a pair `(h, w)` for `{what}`, found `{}`", expr.to_token_stream()),
+            format!(
+                "{kind}: expected an integer or a pair `(h, w)` for `{what}`, found `{}`",
+                expr.to_token_stream()
+            ),
         )),
         _ => {
             let n = at_least(kind, expr, what, int_lit(kind, expr, what)?, min)?;

@@ -14,6 +14,7 @@ pub enum ShapeError {
     /// The layer needs an input of another rank.
     Rank {
         expected: usize,
+        what: &'static str,
         found: Shape,
         hint: &'static str,
     },
@@ -22,11 +23,24 @@ pub enum ShapeError {
     /// The element count does not fit in `usize`.
     Overflow { found: Vec<usize> },
     /// A convolution kernel (dilated) larger than the padded input.
-    KernelTooLarge { kernel: (usize, usize), dilation: (usize, usize), span: (usize, usize), input: (usize, usize), padding: (usize, usize) },
+    KernelTooLarge {
+        kernel: (usize, usize),
+        dilation: (usize, usize),
+        span: (usize, usize),
+        input: (usize, usize),
+        padding: (usize, usize),
+    },
     /// A pooling window larger than its input.
-    WindowTooLarge { window: (usize, usize), input: (usize, usize) },
+    WindowTooLarge {
+        window: (usize, usize),
+        input: (usize, usize),
+    },
     /// Channels not divisible by the group count.
-    Groups { which: &'static str, channels: usize, groups: usize },
+    Groups {
+        which: &'static str,
+        channels: usize,
+        groups: usize,
+    },
 }
 
 impl fmt::Display for Shape {
@@ -47,12 +61,13 @@ impl fmt::Display for ShapeError {
         match self {
             ShapeError::Rank {
                 expected,
+                what,
                 found,
                 hint,
             } => {
                 write!(
                     f,
-                    "expected a {expected}-d input, found {found} ({}-d){hint}",
+                    "expected a {expected}-d input{what}, found {found} ({}-d){hint}",
                     found.0.len()
                 )
             }
@@ -62,19 +77,51 @@ impl fmt::Display for ShapeError {
             ShapeError::Overflow { found } => {
                 write!(f, "{} elements overflow `usize`", Shape(found.clone()))
             }
-            ShapeError::KernelTooLarge { kernel, dilation, span, input, padding } => {
+            ShapeError::KernelTooLarge {
+                kernel,
+                dilation,
+                span,
+                input,
+                padding,
+            } => {
                 write!(f, "kernel {}", hw(*kernel))?;
                 if *dilation != (1, 1) {
-                    write!(f, " with dilation {} spans {}, which", hw(*dilation), hw(*span))?;
+                    write!(
+                        f,
+                        " with dilation {} spans {}, which",
+                        hw(*dilation),
+                        hw(*span)
+                    )?;
                 }
-                let padding = if input.0 == 1 && kernel.0 == 1 { (padding.1, padding.1) } else { *padding };
-                write!(f, " does not fit input {} (padding {})", hw(*input), pad(padding))
+                let padding = if input.0 == 1 && kernel.0 == 1 {
+                    (padding.1, padding.1)
+                } else {
+                    *padding
+                };
+                write!(
+                    f,
+                    " does not fit input {} (padding {})",
+                    hw(*input),
+                    pad(padding)
+                )
             }
             ShapeError::WindowTooLarge { window, input } => {
-                write!(f, "window {} does not fit input {}", hw(*window), hw(*input))
+                write!(
+                    f,
+                    "window {} does not fit input {}",
+                    hw(*window),
+                    hw(*input)
+                )
             }
-            ShapeError::Groups { which, channels, groups } => {
-                write!(f, "{which} channels ({channels}) are not divisible by groups ({groups})")
+            ShapeError::Groups {
+                which,
+                channels,
+                groups,
+            } => {
+                write!(
+                    f,
+                    "{which} channels ({channels}) are not divisible by groups ({groups})"
+                )
             }
         }
     }
@@ -109,12 +156,18 @@ impl Shape {
         *self.0.last().unwrap_or(&1)
     }
 
-    fn expect_rank(&self, rank: usize, hint: &'static str) -> Result<(), ShapeError> {
+    fn expect_rank(
+        &self,
+        rank: usize,
+        what: &'static str,
+        hint: &'static str,
+    ) -> Result<(), ShapeError> {
         if self.rank() == rank {
             Ok(())
         } else {
             Err(ShapeError::Rank {
                 expected: rank,
+                what,
                 found: self.clone(),
                 hint,
             })
@@ -165,7 +218,11 @@ pub fn conv(input: &Shape, spec: &ConvSpec) -> Result<Shape, ShapeError> {
     };
     for (which, channels) in [("input", c), ("output", spec.out_c)] {
         if channels % spec.groups != 0 {
-            return Err(ShapeError::Groups { which, channels, groups: spec.groups });
+            return Err(ShapeError::Groups {
+                which,
+                channels,
+                groups: spec.groups,
+            });
         }
     }
     let too_large = || {
@@ -173,36 +230,58 @@ pub fn conv(input: &Shape, spec: &ConvSpec) -> Result<Shape, ShapeError> {
         ShapeError::KernelTooLarge {
             kernel: spec.kernel,
             dilation: spec.dilation,
-            span: (span(spec.kernel.0, spec.dilation.0), span(spec.kernel.1, spec.dilation.1)),
+            span: (
+                span(spec.kernel.0, spec.dilation.0),
+                span(spec.kernel.1, spec.dilation.1),
+            ),
             input: (h, w),
             padding: spec.padding,
         }
     };
-    let oh = conv_len(h, spec.kernel.0, spec.stride.0, spec.padding.0, spec.dilation.0)
-        .ok_or_else(too_large)?;
-    let ow = conv_len(w, spec.kernel.1, spec.stride.1, spec.padding.1, spec.dilation.1)
-        .ok_or_else(too_large)?;
+    let oh = conv_len(
+        h,
+        spec.kernel.0,
+        spec.stride.0,
+        spec.padding.0,
+        spec.dilation.0,
+    )
+    .ok_or_else(too_large)?;
+    let ow = conv_len(
+        w,
+        spec.kernel.1,
+        spec.stride.1,
+        spec.padding.1,
+        spec.dilation.1,
+    )
+    .ok_or_else(too_large)?;
     Shape::new(vec![spec.out_c, oh, ow])
 }
 
 /// `conv2d` on `[C, H, W]`.
 pub fn conv2d(input: &Shape, spec: &ConvSpec) -> Result<Shape, ShapeError> {
-    input.expect_rank(3, " [channels, height, width]")?;
+    input.expect_rank(3, " [channels, height, width]", "")?;
     conv(input, spec)
 }
 
 /// `conv1d` on `[C, L]`: `[out_c, OL]`.
 pub fn conv1d(input: &Shape, spec: &ConvSpec) -> Result<Shape, ShapeError> {
-    input.expect_rank(2, " [channels, length]")?;
+    input.expect_rank(2, " [channels, length]", "")?;
     let out = conv(&Shape(vec![input.0[0], 1, input.0[1]]), spec)?;
     Shape::new(vec![out.0[0], out.0[2]])
 }
 
 /// `maxpool2d`/`avgpool2d` without padding: `[C, H, W] -> [C, OH, OW]`.
-pub fn pool2d(input: &Shape, window: (usize, usize), stride: (usize, usize)) -> Result<Shape, ShapeError> {
-    input.expect_rank(3, " [channels, height, width]")?;
+pub fn pool2d(
+    input: &Shape,
+    window: (usize, usize),
+    stride: (usize, usize),
+) -> Result<Shape, ShapeError> {
+    input.expect_rank(3, " [channels, height, width]", "")?;
     let (c, h, w) = (input.0[0], input.0[1], input.0[2]);
-    let err = || ShapeError::WindowTooLarge { window, input: (h, w) };
+    let err = || ShapeError::WindowTooLarge {
+        window,
+        input: (h, w),
+    };
     let oh = conv_len(h, window.0, stride.0, 0, 1).ok_or_else(err)?;
     let ow = conv_len(w, window.1, stride.1, 0, 1).ok_or_else(err)?;
     Shape::new(vec![c, oh, ow])
@@ -211,7 +290,12 @@ pub fn pool2d(input: &Shape, window: (usize, usize), stride: (usize, usize)) -> 
 /// `global_avgpool`: `[C, H, W]` or `[C, L]` -> `[C]`.
 pub fn global_avgpool(input: &Shape) -> Result<Shape, ShapeError> {
     if !(2..=3).contains(&input.rank()) {
-        return Err(ShapeError::Rank { expected: 3, found: input.clone(), hint: " [channels, height, width] (or 2-d [channels, length])" });
+        return Err(ShapeError::Rank {
+            expected: 3,
+            what: " [channels, height, width] (or 2-d [channels, length])",
+            found: input.clone(),
+            hint: "",
+        });
     }
     Shape::new(vec![input.0[0]])
 }
@@ -219,14 +303,19 @@ pub fn global_avgpool(input: &Shape) -> Result<Shape, ShapeError> {
 /// `batchnorm`: over channel 0 of `[C]`, `[C, L]` or `[C, H, W]`; shape unchanged.
 pub fn batchnorm(input: &Shape) -> Result<Shape, ShapeError> {
     if !(1..=3).contains(&input.rank()) {
-        return Err(ShapeError::Rank { expected: 3, found: input.clone(), hint: " [channels, height, width] (or [channels, length], or [features])" });
+        return Err(ShapeError::Rank {
+            expected: 3,
+            what: " [channels, height, width] (or [channels, length], or [features])",
+            found: input.clone(),
+            hint: "",
+        });
     }
     Ok(input.clone())
 }
 
 /// `dense(units)`: `[in] -> [units]`.
 pub fn dense(input: &Shape, units: usize) -> Result<Shape, ShapeError> {
-    input.expect_rank(1, "; add `flatten` before it")?;
+    input.expect_rank(1, "", "; add `flatten` before it")?;
     Shape::new(vec![units])
 }
 
@@ -284,34 +373,78 @@ mod tests {
     }
 
     fn spec(out_c: usize, k: usize, s: usize, p: usize, d: usize, g: usize) -> ConvSpec {
-        ConvSpec { out_c, kernel: (k, k), stride: (s, s), padding: (p, p), dilation: (d, d), groups: g }
+        ConvSpec {
+            out_c,
+            kernel: (k, k),
+            stride: (s, s),
+            padding: (p, p),
+            dilation: (d, d),
+            groups: g,
+        }
     }
 
     #[test]
     fn conv_sizes_as_pytorch() {
         // LeNet-5.
-        assert_eq!(conv2d(&Shape(vec![1, 28, 28]), &spec(6, 5, 1, 2, 1, 1)), Ok(Shape(vec![6, 28, 28])));
-        assert_eq!(conv2d(&Shape(vec![6, 14, 14]), &spec(16, 5, 1, 0, 1, 1)), Ok(Shape(vec![16, 10, 10])));
+        assert_eq!(
+            conv2d(&Shape(vec![1, 28, 28]), &spec(6, 5, 1, 2, 1, 1)),
+            Ok(Shape(vec![6, 28, 28]))
+        );
+        assert_eq!(
+            conv2d(&Shape(vec![6, 14, 14]), &spec(16, 5, 1, 0, 1, 1)),
+            Ok(Shape(vec![16, 10, 10]))
+        );
         // Stride, dilation, odd sizes: floor((7 + 2 - 2*(3-1) - 1) / 2) + 1 = 3.
-        assert_eq!(conv2d(&Shape(vec![3, 7, 7]), &spec(4, 3, 2, 1, 2, 1)), Ok(Shape(vec![4, 3, 3])));
-        let spec1d = ConvSpec { out_c: 4, kernel: (1, 3), stride: (1, 3), padding: (0, 0), dilation: (1, 1), groups: 2 };
+        assert_eq!(
+            conv2d(&Shape(vec![3, 7, 7]), &spec(4, 3, 2, 1, 2, 1)),
+            Ok(Shape(vec![4, 3, 3]))
+        );
+        let spec1d = ConvSpec {
+            out_c: 4,
+            kernel: (1, 3),
+            stride: (1, 3),
+            padding: (0, 0),
+            dilation: (1, 1),
+            groups: 2,
+        };
         assert_eq!(conv1d(&Shape(vec![2, 10]), &spec1d), Ok(Shape(vec![4, 3])));
-        let long = ConvSpec { kernel: (1, 11), ..spec1d };
-        assert_eq!(conv1d(&Shape(vec![2, 10]), &long).unwrap_err().to_string(), "kernel 11 does not fit input 10 (padding 0)");
-        assert_eq!(conv2d(&Shape(vec![1, 1, 1]), &spec(1, 1, 1, 0, 1, 1)), Ok(Shape(vec![1, 1, 1])));
+        let long = ConvSpec {
+            kernel: (1, 11),
+            ..spec1d
+        };
+        assert_eq!(
+            conv1d(&Shape(vec![2, 10]), &long).unwrap_err().to_string(),
+            "kernel 11 does not fit input 10 (padding 0)"
+        );
+        assert_eq!(
+            conv2d(&Shape(vec![1, 1, 1]), &spec(1, 1, 1, 0, 1, 1)),
+            Ok(Shape(vec![1, 1, 1]))
+        );
     }
 
     #[test]
     fn conv_errors_carry_the_numbers() {
         let err = conv2d(&Shape(vec![1, 3, 3]), &spec(2, 5, 1, 0, 1, 1)).unwrap_err();
-        assert_eq!(err.to_string(), "kernel 5x5 does not fit input 3x3 (padding 0)");
+        assert_eq!(
+            err.to_string(),
+            "kernel 5x5 does not fit input 3x3 (padding 0)"
+        );
         let err = conv2d(&Shape(vec![1, 4, 4]), &spec(2, 3, 1, 0, 2, 1)).unwrap_err();
-        assert_eq!(err.to_string(), "kernel 3x3 with dilation 2x2 spans 5x5, which does not fit input 4x4 (padding 0)");
+        assert_eq!(
+            err.to_string(),
+            "kernel 3x3 with dilation 2x2 spans 5x5, which does not fit input 4x4 (padding 0)"
+        );
         let err = conv2d(&Shape(vec![3, 4, 4]), &spec(4, 1, 1, 0, 1, 2)).unwrap_err();
-        assert_eq!(err.to_string(), "input channels (3) are not divisible by groups (2)");
+        assert_eq!(
+            err.to_string(),
+            "input channels (3) are not divisible by groups (2)"
+        );
         let err = pool2d(&Shape(vec![3, 1, 1]), (2, 2), (2, 2)).unwrap_err();
         assert_eq!(err.to_string(), "window 2x2 does not fit input 1x1");
-        assert!(matches!(conv2d(&Shape(vec![784]), &spec(1, 1, 1, 0, 1, 1)), Err(ShapeError::Rank { expected: 3, .. })));
+        assert!(matches!(
+            conv2d(&Shape(vec![784]), &spec(1, 1, 1, 0, 1, 1)),
+            Err(ShapeError::Rank { expected: 3, .. })
+        ));
         // Huge padding or dilation overflow into an error, not a panic.
         assert!(conv2d(&Shape(vec![1, 3, 3]), &spec(1, 3, 1, usize::MAX, 1, 1)).is_err());
         assert!(conv2d(&Shape(vec![1, 3, 3]), &spec(1, 3, 1, 0, usize::MAX, 1)).is_err());
@@ -319,8 +452,14 @@ mod tests {
 
     #[test]
     fn pools_and_norms() {
-        assert_eq!(pool2d(&Shape(vec![6, 28, 28]), (2, 2), (2, 2)), Ok(Shape(vec![6, 14, 14])));
-        assert_eq!(pool2d(&Shape(vec![1, 7, 5]), (3, 2), (2, 1)), Ok(Shape(vec![1, 3, 4])));
+        assert_eq!(
+            pool2d(&Shape(vec![6, 28, 28]), (2, 2), (2, 2)),
+            Ok(Shape(vec![6, 14, 14]))
+        );
+        assert_eq!(
+            pool2d(&Shape(vec![1, 7, 5]), (3, 2), (2, 1)),
+            Ok(Shape(vec![1, 3, 4]))
+        );
         assert_eq!(global_avgpool(&Shape(vec![8, 3, 3])), Ok(Shape(vec![8])));
         assert_eq!(batchnorm(&Shape(vec![8, 3, 3])), Ok(Shape(vec![8, 3, 3])));
     }

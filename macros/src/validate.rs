@@ -24,7 +24,12 @@ fn check_names(layers: &[Planned<'_>], errors: &mut Vec<syn::Error>) {
     let mut seen: Vec<String> = Vec::new();
     for layer in layers {
         let mut fields = vec![layer.name.to_string()];
-        fields.extend(layer.saved.iter().map(|s| format!("{}_{}", layer.name, s.suffix)));
+        fields.extend(
+            layer
+                .saved
+                .iter()
+                .map(|s| format!("{}_{}", layer.name, s.suffix)),
+        );
         if layer.buffers.is_some() {
             fields.push(format!("{}_stats", layer.name));
         }

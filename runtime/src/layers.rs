@@ -103,31 +103,49 @@ pub struct BatchNormStats<const C: usize> {
 
 impl<const OC: usize, const ICG: usize, const KH: usize, const KW: usize> Conv2d<OC, ICG, KH, KW> {
     /// All zeros, for `static` initialisers.
-    pub const ZEROED: Self = Self { weight: [[[[0.0; KW]; KH]; ICG]; OC], bias: [0.0; OC] };
+    pub const ZEROED: Self = Self {
+        weight: [[[[0.0; KW]; KH]; ICG]; OC],
+        bias: [0.0; OC],
+    };
 }
 
-impl<const OC: usize, const ICG: usize, const KH: usize, const KW: usize> Conv2dNoBias<OC, ICG, KH, KW> {
+impl<const OC: usize, const ICG: usize, const KH: usize, const KW: usize>
+    Conv2dNoBias<OC, ICG, KH, KW>
+{
     /// All zeros, for `static` initialisers.
-    pub const ZEROED: Self = Self { weight: [[[[0.0; KW]; KH]; ICG]; OC] };
+    pub const ZEROED: Self = Self {
+        weight: [[[[0.0; KW]; KH]; ICG]; OC],
+    };
 }
 
 impl<const OC: usize, const ICG: usize, const K: usize> Conv1d<OC, ICG, K> {
     /// All zeros, for `static` initialisers.
-    pub const ZEROED: Self = Self { weight: [[[0.0; K]; ICG]; OC], bias: [0.0; OC] };
+    pub const ZEROED: Self = Self {
+        weight: [[[0.0; K]; ICG]; OC],
+        bias: [0.0; OC],
+    };
 }
 
 impl<const OC: usize, const ICG: usize, const K: usize> Conv1dNoBias<OC, ICG, K> {
     /// All zeros, for `static` initialisers.
-    pub const ZEROED: Self = Self { weight: [[[0.0; K]; ICG]; OC] };
+    pub const ZEROED: Self = Self {
+        weight: [[[0.0; K]; ICG]; OC],
+    };
 }
 
 impl<const C: usize> BatchNorm<C> {
     /// All zeros, for `static` initialisers (`init` sets gamma to 1).
-    pub const ZEROED: Self = Self { weight: [0.0; C], bias: [0.0; C] };
+    pub const ZEROED: Self = Self {
+        weight: [0.0; C],
+        bias: [0.0; C],
+    };
 }
 
 impl<const C: usize> BatchNormStats<C> {
     /// All zeros, for `static` initialisers (`init` sets the variance to 1).
-    pub const ZEROED: Self =
-        Self { running_mean: [0.0; C], running_var: [0.0; C], num_batches_tracked: [0.0] };
+    pub const ZEROED: Self = Self {
+        running_mean: [0.0; C],
+        running_var: [0.0; C],
+        num_batches_tracked: [0.0],
+    };
 }

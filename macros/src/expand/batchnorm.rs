@@ -72,12 +72,28 @@ impl Layer for BatchNorm {
     fn saved(&self, input: &Shape, _output: &Shape) -> Vec<Saved> {
         let c = Shape(vec![input.0[0]]);
         vec![
-            Saved { suffix: "mean", shape: c.clone(), per_sample: false },
-            Saved { suffix: "invstd", shape: c, per_sample: false },
+            Saved {
+                suffix: "mean",
+                shape: c.clone(),
+                per_sample: false,
+            },
+            Saved {
+                suffix: "invstd",
+                shape: c,
+                per_sample: false,
+            },
         ]
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
-        let (rt, p, st, x, y, b, eps) = (&cx.rt, &cx.params, &cx.buffers, &cx.x, &cx.y, &cx.batch, self.eps);
+        let (rt, p, st, x, y, b, eps) = (
+            &cx.rt,
+            &cx.params,
+            &cx.buffers,
+            &cx.x,
+            &cx.y,
+            &cx.batch,
+            self.eps,
+        );
         let (c, s) = dims(&cx.input);
         let infer = quote! {
             #rt::kernels::batchnorm::batchnorm_forward_infer(
@@ -100,7 +116,9 @@ impl Layer for BatchNorm {
         }
     }
     fn backward(&self, cx: &Cx) -> TokenStream {
-        let (rt, p, g, x, gy, gx, b) = (&cx.rt, &cx.params, &cx.grads, &cx.x, &cx.gy, &cx.gx, &cx.batch);
+        let (rt, p, g, x, gy, gx, b) = (
+            &cx.rt, &cx.params, &cx.grads, &cx.x, &cx.gy, &cx.gx, &cx.batch,
+        );
         let (c, s) = dims(&cx.input);
         let (mean, invstd) = (cx.saved("mean"), cx.saved("invstd"));
         quote! {

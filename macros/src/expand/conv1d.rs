@@ -23,5 +23,9 @@ pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
         dilation: (1, args.named_int("dilation", 1, 1)?),
         groups: args.named_int("groups", 1, 1)?,
     };
-    Ok(Box::new(Conv { kind: "conv1d", spec, bias: args.flag("bias", true)? }))
+    Ok(Box::new(Conv {
+        kind: "conv1d",
+        spec,
+        bias: args.flag("bias", true)?,
+    }))
 }

@@ -32,7 +32,11 @@ pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
         dilation: args.named_pair("dilation", (1, 1), 1)?,
         groups: args.named_int("groups", 1, 1)?,
     };
-    Ok(Box::new(Conv { kind: "conv2d", spec, bias: args.flag("bias", true)? }))
+    Ok(Box::new(Conv {
+        kind: "conv2d",
+        spec,
+        bias: args.flag("bias", true)?,
+    }))
 }
 
 /// `[C, H, W]` of a conv shape (1-d shapes `[C, L]` as `[C, 1, L]`).
@@ -69,7 +73,14 @@ impl Conv {
         let rt = super::rt();
         let (in_c, in_h, in_w) = chw(input);
         let (out_c, out_h, out_w) = chw(output);
-        let ConvSpec { kernel: (k_h, k_w), stride: (stride_h, stride_w), padding: (pad_h, pad_w), dilation: (dil_h, dil_w), groups, .. } = self.spec;
+        let ConvSpec {
+            kernel: (k_h, k_w),
+            stride: (stride_h, stride_w),
+            padding: (pad_h, pad_w),
+            dilation: (dil_h, dil_w),
+            groups,
+            ..
+        } = self.spec;
         quote!(#rt::kernels::conv2d::Conv2dGeom {
             in_c: #in_c, in_h: #in_h, in_w: #in_w, out_c: #out_c, out_h: #out_h, out_w: #out_w,
             k_h: #k_h, k_w: #k_w, stride_h: #stride_h, stride_w: #stride_w,
@@ -98,16 +109,28 @@ impl Layer for Conv {
         let weights = oc.checked_mul(icg)?.checked_mul(kh)?.checked_mul(kw)?;
         let count = weights.checked_add(if self.bias { oc } else { 0 })?;
         let (name, dims, shape_doc) = if self.kind == "conv1d" {
-            ("Conv1d", quote!(#oc, #icg, #kw), format!("[{oc}, {icg}, {kw}]"))
+            (
+                "Conv1d",
+                quote!(#oc, #icg, #kw),
+                format!("[{oc}, {icg}, {kw}]"),
+            )
         } else {
-            ("Conv2d", quote!(#oc, #icg, #kh, #kw), format!("[{oc}, {icg}, {kh}, {kw}]"))
+            (
+                "Conv2d",
+                quote!(#oc, #icg, #kh, #kw),
+                format!("[{oc}, {icg}, {kh}, {kw}]"),
+            )
         };
         let ty = quote::format_ident!("{}{}", name, if self.bias { "" } else { "NoBias" });
         Some(Params {
             ty: quote!(#rt::layers::#ty<#dims>),
             zeroed: quote!(#rt::layers::#ty::<#dims>::ZEROED),
             count,
-            doc: if self.bias { format!("weight {shape_doc}, bias [{oc}]") } else { format!("weight {shape_doc} (no bias)") },
+            doc: if self.bias {
+                format!("weight {shape_doc}, bias [{oc}]")
+            } else {
+                format!("weight {shape_doc} (no bias)")
+            },
             init: if self.bias { init_bias } else { init },
             foldable: self.bias,
         })
@@ -119,13 +142,30 @@ impl Layer for Conv {
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, p, x, y, b, s) = (&cx.rt, &cx.params, &cx.x, &cx.y, &cx.batch, &cx.scratch);
         let geom = self.geom(&cx.input, &cx.output);
-        let bias = if self.bias { quote!(Some(&#p.bias[..])) } else { quote!(None) };
+        let bias = if self.bias {
+            quote!(Some(&#p.bias[..]))
+        } else {
+            quote!(None)
+        };
         quote!(#rt::kernels::conv2d::conv2d_forward(#x, #rt::flat(&#p.weight), #bias, #y, #s, #b, &#geom);)
     }
     fn backward(&self, cx: &Cx) -> TokenStream {
-        let (rt, p, g, x, gy, gx, b, s) = (&cx.rt, &cx.params, &cx.grads, &cx.x, &cx.gy, &cx.gx, &cx.batch, &cx.scratch);
+        let (rt, p, g, x, gy, gx, b, s) = (
+            &cx.rt,
+            &cx.params,
+            &cx.grads,
+            &cx.x,
+            &cx.gy,
+            &cx.gx,
+            &cx.batch,
+            &cx.scratch,
+        );
         let geom = self.geom(&cx.input, &cx.output);
-        let gb = if self.bias { quote!(Some(&mut #g.bias[..])) } else { quote!(None) };
+        let gb = if self.bias {
+            quote!(Some(&mut #g.bias[..]))
+        } else {
+            quote!(None)
+        };
         quote! {
             #rt::kernels::conv2d::conv2d_backward(
                 #x, #rt::flat(&#p.weight), #gy, #rt::flat_mut(&mut #g.weight), #gb, #gx, #s, #b, &#geom,

@@ -38,7 +38,11 @@ impl Layer for Dropout {
         shape::elementwise(input)
     }
     fn saved(&self, _input: &Shape, output: &Shape) -> Vec<Saved> {
-        vec![Saved { suffix: "mask", shape: output.clone(), per_sample: true }]
+        vec![Saved {
+            suffix: "mask",
+            shape: output.clone(),
+            per_sample: true,
+        }]
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, x, y, p) = (&cx.rt, &cx.x, &cx.y, self.p);

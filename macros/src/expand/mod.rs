@@ -8,13 +8,13 @@ pub mod conv2d;
 pub mod dense;
 pub mod dropout;
 mod elementwise;
-pub mod global_avgpool;
-pub mod maxpool2d;
-mod pool;
-mod network;
 pub mod flatten;
 pub mod gelu;
+pub mod global_avgpool;
 pub mod leaky_relu;
+pub mod maxpool2d;
+mod network;
+mod pool;
 pub mod relu;
 pub mod sigmoid;
 pub mod softmax;
@@ -190,4 +190,3 @@ fn edit_distance(a: &str, b: &str) -> usize {
     }
     prev[b.len()]
 }
-

@@ -11,12 +11,20 @@ use quote::{format_ident, quote};
 
 /// `[[f32; 28]; 28]` for `[28, 28]`.
 fn array_type(shape: &Shape) -> TokenStream {
-    shape.0.iter().rev().fold(quote!(f32), |inner, d| quote!([#inner; #d]))
+    shape
+        .0
+        .iter()
+        .rev()
+        .fold(quote!(f32), |inner, d| quote!([#inner; #d]))
 }
 
 /// A zero value of [`array_type`].
 fn array_zero(shape: &Shape) -> TokenStream {
-    shape.0.iter().rev().fold(quote!(0.0f32), |inner, d| quote!([#inner; #d]))
+    shape
+        .0
+        .iter()
+        .rev()
+        .fold(quote!(0.0f32), |inner, d| quote!([#inner; #d]))
 }
 
 fn stats_field(name: &Ident) -> Ident {
@@ -49,17 +57,34 @@ fn cx_for(l: &Planned<'_>, batch: TokenStream, x: TokenStream, y: TokenStream) -
 }
 
 fn summary(def: &NetDef, layers: &[Planned<'_>]) -> String {
-    let input = Shape(def.input.dims.iter().map(|d| d.base10_parse().unwrap_or(0)).collect());
+    let input = Shape(
+        def.input
+            .dims
+            .iter()
+            .map(|d| d.base10_parse().unwrap_or(0))
+            .collect(),
+    );
     let mut rows = vec![("input".to_string(), input.to_string(), 0usize)];
     for l in layers {
         let count = l.params.as_ref().map_or(0, |p| p.count);
-        rows.push((format!("{} ({})", l.name, l.layer.kind()), l.output.to_string(), count));
+        rows.push((
+            format!("{} ({})", l.name, l.layer.kind()),
+            l.output.to_string(),
+            count,
+        ));
     }
     let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(5);
     let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(12);
     let total: usize = rows.iter().map(|r| r.2).sum();
-    let buffers: usize = layers.iter().filter_map(|l| l.buffers.as_ref()).map(|b| b.count).sum();
-    let mut s = format!("{:<w0$}  {:<w1$}  {:>10}\n", "layer", "output shape", "params");
+    let buffers: usize = layers
+        .iter()
+        .filter_map(|l| l.buffers.as_ref())
+        .map(|b| b.count)
+        .sum();
+    let mut s = format!(
+        "{:<w0$}  {:<w1$}  {:>10}\n",
+        "layer", "output shape", "params"
+    );
     s.push_str(&"-".repeat(w0 + w1 + 14));
     s.push('\n');
     for (name, shape, count) in &rows {
@@ -76,14 +101,19 @@ fn summary(def: &NetDef, layers: &[Planned<'_>]) -> String {
 fn block_field(field: &Ident, kind: &str, p: &Params, what: &str) -> (TokenStream, TokenStream) {
     let (ty, zeroed) = (&p.ty, &p.zeroed);
     let doc = format!("`{field}` ({kind}) {what}: {}", p.doc);
-    (quote!(#[doc = #doc] pub #field: #ty,), quote!(#field: #zeroed,))
+    (
+        quote!(#[doc = #doc] pub #field: #ty,),
+        quote!(#field: #zeroed,),
+    )
 }
 
 pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream> {
     let rt = rt();
     let bm = bytemuck();
     let bm_crate = bm.to_string().replace(' ', "");
-    let NetDef { attrs, vis, ident, .. } = def;
+    let NetDef {
+        attrs, vis, ident, ..
+    } = def;
     let cache_ident = format_ident!("{}Cache", ident);
     let ws_ident = format_ident!("{}Workspace", ident);
     let n = layers.len();
@@ -92,12 +122,16 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
     let input_ty = array_type(in_shape);
     let output_ty = array_type(out_shape);
     let (input_len, output_len) = (in_shape.len(), out_shape.len());
-    let widest = layers[..n - 1].iter().map(|l| l.output.len()).max().unwrap_or(1);
-    let scratch_const = format_ident!("__{}_SCRATCH", ident);
-    let scratch_len = layers
+    let widest = layers[..n - 1]
         .iter()
-        .filter_map(|l| l.scratch.as_ref())
-        .fold(quote!(0usize), |acc, e| quote!(#rt::kernels::max_len(#acc, #e)));
+        .map(|l| l.output.len())
+        .max()
+        .unwrap_or(1);
+    let scratch_const = format_ident!("__{}_SCRATCH", ident);
+    let scratch_len = layers.iter().filter_map(|l| l.scratch.as_ref()).fold(
+        quote!(0usize),
+        |acc, e| quote!(#rt::kernels::max_len(#acc, #e)),
+    );
     let scratch = quote!(#scratch_const);
     let count = |p: &Option<Params>| p.as_ref().map_or(0, |p| p.count);
     let total_params: usize = layers.iter().map(|l| count(&l.params)).sum();
@@ -125,13 +159,24 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
     let (mut cache_fields, mut cache_zero) = (Vec::new(), Vec::new());
     for l in layers {
         let (name, ty, zero) = (&l.name, array_type(&l.output), array_zero(&l.output));
-        let doc = format!("`{}` ({}) output, {} per sample", name, l.layer.kind(), l.output);
+        let doc = format!(
+            "`{}` ({}) output, {} per sample",
+            name,
+            l.layer.kind(),
+            l.output
+        );
         cache_fields.push(quote!(#[doc = #doc] pub #name: [#ty; B],));
         cache_zero.push(quote!(#name: [#zero; B],));
         for s in &l.saved {
             let field = format_ident!("{}_{}", name, s.suffix);
             let (ty, zero) = (array_type(&s.shape), array_zero(&s.shape));
-            let doc = format!("`{}` ({}) saved `{}`, {}", name, l.layer.kind(), s.suffix, s.shape);
+            let doc = format!(
+                "`{}` ({}) saved `{}`, {}",
+                name,
+                l.layer.kind(),
+                s.suffix,
+                s.shape
+            );
             if s.per_sample {
                 cache_fields.push(quote!(#[doc = #doc] pub #field: [#ty; B],));
                 cache_zero.push(quote!(#field: [#zero; B],));
@@ -174,7 +219,12 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
     let mut fwdb = Vec::new();
     for (i, l) in layers.iter().enumerate() {
         let name = &l.name;
-        let mut cx = cx_for(l, quote!(B), cached_input(i), quote!(#rt::flat_mut(&mut cache.#name)));
+        let mut cx = cx_for(
+            l,
+            quote!(B),
+            cached_input(i),
+            quote!(#rt::flat_mut(&mut cache.#name)),
+        );
         cx.mode = Some(quote!(mode));
         cx.saved_in = Some(name.clone());
         cx.saved_mut = true;
@@ -192,7 +242,12 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
     let mut bwd = Vec::new();
     for (i, l) in layers.iter().enumerate().rev() {
         let name = &l.name;
-        let mut cx = cx_for(l, quote!(B), cached_input(i), quote!(#rt::flat(&cache.#name)));
+        let mut cx = cx_for(
+            l,
+            quote!(B),
+            cached_input(i),
+            quote!(#rt::flat(&cache.#name)),
+        );
         cx.mode = Some(quote!(#rt::Mode::Train));
         cx.saved_in = Some(name.clone());
         cx.gy = if i == n - 1 {

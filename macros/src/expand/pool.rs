@@ -16,12 +16,21 @@ pub struct Pool {
     backward_reads_xy: bool,
 }
 
-pub fn build(kind: &'static str, def: &LayerDef, backward_reads_xy: bool) -> syn::Result<Box<dyn Layer>> {
+pub fn build(
+    kind: &'static str,
+    def: &LayerDef,
+    backward_reads_xy: bool,
+) -> syn::Result<Box<dyn Layer>> {
     let args = Args::check(kind, def, &["kernel"], &["stride"])?;
     let window = args.positive_pair(0, "kernel")?;
     // PyTorch's default stride is the window.
     let stride = args.named_pair("stride", window, 1)?;
-    Ok(Box::new(Pool { kind, window, stride, backward_reads_xy }))
+    Ok(Box::new(Pool {
+        kind,
+        window,
+        stride,
+        backward_reads_xy,
+    }))
 }
 
 impl Pool {
@@ -58,7 +67,11 @@ impl Layer for Pool {
     fn backward(&self, cx: &Cx) -> TokenStream {
         let (f, geom) = (self.kernel(&cx.rt, "backward"), self.geom(cx));
         let (x, y, gy, gx, b) = (&cx.x, &cx.y, &cx.gy, &cx.gx, &cx.batch);
-        let xy = if self.backward_reads_xy { quote!(#x, #y,) } else { quote!() };
+        let xy = if self.backward_reads_xy {
+            quote!(#x, #y,)
+        } else {
+            quote!()
+        };
         quote!(if let Some(gx) = #gx { #f(#xy #gy, gx, #b, &#geom); })
     }
 }

@@ -1,0 +1,78 @@
+//! W3 (LeNet-5 training throughput at batch 32, plain SGD lr 0.05) and W4
+//! (LeNet-5 batch-1 forward), as defined in `../shared/peers/README.md`.
+//!
+//! `cargo bench --bench lenet` (W3 reads `MNIST_DIR`, else
+//! `../shared/data/mnist`, else the slice in `data/mnist`).
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use staticnet::data::mnist::Mnist;
+use staticnet::optim::{Constant, Sgd};
+use staticnet::train::Classifier;
+use staticnet::{Network, Rng};
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+staticnet::network! {
+    /// LeNet-5 as in W3/W4.
+    pub struct LeNet {
+        input: [1, 28, 28],
+        conv2d(6, 5, padding = 2), relu, maxpool2d(2),
+        conv2d(16, 5), relu, maxpool2d(2),
+        flatten,
+        dense(120), relu,
+        dense(84), relu,
+        dense(10),
+    }
+}
+
+fn w4(c: &mut Criterion) {
+    let net = LeNet::new_boxed(1);
+    let mut ws = LeNet::new_workspace();
+    let mut x = [[[0.0f32; 28]; 28]; 1];
+    let mut rng = Rng::new(2);
+    staticnet::flat_mut(&mut x)
+        .iter_mut()
+        .for_each(|v| *v = rng.uniform());
+    c.bench_function("W4 lenet batch-1 forward", |b| {
+        b.iter(|| {
+            let y = net.forward(black_box(&x), &mut ws);
+            black_box(y[0])
+        })
+    });
+}
+
+fn w3(c: &mut Criterion) {
+    let full = std::env::var_os("MNIST_DIR").map_or_else(
+        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/mnist")),
+        PathBuf::from,
+    );
+    let data = Mnist::load(&full)
+        .or_else(|_| Mnist::load(Mnist::default_dir()))
+        .expect("MNIST");
+    let mut opt = Sgd::new(0.05);
+    let lr = Constant(0.05);
+    let mut trainer = Classifier::<LeNet, 32>::new(LeNet::new_boxed(1), &opt);
+    let mut rng = Rng::new(3);
+    let mut order: Vec<usize> = (0..data.train.len()).collect();
+    rng.shuffle(&mut order);
+    let mut group = c.benchmark_group("W3");
+    group.throughput(Throughput::Elements(12_800));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    group.bench_function(
+        "W3 lenet training 12800 samples (sgd 0.05, batch 32)",
+        |b| {
+            b.iter(|| {
+                for batch in order[..12_800].chunks_exact(32) {
+                    black_box(trainer.train_batch(&data.train, batch, &mut opt, &lr));
+                }
+            })
+        },
+    );
+    group.finish();
+}
+
+criterion_group!(benches, w4, w3);
+criterion_main!(benches);

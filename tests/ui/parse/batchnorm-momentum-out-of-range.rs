@@ -1,0 +1,8 @@
+staticnet::network! {
+    struct Net {
+        input: [4],
+        batchnorm(momentum = 1.5),
+    }
+}
+
+fn main() {}

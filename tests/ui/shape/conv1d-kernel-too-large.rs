@@ -1,0 +1,8 @@
+staticnet::network! {
+    struct Net {
+        input: [2, 4],
+        conv1d(2, 7, padding = 1),
+    }
+}
+
+fn main() {}

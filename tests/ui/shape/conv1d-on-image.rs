@@ -1,0 +1,8 @@
+staticnet::network! {
+    struct Net {
+        input: [1, 28, 28],
+        conv1d(4, 3),
+    }
+}
+
+fn main() {}

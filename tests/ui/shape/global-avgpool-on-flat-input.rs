@@ -1,0 +1,8 @@
+staticnet::network! {
+    struct Net {
+        input: [10],
+        global_avgpool,
+    }
+}
+
+fn main() {}
