@@ -74,6 +74,29 @@ staticnet::network! {
     }
 }
 
+staticnet::network! {
+    struct Conv {
+        input: [3, 16, 16],
+        conv2d(6, 3, padding = 1, stride = 2), batchnorm, relu,
+        conv2d(6, 3, groups = 3, dilation = 2, bias = false),
+        maxpool2d(2, stride = 1),
+        avgpool2d(2),
+        dropout(0.2),
+        flatten,
+        dense(8), batchnorm,
+        dense(4),
+    }
+}
+
+staticnet::network! {
+    struct Signal {
+        input: [2, 16],
+        conv1d(4, 3, stride = 2, padding = 1),
+        global_avgpool,
+        dense(3),
+    }
+}
+
 fn train_step<N: Network, const B: usize>(net: &mut N) -> usize {
     let x: Box<[N::Input; B]> = bytemuck::zeroed_box();
     let mut cache = N::new_cache::<B>();
@@ -95,6 +118,9 @@ fn train_step<N: Network, const B: usize>(net: &mut N) -> usize {
     allocations(|| {
         let _ = net.forward(&input0, &mut ws);
         for mode in [Mode::Infer, Mode::Train] {
+            let out = net.forward_batch(&x, &mut cache, mode);
+            let _ = out;
+            net.update_buffers(&cache);
             let out = net.forward_batch(&x, &mut cache, mode);
             let classes = N::OUTPUT_LEN;
             loss::softmax_cross_entropy(
@@ -121,6 +147,12 @@ fn training_and_inference_do_not_allocate() {
     let mut probs = Probs::new_boxed(0);
     assert_eq!(train_step::<Probs, 1>(&mut probs), 0, "Probs, batch 1");
     assert_eq!(train_step::<Probs, 32>(&mut probs), 0, "Probs, batch 32");
+    let mut conv = Conv::new_boxed(0);
+    assert_eq!(train_step::<Conv, 1>(&mut conv), 0, "Conv, batch 1");
+    assert_eq!(train_step::<Conv, 32>(&mut conv), 0, "Conv, batch 32");
+    let mut signal = Signal::new_boxed(0);
+    assert_eq!(train_step::<Signal, 1>(&mut signal), 0, "Signal, batch 1");
+    assert_eq!(train_step::<Signal, 32>(&mut signal), 0, "Signal, batch 32");
 }
 
 #[test]

@@ -279,34 +279,42 @@ fn valid(out: usize, len: usize, stride: usize, pad: usize, off: usize) -> (usiz
     (lo, hi)
 }
 
-/// Calls `f(at, src, lo, hi)` for each row `(c, kh, kw)` of one group's
-/// im2col matrix and each output row `oh`, where `at` is the offset of
-/// `col[(c, kh, kw)][(oh, 0)]`: `col[at + ow] = x[src + (ow - lo) * stride_w]`
-/// for `ow` in `lo..hi`, and zero for the other `ow` or when `src` is `None`
-/// (the tap reads a padding row).
-#[inline(always)]
-fn unfold(g: &Conv2dGeom, mut f: impl FnMut(usize, Option<usize>, usize, usize)) {
-    let (cg, _, _, p, hw) = dims(g);
-    let mut at = 0;
-    for c in 0..cg {
-        for kh in 0..g.k_h {
-            let (h_lo, h_hi) = valid(g.out_h, g.in_h, g.stride_h, g.pad_h, kh * g.dil_h);
-            for kw in 0..g.k_w {
-                let (lo, hi) = valid(g.out_w, g.in_w, g.stride_w, g.pad_w, kw * g.dil_w);
-                // Both sums are at least the padding they lose when the
-                // ranges are not empty (see `valid`).
-                let iw0 = (lo * g.stride_w + kw * g.dil_w).saturating_sub(g.pad_w);
-                for oh in 0..g.out_h {
-                    let src = (lo < hi && (h_lo..h_hi).contains(&oh)).then(|| {
-                        let ih = oh * g.stride_h + kh * g.dil_h - g.pad_h;
-                        c * hw + ih * g.in_w + iw0
-                    });
-                    f(at + oh * g.out_w, src, lo, hi);
+/// One row `(c, kh, kw)` of a group's im2col matrix: the output rows `oh` in
+/// `rows` and columns `ow` in `cols` read `x[src + (oh - rows.0) stride_h
+/// in_w + (ow - cols.0) stride_w]` (offsets into the group's input); every
+/// other element of the row is zero (the tap reads padding).
+struct Tap {
+    rows: (usize, usize),
+    cols: (usize, usize),
+    src: usize,
+}
+
+/// The taps of one group's im2col matrix, in row order.
+fn taps(g: &Conv2dGeom) -> impl Iterator<Item = Tap> + '_ {
+    let hw = g.in_h * g.in_w;
+    (0..g.in_c / g.groups).flat_map(move |c| {
+        (0..g.k_h).flat_map(move |kh| {
+            let rows = valid(g.out_h, g.in_h, g.stride_h, g.pad_h, kh * g.dil_h);
+            (0..g.k_w).map(move |kw| {
+                let cols = valid(g.out_w, g.in_w, g.stride_w, g.pad_w, kw * g.dil_w);
+                if rows.0 == rows.1 || cols.0 == cols.1 {
+                    return Tap {
+                        rows: (0, 0),
+                        cols,
+                        src: 0,
+                    };
                 }
-                at += p;
-            }
-        }
-    }
+                // Non-empty ranges start at an input index >= 0 (see `valid`).
+                let ih = rows.0 * g.stride_h + kh * g.dil_h - g.pad_h;
+                let iw = cols.0 * g.stride_w + kw * g.dil_w - g.pad_w;
+                Tap {
+                    rows,
+                    cols,
+                    src: c * hw + ih * g.in_w + iw,
+                }
+            })
+        })
+    })
 }
 
 /// `col[(c, kh, kw)][(oh, ow)] = x[c][ih][iw]` (zero in the padding) for the
@@ -318,22 +326,28 @@ fn unfold(g: &Conv2dGeom, mut f: impl FnMut(usize, Option<usize>, usize, usize))
 /// the end of their range when `col` has room. Every write goes to a higher
 /// offset than the ones before it, so each overrun is overwritten later.
 fn im2col(x: &[f32], col: &mut [f32], g: &Conv2dGeom) {
-    let (ow_n, sw) = (g.out_w, g.stride_w);
-    unfold(g, |at, src, lo, hi| {
-        let Some(src) = src else {
-            return zero_run(col, at, ow_n);
-        };
-        zero_run(col, at, lo);
-        if sw == 1 {
-            copy_run(col, at + lo, &x[src..], hi - lo);
-        } else {
-            let out = &mut col[at + lo..at + hi];
-            out.iter_mut()
-                .zip(x[src..].iter().step_by(sw))
-                .for_each(|(o, &v)| *o = v);
+    let (p, ow_n, sw) = (g.out_h * g.out_w, g.out_w, g.stride_w);
+    let step = g.stride_h * g.in_w;
+    for (r, t) in taps(g).enumerate() {
+        let ((lo, hi), row) = (t.cols, r * p);
+        let (start, end) = (row + t.rows.0 * ow_n, row + t.rows.1 * ow_n);
+        col[row..start].fill(0.0);
+        let mut src = t.src;
+        for at in (start..end).step_by(ow_n) {
+            zero_run(col, at, lo);
+            if sw == 1 {
+                copy_run(col, at + lo, &x[src..], hi - lo);
+            } else {
+                let (out, x) = (&mut col[at + lo..at + hi], &x[src..]);
+                out.iter_mut()
+                    .zip(x.iter().step_by(sw))
+                    .for_each(|(o, &v)| *o = v);
+            }
+            zero_run(col, at + hi, ow_n - hi);
+            src += step;
         }
-        zero_run(col, at + hi, ow_n - hi);
-    });
+        col[end..row + p].fill(0.0);
+    }
 }
 
 /// Elements written at once by [`copy_run`] and [`zero_run`]: two SSE or one
@@ -375,17 +389,22 @@ fn zero_run(dst: &mut [f32], at: usize, len: usize) {
 /// `gx[c][ih][iw] = sum of dcol[(c, kh, kw)][(oh, ow)]` over the taps that
 /// read `x[c][ih][iw]` (the adjoint of [`im2col`]), overwriting `gx`.
 fn col2im(dcol: &[f32], gx: &mut [f32], g: &Conv2dGeom) {
-    let sw = g.stride_w;
+    let (p, ow_n, sw) = (g.out_h * g.out_w, g.out_w, g.stride_w);
+    let step = g.stride_h * g.in_w;
     gx.fill(0.0);
-    unfold(g, |at, src, lo, hi| {
-        let Some(src) = src else { return };
-        let (d, gx) = (&dcol[at + lo..at + hi], &mut gx[src..]);
-        if sw == 1 {
-            gx.iter_mut().zip(d).for_each(|(x, &d)| *x += d);
-        } else {
-            gx.iter_mut().step_by(sw).zip(d).for_each(|(x, &d)| *x += d);
+    for (r, t) in taps(g).enumerate() {
+        let ((lo, hi), row) = (t.cols, r * p);
+        let mut src = t.src;
+        for oh in t.rows.0..t.rows.1 {
+            let (d, gx) = (&dcol[row + oh * ow_n..][lo..hi], &mut gx[src..]);
+            if sw == 1 {
+                gx.iter_mut().zip(d).for_each(|(x, &d)| *x += d);
+            } else {
+                gx.iter_mut().step_by(sw).zip(d).for_each(|(x, &d)| *x += d);
+            }
+            src += step;
         }
-    });
+    }
 }
 
 #[cfg(test)]
