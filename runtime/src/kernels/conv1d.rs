@@ -9,13 +9,13 @@
 //! ```
 //! use staticnet_runtime::kernels::conv1d::{conv1d_forward, Conv1dGeom};
 //! // Differences of neighbours: kernel [-1, 1], stride 2.
-//! let g = Conv1dGeom {
+//! const G: Conv1dGeom = Conv1dGeom {
 //!     in_c: 1, in_l: 5, out_c: 1, out_l: 2, k: 2, stride: 2, pad: 0, dil: 1, groups: 1,
 //! };
 //! let x = [1.0, 3.0, 6.0, 10.0, 15.0];
 //! let mut y = [0.0; 2];
-//! let mut scratch = [0.0; g.scratch_len()];
-//! conv1d_forward(&x, &[-1.0, 1.0], None, &mut y, &mut scratch, 1, &g);
+//! let mut scratch = [0.0; G.scratch_len()]; // sized at compile time
+//! conv1d_forward(&x, &[-1.0, 1.0], None, &mut y, &mut scratch, 1, &G);
 //! assert_eq!(y, [2.0, 4.0]);
 //! ```
 
