@@ -29,12 +29,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 BENCHES = {
     "W1": ("W1 mlp 784-128-10 batch-1 forward", "us"),
+    "W4": ("W4 lenet batch-1 forward", "us"),
+    "W3": ("W3/W3 lenet training 12800 samples (sgd 0.05, batch 32)", "s"),
     "W5": ("W5 mlp 1-16-16-1 batch-1 forward", "ns"),
     "W2 step": ("W2 mlp training step batch 32", "us"),
     "W2": ("W2 epoch/W2 mlp one epoch of 60000 (sgd 0.1, batch 32)", "s"),
 }
 SCALE = {"ns": 1.0, "us": 1e-3, "s": 1e-9}
 PEERS = [  # (peer, workload, binary, args)
+    ("tract", "W4", "rust-tract/target/release/bench-tract", ["--workload", "w4"]),
+    ("candle", "W4", "rust-candle/target/release/bench-candle", ["--workload", "w4"]),
+    ("burn flex", "W4", "rust-burn/target/release/bench-burn", ["--workload", "w4", "--backend", "flex"]),
     ("tract", "W1", "rust-tract/target/release/bench-tract", ["--workload", "w1"]),
     ("tract", "W5", "rust-tract/target/release/bench-tract", ["--workload", "w5"]),
     ("dfdx", "W1", "rust-dfdx/target/release/bench-dfdx", ["--workload", "w1"]),
@@ -59,9 +64,10 @@ def criterion_dir(name):
 
 
 def ours(unit_of):
-    subprocess.run(["cargo", "bench", "--bench", "mlp", "--no-run"], cwd=ROOT, check=True)
     env = dict(os.environ, BENCH_THREADS="1")
-    subprocess.run(pin() + ["cargo", "bench", "--bench", "mlp", "--", "--noplot"], cwd=ROOT, check=True, env=env)
+    for bench in ("mlp", "lenet"):
+        subprocess.run(["cargo", "bench", "--bench", bench, "--no-run"], cwd=ROOT, check=True)
+        subprocess.run(pin() + ["cargo", "bench", "--bench", bench, "--", "--noplot"], cwd=ROOT, check=True, env=env)
     out = {}
     for wl, (name, unit) in BENCHES.items():
         d = criterion_dir(name)
@@ -100,7 +106,7 @@ def peers(pdir, mnist, reps):
             secs = [r["epoch_s"][0] for r in runs]
             res[(peer, wl)] = (statistics.median(secs), min(secs), max(secs), "s")
         else:
-            unit = "us" if wl == "W1" else "ns"
+            unit = "ns" if wl == "W5" else "us"
             med = statistics.median(r[f"median_{unit}"] for r in runs)
             res[(peer, wl)] = (med, min(r[f"block_min_{unit}"] for r in runs),
                                max(r[f"block_max_{unit}"] for r in runs), unit)
