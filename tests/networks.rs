@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{check_gradients, random_batch};
+use common::{check_gradients, random_batch, single_matches_batch};
 use staticnet::{loss, Mode, Network, Rng};
 
 staticnet::network! {
@@ -86,22 +86,6 @@ fn binary_network_gradients_match_finite_differences() {
     let t = [1.0f32, 0.0, 1.0];
     let bce = |p: &[f32], g: &mut [f32]| loss::bce_with_logits(p, &t, g);
     check_gradients(&mut *net, &mut x, &no_reseed, &bce, 1e-3, 2e-2, 2e-3);
-}
-
-/// `forward` (one sample, workspace) equals `forward_batch` in inference mode.
-fn single_matches_batch<N: Network, const B: usize>(seed: u64) {
-    let net = N::new_boxed(seed);
-    let x = random_batch::<N, B>(seed + 100);
-    let mut cache = N::new_cache::<B>();
-    let batch = *net.forward_batch(&x, &mut cache, Mode::Infer);
-    let mut ws = N::new_workspace();
-    for (xi, yi) in x.iter().zip(batch.iter()) {
-        let y = net.forward(xi, &mut ws);
-        let (a, b) = (staticnet::flat(y), staticnet::flat(yi));
-        for (u, v) in a.iter().zip(b) {
-            assert!((u - v).abs() <= 1e-5 * (1.0 + v.abs()), "{u} vs {v}");
-        }
-    }
 }
 
 #[test]

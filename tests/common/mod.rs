@@ -108,3 +108,18 @@ pub fn check_gradients<N: Network, const B: usize>(
         "{skipped} of {total} coordinates sit on kinks; the check is not meaningful"
     );
 }
+
+/// `forward` (one sample, workspace) equals `forward_batch` in inference mode.
+pub fn single_matches_batch<N: Network, const B: usize>(seed: u64) {
+    let net = N::new_boxed(seed);
+    let x = random_batch::<N, B>(seed + 100);
+    let mut cache = N::new_cache::<B>();
+    let batch = *net.forward_batch(&x, &mut cache, Mode::Infer);
+    let mut ws = N::new_workspace();
+    for (xi, yi) in x.iter().zip(batch.iter()) {
+        let y = net.forward(xi, &mut ws);
+        for (u, v) in staticnet::flat(y).iter().zip(staticnet::flat(yi)) {
+            assert!((u - v).abs() <= 1e-5 * (1.0 + v.abs()), "{u} vs {v}");
+        }
+    }
+}
