@@ -12,8 +12,8 @@
 //! `dcol = Wᵀ gy`, folded back (col2im) into `gx`. A 1x1 convolution with
 //! stride 1 and no padding needs no unfolding: `x` is its own `col`. The
 //! forward pass of other stride-1 convolutions unfolds "wide" (see
-//! `Conv2dGeom::is_wide`): whole windows of the padded input instead of
-//! `out_w`-long pieces.
+//! `Conv2dGeom::is_wide`): each row of `col` is then one whole window of the
+//! padded input, which the product reads in place, with no copy.
 //!
 //! ```
 //! use staticnet_runtime::kernels::conv2d::{conv2d_forward, Conv2dGeom};
@@ -29,7 +29,7 @@
 //! assert_eq!(y, [12.5, 16.5, 24.5, 28.5]);
 //! ```
 
-use super::gemm::{gemm_nn_with, gemm_nt_with, gemm_tn_with, Isa, Store};
+use super::gemm::{gemm_nn_rows_with, gemm_nn_with, gemm_nt_with, gemm_tn_with, Isa, Rows, Store};
 
 /// The geometry of a 2-D convolution (all sizes in elements; see the module
 /// docs for the layouts).
@@ -71,16 +71,15 @@ pub struct Conv2dGeom {
 impl Conv2dGeom {
     /// The f32s of scratch that [`conv2d_forward`] and [`conv2d_backward`]
     /// need (one buffer, shared by both, independent of the batch size): one
-    /// group's unfolded input (and, for a wide unfolding (`is_wide`), its padded input and
-    /// wide output), or nothing for a 1x1 convolution with stride 1 and no
+    /// group's unfolded input for the backward pass (and, for a wide
+    /// forward pass (`is_wide`), its padded input and wide output), or nothing for a 1x1 convolution with stride 1 and no
     /// padding.
     pub const fn scratch_len(&self) -> usize {
         let col = self.col_rows() * self.out_h * self.out_w;
         if self.is_pointwise() {
             0
         } else if self.is_wide() {
-            let wide =
-                self.padded_len() + (self.col_rows() + self.out_c / self.groups) * self.wide_len();
+            let wide = self.padded_len() + self.out_c / self.groups * self.wide_len();
             if wide > col {
                 wide
             } else {
@@ -95,10 +94,11 @@ impl Conv2dGeom {
     /// [`Self::is_pointwise`], and
     /// padded rows at most twice as long as the output's): each im2col row is
     /// then one contiguous window of the (zero-padded) input, `wide_len` long,
-    /// copied at once, and the product computes `in_w + 2 pad_w - out_w`
-    /// unused outputs per row, dropped afterwards. Unfolding row by row
-    /// copies `out_w` elements at a time, which took longer than the product
-    /// for LeNet's layers (5.8 against 4.7 µs for conv2).
+    /// which the product reads in place ([`Rows`]), and it computes `in_w + 2
+    /// pad_w - out_w` unused outputs per row, dropped afterwards. Unfolding
+    /// row by row copies `out_w` elements at a time, which took longer than
+    /// the product for LeNet's layers (5.8 against 4.7 µs for conv2); copying
+    /// the wide rows out still took a quarter of LeNet's batch-1 forward.
     const fn is_wide(&self) -> bool {
         !self.is_pointwise()
             && self.stride_h == 1
@@ -199,9 +199,25 @@ pub(crate) fn forward_with(
         scratch.len() >= g.scratch_len(),
         "conv2d: scratch too short"
     );
+    if let Some(bias) = bias {
+        debug_assert_eq!(bias.len(), g.out_c, "conv2d: bias is [oc]");
+    }
+    if g.is_wide() {
+        // `forward_wide` adds the bias as it copies its output into `y`.
+        for (xs, ys) in x
+            .chunks_exact(g.in_c * hw)
+            .zip(y.chunks_exact_mut(g.out_c * p))
+        {
+            let groups = xs.chunks_exact(cg * hw).zip(ys.chunks_exact_mut(ocg * p));
+            for (grp, ((xg, yg), wg)) in groups.zip(weight.chunks_exact(ocg * k)).enumerate() {
+                let bg = bias.map(|b| &b[grp * ocg..][..ocg]);
+                forward_wide(isa, xg, wg, bg, yg, scratch, g);
+            }
+        }
+        return;
+    }
     let store = match bias {
         Some(bias) => {
-            debug_assert_eq!(bias.len(), g.out_c, "conv2d: bias is [oc]");
             for (yc, &b) in y.chunks_exact_mut(p).zip(bias.iter().cycle()) {
                 yc.fill(b);
             }
@@ -215,10 +231,6 @@ pub(crate) fn forward_with(
     {
         let groups = xs.chunks_exact(cg * hw).zip(ys.chunks_exact_mut(ocg * p));
         for ((xg, yg), wg) in groups.zip(weight.chunks_exact(ocg * k)) {
-            if g.is_wide() {
-                forward_wide(isa, xg, wg, yg, scratch, store, g);
-                continue;
-            }
             let col: &[f32] = if g.is_pointwise() {
                 xg
             } else {
@@ -233,20 +245,20 @@ pub(crate) fn forward_with(
 }
 
 /// One sample and group of [`forward_with`] for [`Conv2dGeom::is_wide`]
-/// geometries: `y (+)= W col` through a wide im2col matrix.
+/// geometries: `y = bias + W col` through a wide im2col matrix (`bias` is the
+/// group's, `[ocg]`).
 fn forward_wide(
     isa: Isa,
     x: &[f32],
     w: &[f32],
+    bias: Option<&[f32]>,
     y: &mut [f32],
     scratch: &mut [f32],
-    store: Store,
     g: &Conv2dGeom,
 ) {
     let (cg, ocg, k, _, hw) = dims(g);
     let (hp, wp, len) = (g.in_h + 2 * g.pad_h, g.in_w + 2 * g.pad_w, g.wide_len());
     let (xp, rest) = scratch.split_at_mut(g.padded_len());
-    let (col, rest) = rest.split_at_mut(k * len);
     let y_wide = &mut rest[..ocg * len];
     let xp: &[f32] = if xp.is_empty() {
         x
@@ -262,29 +274,27 @@ fn forward_wide(
     };
     // Row `(c, kh, kw)`, column `q = oh wp + ow`: `xp[c][oh + kh dh][ow + kw
     // dw]`, a window of `xp` that ends inside channel `c` (stride 1 makes
-    // `out_h + (k_h - 1) dil_h = hp`, and so for the width).
-    let mut rows = col.chunks_exact_mut(len);
-    for c in 0..cg {
-        for kh in 0..g.k_h {
-            for kw in 0..g.k_w {
-                let at = c * hp * wp + kh * g.dil_h * wp + kw * g.dil_w;
-                if let Some(row) = rows.next() {
-                    row.copy_from_slice(&xp[at..at + len]);
-                }
-            }
-        }
-    }
-    gemm_nn_with(isa, w, col, y_wide, ocg, len, k, Store::Overwrite);
-    let acc = store == Store::Accumulate;
-    for (yc, ywc) in y
+    // `out_h + (k_h - 1) dil_h = hp`, and so for the width), read in place:
+    // copying the `k` windows out took longer than the product.
+    let rows = Rows {
+        dims: [cg, g.k_h, g.k_w],
+        strides: [hp * wp, g.dil_h * wp, g.dil_w],
+    };
+    debug_assert_eq!(rows.k(), k);
+    gemm_nn_rows_with(isa, w, xp, rows, y_wide, ocg, len, Store::Overwrite);
+    for (oc, (yc, ywc)) in y
         .chunks_exact_mut(g.out_h * g.out_w)
         .zip(y_wide.chunks_exact(len))
+        .enumerate()
     {
         for (yr, ywr) in yc.chunks_exact_mut(g.out_w).zip(ywc.chunks(wp)) {
-            if acc {
-                yr.iter_mut().zip(ywr).for_each(|(y, &v)| *y += v);
-            } else {
-                yr.copy_from_slice(&ywr[..g.out_w]);
+            let ywr = &ywr[..g.out_w];
+            match bias {
+                Some(b) => {
+                    let b = b[oc];
+                    yr.iter_mut().zip(ywr).for_each(|(y, &v)| *y = b + v);
+                }
+                None => yr.copy_from_slice(ywr),
             }
         }
     }

@@ -6,6 +6,10 @@
 //! | [`gemm_tn`] | `C[m][n] = A[k][m]^T * B[k][n]` | weight gradient (`gy^T * x`)     |
 //! | [`gemm_nn`] | `C[m][n] = A[m][k] * B[k][n]`   | input gradient (`gy * W`)        |
 //!
+//! A crate-private variant of `gemm_nn` (`gemm_nn_rows_with`) finds the rows
+//! of `B` through a `Rows` grid of offsets instead of a row stride, so that a
+//! convolution reads its unfolded input in place.
+//!
 //! [`Store`] says whether `C` is overwritten or added to. The sizes of a
 //! `network!` are small enough (a few hundred KiB of weights at most) that the
 //! kernels read their operands in place, with no packing: `gemm_nt` in
@@ -38,6 +42,56 @@ pub enum Store {
     Overwrite,
     /// `C += product`.
     Accumulate,
+}
+
+/// Where the rows of a `B[k][n]` operand start in its slice: row `p`, counted
+/// as `(i0, i1, i2)` in a `[d0][d1][d2]` grid (`dims`), starts at `i0 s0 + i1
+/// s1 + i2 s2` (`strides`). Rows may overlap: a convolution reads its im2col
+/// matrix in place from the (padded) input this way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Rows {
+    /// The grid `[d0, d1, d2]`; `k = d0 d1 d2`.
+    pub(crate) dims: [usize; 3],
+    /// The offset of one step along each axis of the grid.
+    pub(crate) strides: [usize; 3],
+}
+
+impl Rows {
+    /// The rows of a contiguous `B[k][n]`.
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    pub(crate) const fn dense(k: usize, n: usize) -> Self {
+        Self {
+            dims: [1, 1, k],
+            strides: [0, 0, n],
+        }
+    }
+
+    /// Rows in all, `d0 d1 d2` (callers keep it small; saturates).
+    #[inline]
+    pub(crate) fn k(&self) -> usize {
+        let [d0, d1, d2] = self.dims;
+        d0.saturating_mul(d1).saturating_mul(d2)
+    }
+
+    /// The start of row `p` (the grid index in `[d0][d1][d2]` order).
+    #[cfg(test)]
+    pub(crate) fn offset(&self, p: usize) -> usize {
+        let [_, d1, d2] = self.dims;
+        let [s0, s1, s2] = self.strides;
+        (p / (d1 * d2)) * s0 + (p / d2 % d1) * s1 + (p % d2) * s2
+    }
+
+    /// One past the last element that rows of length `n` read: the largest
+    /// row start plus `n`, or `None` on overflow or without rows.
+    #[cfg(any(target_arch = "x86_64", test))]
+    pub(crate) fn span(&self, n: usize) -> Option<usize> {
+        let mut end = n;
+        for (&d, &s) in self.dims.iter().zip(&self.strides) {
+            end = end.checked_add(d.checked_sub(1)?.checked_mul(s)?)?;
+        }
+        Some(end)
+    }
 }
 
 /// An instruction set, with the proof (a token from `crate::raw`) that the
@@ -181,6 +235,34 @@ pub(crate) fn gemm_nn_with(
     }
 }
 
+/// `C[m][n] (+)= A[m][k] * B[k][n]` with row `p` of `B` at
+/// `b[rows.offset(p)..][..n]` and `k = rows.k()` ([`Rows`]).
+pub(crate) fn gemm_nn_rows_with(
+    isa: Isa,
+    a: &[f32],
+    b: &[f32],
+    rows: Rows,
+    c: &mut [f32],
+    m: usize,
+    n: usize,
+    store: Store,
+) {
+    let k = rows.k();
+    debug_assert_eq!(a.len(), m * k, "gemm_nn_rows: a is [m][k]");
+    debug_assert_eq!(c.len(), m * n, "gemm_nn_rows: c is [m][n]");
+    let acc = store == Store::Accumulate;
+    if m == 0 || n == 0 {
+        return;
+    }
+    match isa {
+        Isa::Portable => portable::outer_rows(a, b, rows, c, n, acc),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2(t) => t.gemm_nn_rows(a, b, rows, c, m, n, acc),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512(t) => t.gemm_nn_rows(a, b, rows, c, m, n, acc),
+    }
+}
+
 /// The safe path: fixed-size accumulator arrays and exact chunks, which the
 /// compiler turns into the target's vector instructions (or plain FPU code).
 /// Callers guarantee `n > 0` and the slice lengths.
@@ -249,6 +331,36 @@ mod portable {
             }
             s
         })
+    }
+
+    /// `C[i][..] (+)= sum_p a[i][p] * B[p][..]`, row `p` of `B` placed by `rows`.
+    pub(super) fn outer_rows(
+        a: &[f32],
+        b: &[f32],
+        rows: super::Rows,
+        c: &mut [f32],
+        n: usize,
+        acc: bool,
+    ) {
+        let ([d0, d1, d2], [s0, s1, s2]) = (rows.dims, rows.strides);
+        let k = rows.k();
+        for (i, crow) in c.chunks_exact_mut(n).enumerate() {
+            if !acc {
+                crow.fill(0.0);
+            }
+            let mut ap = a[i * k..][..k].iter();
+            for i0 in 0..d0 {
+                for i1 in 0..d1 {
+                    for i2 in 0..d2 {
+                        let brow = &b[i0 * s0 + i1 * s1 + i2 * s2..][..n];
+                        let av = ap.next().copied().unwrap_or(0.0);
+                        for (c, &b) in crow.iter_mut().zip(brow) {
+                            *c += av * b;
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// `C[i][..] (+)= sum_p A(i, p) * B[p][..]` with `A(i, p) = a[i * rs + p * cs]`.
@@ -408,6 +520,98 @@ mod tests {
     #[test]
     fn nn_matches_reference() {
         check_all_sizes(Variant::Nn);
+    }
+
+    #[test]
+    fn nn_rows_matches_nn_on_the_gathered_rows() {
+        // Overlapping rows (an im2col matrix read in place) at odd sizes, and
+        // the dense layout; against `gemm_nn` (portable) on a copy of the rows.
+        let cases = [
+            (
+                Rows {
+                    dims: [3, 5, 5],
+                    strides: [14 * 14, 14, 1],
+                },
+                3 * 14 * 14,
+                136,
+                16,
+            ),
+            (
+                Rows {
+                    dims: [1, 5, 5],
+                    strides: [0, 32, 1],
+                },
+                32 * 32,
+                892,
+                6,
+            ),
+            (
+                Rows {
+                    dims: [2, 3, 2],
+                    strides: [40, 9, 2],
+                },
+                80,
+                17,
+                5,
+            ),
+            (
+                Rows {
+                    dims: [1, 1, 7],
+                    strides: [0, 0, 65],
+                },
+                7 * 65,
+                65,
+                3,
+            ),
+            (
+                Rows {
+                    dims: [2, 1, 3],
+                    strides: [20, 0, 1],
+                },
+                40,
+                1,
+                1,
+            ),
+            (
+                Rows {
+                    dims: [1, 0, 3],
+                    strides: [0, 0, 1],
+                },
+                4,
+                4,
+                2,
+            ),
+        ];
+        for (seed, (rows, b_len, n, m)) in cases.into_iter().enumerate() {
+            let k = rows.k();
+            assert!(rows.span(n).is_none_or(|end| end <= b_len));
+            let a = random_vec(seed as u64, m * k);
+            let b = random_vec(100 + seed as u64, b_len);
+            let gathered: Vec<f32> = (0..k)
+                .flat_map(|p| b[rows.offset(p)..][..n].iter().copied())
+                .collect();
+            let mut want = std::vec![0.0; m * n];
+            gemm_nn_with(
+                Isa::Portable,
+                &a,
+                &gathered,
+                &mut want,
+                m,
+                n,
+                k,
+                Store::Overwrite,
+            );
+            for isa in Isa::available() {
+                let what = std::format!("{isa:?} {rows:?} m={m} n={n}");
+                let mut c = std::vec![f32::NAN; m * n];
+                gemm_nn_rows_with(isa, &a, &b, rows, &mut c, m, n, Store::Overwrite);
+                let (rtol, atol) = tolerance(k);
+                assert_close(&what, &c, &to_f64(&want), rtol, atol);
+                gemm_nn_rows_with(isa, &a, &b, rows, &mut c, m, n, Store::Accumulate);
+                let twice: Vec<f64> = want.iter().map(|&v| 2.0 * f64::from(v)).collect();
+                assert_close(&(what + " accumulate"), &c, &twice, rtol, atol);
+            }
+        }
     }
 
     #[test]

@@ -72,6 +72,62 @@ impl Pool2dGeom {
 /// PyTorch).
 pub fn maxpool2d_forward(x: &[f32], y: &mut [f32], batch: usize, g: &Pool2dGeom) {
     g.debug_check(batch, x.len(), y.len());
+    if g.is_2x2() {
+        forward_2x2(x, y, g);
+    } else {
+        forward_generic(x, y, g);
+    }
+}
+
+impl Pool2dGeom {
+    /// Whether the windows are 2x2 and tile the input (stride 2), the common
+    /// `maxpool2d(2)`, which has a specialised path.
+    fn is_2x2(&self) -> bool {
+        self.k_h == 2 && self.k_w == 2 && self.stride_h == 2 && self.stride_w == 2
+    }
+}
+
+/// One step of the scan of a window: `v` replaces the running maximum `m`
+/// if it is larger, or the first NaN. The result of a scan is the first
+/// NaN of the window, else its first maximum, so any grouping of the scan
+/// that keeps the window's order gives the same bits.
+#[inline(always)]
+fn pick(m: f32, v: f32) -> f32 {
+    #[allow(clippy::eq_op)] // `x != x` is a branch-free `is_nan`.
+    let take = v > m || (v != v && m == m);
+    if take {
+        v
+    } else {
+        m
+    }
+}
+
+/// [`maxpool2d_forward`] for 2x2 windows with stride 2: each output is
+/// `pick(pick(a, b), pick(c, d))` of its window `[a b; c d]`, read with no
+/// index arithmetic from two rows of `x` (the same bits as
+/// [`forward_generic`]).
+fn forward_2x2(x: &[f32], y: &mut [f32], g: &Pool2dGeom) {
+    let (in_w, out_w) = (g.in_w, g.out_w);
+    let planes = x
+        .chunks_exact(g.in_plane())
+        .zip(y.chunks_exact_mut(g.out_plane()));
+    for (x, y) in planes {
+        for (rows, yr) in x.chunks_exact(2 * in_w).zip(y.chunks_exact_mut(out_w)) {
+            let (r0, r1) = rows.split_at(in_w);
+            let (r0, r1) = (&r0[..2 * out_w], &r1[..2 * out_w]);
+            for ((y, a), b) in yr
+                .iter_mut()
+                .zip(r0.chunks_exact(2))
+                .zip(r1.chunks_exact(2))
+            {
+                *y = pick(pick(a[0], a[1]), pick(b[0], b[1]));
+            }
+        }
+    }
+}
+
+/// [`maxpool2d_forward`] for any geometry.
+fn forward_generic(x: &[f32], y: &mut [f32], g: &Pool2dGeom) {
     let planes = x
         .chunks_exact(g.in_plane())
         .zip(y.chunks_exact_mut(g.out_plane()));
@@ -83,9 +139,7 @@ pub fn maxpool2d_forward(x: &[f32], y: &mut [f32], batch: usize, g: &Pool2dGeom)
                 for row in x[h0 * g.in_w..].chunks(g.in_w).take(g.k_h) {
                     for &v in &row[w0..w0 + g.k_w] {
                         // The first maximum wins; a NaN, once found, stays.
-                        if v > m || (v.is_nan() && !m.is_nan()) {
-                            m = v;
-                        }
+                        m = pick(m, v);
                     }
                 }
                 y[oh * g.out_w + ow] = m;
@@ -108,6 +162,59 @@ pub fn maxpool2d_backward(
 ) {
     g.debug_check(batch, x.len(), y.len());
     g.debug_check(batch, gx.len(), gy.len());
+    if g.is_2x2() {
+        backward_2x2(x, y, gy, gx, g);
+    } else {
+        backward_generic(x, y, gy, gx, g);
+    }
+}
+
+/// [`maxpool2d_backward`] for 2x2 windows with stride 2 (no overlap: each
+/// window's first hit gets `0 + gy`, the same bits as [`backward_generic`]).
+fn backward_2x2(x: &[f32], y: &[f32], gy: &[f32], gx: &mut [f32], g: &Pool2dGeom) {
+    let (in_w, out_w) = (g.in_w, g.out_w);
+    let planes = x
+        .chunks_exact(g.in_plane())
+        .zip(gx.chunks_exact_mut(g.in_plane()))
+        .zip(y.chunks_exact(g.out_plane()))
+        .zip(gy.chunks_exact(g.out_plane()));
+    for (((x, gx), y), gy) in planes {
+        gx.fill(0.0);
+        let rows = x
+            .chunks_exact(2 * in_w)
+            .zip(gx.chunks_exact_mut(2 * in_w))
+            .zip(y.chunks_exact(out_w).zip(gy.chunks_exact(out_w)));
+        for ((xr, gxr), (yr, gyr)) in rows {
+            let (x0, x1) = xr.split_at(in_w);
+            let (g0, g1) = gxr.split_at_mut(in_w);
+            let windows = x0[..2 * out_w]
+                .chunks_exact(2)
+                .zip(x1[..2 * out_w].chunks_exact(2))
+                .zip(g0[..2 * out_w].chunks_exact_mut(2))
+                .zip(g1[..2 * out_w].chunks_exact_mut(2))
+                .zip(yr.iter().zip(gyr));
+            for ((((a, b), ga), gb), (&m, &d)) in windows {
+                #[allow(clippy::eq_op)] // `x != x` is a branch-free `is_nan`.
+                let hit = |v: f32| v == m || (v != v && m != m);
+                let d = 0.0 + d;
+                if hit(a[0]) {
+                    ga[0] = d;
+                } else if hit(a[1]) {
+                    ga[1] = d;
+                } else if hit(b[0]) {
+                    gb[0] = d;
+                } else if hit(b[1]) {
+                    gb[1] = d;
+                } else {
+                    debug_assert!(false, "maxpool2d: y = {m} not in its window");
+                }
+            }
+        }
+    }
+}
+
+/// [`maxpool2d_backward`] for any geometry.
+fn backward_generic(x: &[f32], y: &[f32], gy: &[f32], gx: &mut [f32], g: &Pool2dGeom) {
     let planes = x
         .chunks_exact(g.in_plane())
         .zip(gx.chunks_exact_mut(g.in_plane()))
@@ -165,6 +272,56 @@ mod tests {
             maxpool2d_backward(&x, &y, &gy, &mut gx, batch, &g);
             let want = fd_vjp(|xs| reference(xs, batch, &g), &x, &gy);
             assert_close(&(what + " backward"), &gx, &want, 1e-5, 1e-6);
+        }
+    }
+
+    #[test]
+    fn the_2x2_path_matches_the_generic_one_bit_for_bit() {
+        // Odd and even sizes; values from a small set with ties, signed
+        // zeros and NaNs (of two payloads), so the order of the scan shows.
+        let vals = [
+            1.0,
+            -1.0,
+            0.0,
+            -0.0,
+            2.0,
+            f32::NAN,
+            f32::from_bits(0x7fc0_0001),
+        ];
+        for (batch, channels, in_h, in_w) in
+            [(1, 1, 2, 2), (2, 3, 5, 7), (1, 2, 9, 4), (3, 1, 28, 28)]
+        {
+            let g = Pool2dGeom {
+                channels,
+                in_h,
+                in_w,
+                out_h: in_h / 2,
+                out_w: in_w / 2,
+                k_h: 2,
+                k_w: 2,
+                stride_h: 2,
+                stride_w: 2,
+            };
+            let (n_in, n_out) = (
+                batch * channels * g.in_plane(),
+                batch * channels * g.out_plane(),
+            );
+            let mut rng = crate::Rng::new(7);
+            let x: std::vec::Vec<f32> = (0..n_in)
+                .map(|_| vals[(rng.uniform() * 7.0) as usize % 7])
+                .collect();
+            let gy: std::vec::Vec<f32> = (0..n_out)
+                .map(|_| vals[(rng.uniform() * 7.0) as usize % 7])
+                .collect();
+            let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<std::vec::Vec<_>>();
+            let (mut y, mut want) = (std::vec![0.0; n_out], std::vec![0.0; n_out]);
+            maxpool2d_forward(&x, &mut y, batch, &g);
+            forward_generic(&x, &mut want, &g);
+            assert_eq!(bits(&y), bits(&want), "{g:?}");
+            let (mut gx, mut want) = (std::vec![f32::NAN; n_in], std::vec![f32::NAN; n_in]);
+            maxpool2d_backward(&x, &y, &gy, &mut gx, batch, &g);
+            backward_generic(&x, &y, &gy, &mut want, &g);
+            assert_eq!(bits(&gx), bits(&want), "{g:?} backward");
         }
     }
 

@@ -29,7 +29,7 @@
 //! The AVX-512 intrinsics and the `avx512f` target feature are stable since
 //! Rust 1.89, the workspace's `rust-version`.
 
-use crate::kernels::gemm::Isa;
+use crate::kernels::gemm::{Isa, Rows};
 use core::arch::x86_64::*;
 use core::sync::atomic::{AtomicU8, Ordering};
 
@@ -156,7 +156,56 @@ macro_rules! entry_points {
                 // `p < k`, below `m * k <= a.len()`; `b[p * n + j]`, `p < k`,
                 // `j < n`, below `k * n <= b.len()`; and reads/writes
                 // `c[i * n + j]` below `m * n <= c.len()`, checked above.
-                unsafe { $outer(a.as_ptr(), k, 1, b.as_ptr(), c.as_mut_ptr(), m, n, k, acc) }
+                unsafe {
+                    $outer(
+                        a.as_ptr(),
+                        k,
+                        1,
+                        b.as_ptr(),
+                        c.as_mut_ptr(),
+                        m,
+                        n,
+                        Rows::dense(k, n),
+                        acc,
+                    )
+                }
+            }
+
+            /// `C[m][n] (+)= A[m][k] * B[k][n]` with row `p` of `B` at
+            /// `b[rows.offset(p)..][..n]`, `k = rows.k()`.
+            #[inline]
+            pub(crate) fn gemm_nn_rows(
+                self,
+                a: &[f32],
+                b: &[f32],
+                rows: Rows,
+                c: &mut [f32],
+                m: usize,
+                n: usize,
+                acc: bool,
+            ) {
+                let k = rows.k();
+                assert!(fits(a.len(), m, k) && fits(c.len(), m, n));
+                assert!(k == 0 || rows.span(n).is_some_and(|end| end <= b.len()));
+                // SAFETY: `self` proves the CPU features of `$outer`. `a` and
+                // `c` are read and written as in `gemm_nn`, within `m * k <=
+                // a.len()` and `m * n <= c.len()`. Row `p < k` of `B` is read
+                // at `b[rows.offset(p) + j]`, `j < n`, below `rows.span(n)`
+                // (the largest offset plus `n`, computed without overflow) `<=
+                // b.len()`; with `k == 0` no row is read. All checked above.
+                unsafe {
+                    $outer(
+                        a.as_ptr(),
+                        k,
+                        1,
+                        b.as_ptr(),
+                        c.as_mut_ptr(),
+                        m,
+                        n,
+                        rows,
+                        acc,
+                    )
+                }
             }
 
             /// `C[m][n] (+)= A[k][m]^T * B[k][n]`.
@@ -175,7 +224,19 @@ macro_rules! entry_points {
                 // SAFETY: as for `gemm_nn`, with `rsa = 1`, `csa = m`: `outer`
                 // reads `a[p * m + i]`, `p < k`, `i < m`, below `k * m <=
                 // a.len()`; `b` and `c` are bounded as there.
-                unsafe { $outer(a.as_ptr(), 1, m, b.as_ptr(), c.as_mut_ptr(), m, n, k, acc) }
+                unsafe {
+                    $outer(
+                        a.as_ptr(),
+                        1,
+                        m,
+                        b.as_ptr(),
+                        c.as_mut_ptr(),
+                        m,
+                        n,
+                        Rows::dense(k, n),
+                        acc,
+                    )
+                }
             }
         }
     };
@@ -237,11 +298,11 @@ unsafe fn outer_avx2(
     c: *mut f32,
     m: usize,
     n: usize,
-    k: usize,
+    rows: Rows,
     acc: bool,
 ) {
     // 6x2 accumulators (6 rows x 16 columns) + 2 of `b` + 1 broadcast.
-    outer::<Avx2, 6, 2>(a, rsa, csa, b, c, m, n, k, acc);
+    outer::<Avx2, 6, 2>(a, rsa, csa, b, c, m, n, rows, acc);
 }
 
 /// # Safety
@@ -255,11 +316,11 @@ unsafe fn outer_avx512(
     c: *mut f32,
     m: usize,
     n: usize,
-    k: usize,
+    rows: Rows,
     acc: bool,
 ) {
     // 4x4 accumulators (4 rows x 64 columns) + 4 of `b` + 1 broadcast.
-    outer::<Avx512, 4, 4>(a, rsa, csa, b, c, m, n, k, acc);
+    outer::<Avx512, 4, 4>(a, rsa, csa, b, c, m, n, rows, acc);
 }
 
 /// `y[o] = bias[o] + x . weight[o]` for one sample of a small dense layer
@@ -702,8 +763,9 @@ unsafe fn gemv_tile<S: Simd, const NR: usize>(
     }
 }
 
-/// `C[m][n] (+)= sum_p A(i, p) * B[p][n]` with `A(i, p) = a[i * rsa + p * csa]`:
-/// column blocks of `NR` vectors, then single vectors, then a partial one.
+/// `C[m][n] (+)= sum_p A(i, p) * B[p][n]` with `A(i, p) = a[i * rsa + p * csa]`
+/// and row `p < rows.k()` of `B` at `b + rows.offset(p)`: column blocks of
+/// `NR` vectors, then single vectors, then a partial one.
 #[inline(always)]
 unsafe fn outer<S: Simd, const MR: usize, const NR: usize>(
     a: *const f32,
@@ -713,20 +775,20 @@ unsafe fn outer<S: Simd, const MR: usize, const NR: usize>(
     c: *mut f32,
     m: usize,
     n: usize,
-    k: usize,
+    rows: Rows,
     acc: bool,
 ) {
     let mut j = 0;
     while j + NR * S::W <= n {
-        outer_col::<S, MR, NR, false>(a, rsa, csa, b.add(j), c.add(j), m, n, k, 0, acc);
+        outer_col::<S, MR, NR, false>(a, rsa, csa, b.add(j), c.add(j), m, n, rows, 0, acc);
         j += NR * S::W;
     }
     while j + S::W <= n {
-        outer_col::<S, MR, 1, false>(a, rsa, csa, b.add(j), c.add(j), m, n, k, 0, acc);
+        outer_col::<S, MR, 1, false>(a, rsa, csa, b.add(j), c.add(j), m, n, rows, 0, acc);
         j += S::W;
     }
     if j < n {
-        outer_col::<S, MR, 1, true>(a, rsa, csa, b.add(j), c.add(j), m, n, k, n - j, acc);
+        outer_col::<S, MR, 1, true>(a, rsa, csa, b.add(j), c.add(j), m, n, rows, n - j, acc);
     }
 }
 
@@ -740,23 +802,23 @@ unsafe fn outer_col<S: Simd, const MR: usize, const NR: usize, const PART: bool>
     c: *mut f32,
     m: usize,
     n: usize,
-    k: usize,
+    rows: Rows,
     len: usize,
     acc: bool,
 ) {
     let mut i = 0;
     while i + MR <= m {
-        outer_tile::<S, MR, NR, PART>(a.add(i * rsa), csa, b, c.add(i * n), n, k, rsa, len, acc);
+        outer_tile::<S, MR, NR, PART>(a.add(i * rsa), csa, b, c.add(i * n), n, rows, rsa, len, acc);
         i += MR;
     }
     while i < m {
-        outer_tile::<S, 1, NR, PART>(a.add(i * rsa), csa, b, c.add(i * n), n, k, rsa, len, acc);
+        outer_tile::<S, 1, NR, PART>(a.add(i * rsa), csa, b, c.add(i * n), n, rows, rsa, len, acc);
         i += 1;
     }
 }
 
-/// The `MR x NR`-vector block of `C` at `c` (row stride `n`, also the row
-/// stride of `b`): `sum_p A(i, p) * b[p][..]`. With `PART`, `NR` is 1 and the
+/// The `MR x NR`-vector block of `C` at `c` (row stride `n`): `sum_p A(i, p)
+/// * B[p][..]`, row `p` of `B` where `rows` puts it (from `b`). With `PART`, `NR` is 1 and the
 /// block is the first `len < W` columns.
 #[inline(always)]
 unsafe fn outer_tile<S: Simd, const MR: usize, const NR: usize, const PART: bool>(
@@ -765,27 +827,35 @@ unsafe fn outer_tile<S: Simd, const MR: usize, const NR: usize, const PART: bool
     b: *const f32,
     c: *mut f32,
     n: usize,
-    k: usize,
+    rows: Rows,
     rsa: usize,
     len: usize,
     acc: bool,
 ) {
     let mut s = [[S::zero(); NR]; MR];
     let mut bv = [S::zero(); NR];
-    for p in 0..k {
-        let brow = b.add(p * n);
-        for j in 0..NR {
-            bv[j] = if PART {
-                S::load_part(brow, len)
-            } else {
-                S::load(brow.add(j * S::W))
-            };
-        }
-        let ap = a.add(p * csa);
-        for i in 0..MR {
-            let av = S::splat(*ap.add(i * rsa));
-            for j in 0..NR {
-                s[i][j] = S::fma(av, bv[j], s[i][j]);
+    let ([d0, d1, d2], [s0, s1, s2]) = (rows.dims, rows.strides);
+    let mut p = 0;
+    for i0 in 0..d0 {
+        for i1 in 0..d1 {
+            let base = b.add(i0 * s0 + i1 * s1);
+            for i2 in 0..d2 {
+                let brow = base.add(i2 * s2);
+                for j in 0..NR {
+                    bv[j] = if PART {
+                        S::load_part(brow, len)
+                    } else {
+                        S::load(brow.add(j * S::W))
+                    };
+                }
+                let ap = a.add(p * csa);
+                p += 1;
+                for i in 0..MR {
+                    let av = S::splat(*ap.add(i * rsa));
+                    for j in 0..NR {
+                        s[i][j] = S::fma(av, bv[j], s[i][j]);
+                    }
+                }
             }
         }
     }
