@@ -112,33 +112,7 @@ impl<'a> Args<'a> {
     /// The `i`-th positional argument as a float (an integer literal is accepted).
     pub fn float(&self, i: usize, what: &str) -> syn::Result<(f32, &'a Expr)> {
         let expr = self.positional[i];
-        let (negative, lit) = match expr {
-            Expr::Unary(syn::ExprUnary {
-                op: syn::UnOp::Neg(_),
-                expr: inner,
-                ..
-            }) => (true, &**inner),
-            _ => (false, expr),
-        };
-        let value = match lit {
-            Expr::Lit(ExprLit {
-                lit: Lit::Float(f), ..
-            }) => f.base10_parse::<f32>()?,
-            Expr::Lit(ExprLit {
-                lit: Lit::Int(n), ..
-            }) => n.base10_parse::<f32>()?,
-            _ => {
-                return Err(syn::Error::new(
-                    expr.span(),
-                    format!(
-                        "{}: expected a float literal for `{what}`, found `{}`",
-                        self.kind,
-                        expr.to_token_stream()
-                    ),
-                ))
-            }
-        };
-        let value = if negative { -value } else { value };
+        let value = float_lit(self.kind, expr, what)?;
         if !value.is_finite() {
             return Err(syn::Error::new(
                 expr.span(),
@@ -187,24 +161,7 @@ impl<'a> Args<'a> {
         let Some((_, expr)) = self.named.iter().find(|(k, _)| k == key) else {
             return Ok(default);
         };
-        let value = match expr {
-            Expr::Lit(ExprLit {
-                lit: Lit::Float(f), ..
-            }) => f.base10_parse::<f32>()?,
-            Expr::Lit(ExprLit {
-                lit: Lit::Int(n), ..
-            }) => n.base10_parse::<f32>()?,
-            _ => {
-                return Err(syn::Error::new(
-                    expr.span(),
-                    format!(
-                        "{}: expected a float literal for `{key}`, found `{}`",
-                        self.kind,
-                        expr.to_token_stream()
-                    ),
-                ))
-            }
-        };
+        let value = float_lit(self.kind, expr, key)?;
         if !range.contains(&value) || value == 0.0 {
             return Err(syn::Error::new(
                 expr.span(),
@@ -284,6 +241,36 @@ fn pair(kind: &str, expr: &Expr, what: &str, min: usize) -> syn::Result<(usize, 
             Ok((n, n))
         }
     }
+}
+
+/// A float or integer literal, optionally negated.
+fn float_lit(kind: &str, expr: &Expr, what: &str) -> syn::Result<f32> {
+    let (negative, lit) = match expr {
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr: inner,
+            ..
+        }) => (true, &**inner),
+        _ => (false, expr),
+    };
+    let value = match lit {
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(f), ..
+        }) => f.base10_parse::<f32>()?,
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(n), ..
+        }) => n.base10_parse::<f32>()?,
+        _ => {
+            return Err(syn::Error::new(
+                expr.span(),
+                format!(
+                    "{kind}: expected a float literal for `{what}`, found `{}`",
+                    expr.to_token_stream()
+                ),
+            ))
+        }
+    };
+    Ok(if negative { -value } else { value })
 }
 
 fn int_lit(kind: &str, expr: &Expr, what: &str) -> syn::Result<usize> {
