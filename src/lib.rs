@@ -59,6 +59,7 @@ pub use staticnet_runtime::{Mode, Network, Rng};
 pub mod data;
 #[cfg(feature = "std")]
 pub mod train;
+pub mod weights;
 
 /// Paths used by the code `network!` generates. Not part of the public API.
 #[doc(hidden)]

@@ -34,6 +34,12 @@ pub const KINDS: &[(&str, Ctor)] = &[
 pub trait Layer {
     /// The DSL keyword, used in messages, default names and the summary.
     fn kind(&self) -> &'static str;
+    /// Hyper-parameters that shapes do not show (`stride=2, padding=1`), in
+    /// a canonical form: part of the architecture fingerprint of saved
+    /// weights, so that a file trained with other settings is refused.
+    fn config(&self) -> String {
+        String::new()
+    }
     /// The per-sample output shape for a per-sample input shape.
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError>;
     /// The parameter block, if the layer has parameters.
@@ -87,14 +93,44 @@ pub struct Params {
     pub zeroed: TokenStream,
     /// Number of `f32`s.
     pub count: usize,
-    /// Field documentation: tensor names and shapes.
-    pub doc: String,
+    /// The block's tensors in memory order, PyTorch names and shapes: what
+    /// the weight formats (binary, safetensors) and the field docs use.
+    pub tensors: Vec<Tensor>,
     /// Statements initialising `cx.params` from `rng` (`he` tells whether a
     /// ReLU-like activation follows).
     pub init: fn(cx: &Cx, he: bool) -> TokenStream,
     /// `weight [C][...]` and `bias [C]` fields that a following batch norm
     /// over `C` channels can be folded into.
     pub foldable: bool,
+}
+
+/// One tensor of a parameter or buffer block: `weight [10, 64]`.
+pub struct Tensor {
+    /// PyTorch's attribute name (`weight`, `running_mean`).
+    pub name: &'static str,
+    /// PyTorch's shape; `[]` for a scalar (one `f32`).
+    pub shape: Vec<usize>,
+}
+
+impl Tensor {
+    pub fn new(name: &'static str, shape: &[usize]) -> Self {
+        Self {
+            name,
+            shape: shape.to_vec(),
+        }
+    }
+}
+
+impl Params {
+    /// `weight [10, 64], bias [10]`, for field docs.
+    pub fn doc(&self) -> String {
+        let parts: Vec<String> = self
+            .tensors
+            .iter()
+            .map(|t| format!("{} {:?}", t.name, t.shape))
+            .collect();
+        parts.join(", ")
+    }
 }
 
 /// Expressions a layer's generated code works with. Every slice is flat,

@@ -67,3 +67,38 @@ impl State {
         l
     }
 }
+
+staticnet::network! {
+    /// The tanh sine network of `tests/fixtures/sine.bin`.
+    pub struct SineTanh {
+        input: [1],
+        dense(16), tanh,
+        dense(16), tanh,
+        dense(1),
+    }
+}
+
+/// Weights in flash: the fixture embedded and used in place, checked against
+/// `SineTanh` while compiling.
+pub static FLASH: &SineTanh =
+    staticnet::include_weights!(SineTanh, "../../tests/fixtures/sine.bin");
+
+/// Inference straight from the embedded weights.
+pub fn predict_from_flash(x: f32, ws: &mut SineTanhWorkspace) -> f32 {
+    FLASH.forward(&[x], ws)[0]
+}
+
+/// Saves the parameters into a caller's buffer and loads them back, without
+/// an allocator; returns the bytes written.
+pub fn save_and_reload(
+    net: &SineTanh,
+    copy: &mut SineTanh,
+    buf: &mut [u8],
+) -> Result<usize, staticnet::weights::LoadError> {
+    let n = match staticnet::weights::save(net, buf) {
+        Ok(n) => n,
+        Err(_) => return Err(staticnet::weights::LoadError::TooShort { len: buf.len() }),
+    };
+    staticnet::weights::load(&buf[..n], copy)?;
+    Ok(n)
+}

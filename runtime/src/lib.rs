@@ -25,6 +25,7 @@ pub mod math;
 pub mod network;
 pub mod optim;
 mod raw;
+pub mod weights;
 
 pub use init::Rng;
 pub use network::{flat, flat_mut, Mode, Network};

@@ -34,6 +34,10 @@ pub trait Network: Pod {
     const OUTPUT_LEN: usize;
     /// A Keras-style table: layer, output shape, parameters.
     const SUMMARY: &'static str;
+    /// The architecture: input shape, layers, and every tensor with its
+    /// PyTorch name, shape and offset. The weight formats
+    /// ([`weights`](crate::weights), safetensors) read it.
+    const ARCH: crate::weights::Arch;
     /// The all-zero network, usable to initialise a `static` (then call
     /// [`init`](Network::init) in place).
     const ZEROED: Self;

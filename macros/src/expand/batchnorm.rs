@@ -7,7 +7,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer, Params, Saved};
+use crate::layers::{Cx, Layer, Params, Saved, Tensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -44,6 +44,9 @@ impl Layer for BatchNorm {
     fn kind(&self) -> &'static str {
         "batchnorm"
     }
+    fn config(&self) -> String {
+        format!("eps={:?}, momentum={:?}", self.eps, self.momentum)
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
         shape::batchnorm(input)
     }
@@ -53,7 +56,7 @@ impl Layer for BatchNorm {
             ty: quote!(#rt::layers::BatchNorm<#c>),
             zeroed: quote!(#rt::layers::BatchNorm::<#c>::ZEROED),
             count: c.checked_mul(2)?,
-            doc: format!("weight [{c}], bias [{c}]"),
+            tensors: vec![Tensor::new("weight", &[c]), Tensor::new("bias", &[c])],
             init: init_params,
             foldable: false,
         })
@@ -64,7 +67,11 @@ impl Layer for BatchNorm {
             ty: quote!(#rt::layers::BatchNormStats<#c>),
             zeroed: quote!(#rt::layers::BatchNormStats::<#c>::ZEROED),
             count: c.checked_mul(2)?.checked_add(1)?,
-            doc: format!("running_mean [{c}], running_var [{c}], num_batches_tracked"),
+            tensors: vec![
+                Tensor::new("running_mean", &[c]),
+                Tensor::new("running_var", &[c]),
+                Tensor::new("num_batches_tracked", &[]),
+            ],
             init: init_stats,
             foldable: false,
         })

@@ -5,7 +5,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer, Params};
+use crate::layers::{Cx, Layer, Params, Tensor};
 use crate::shape::{self, ConvSpec, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -93,6 +93,13 @@ impl Layer for Conv {
     fn kind(&self) -> &'static str {
         self.kind
     }
+    fn config(&self) -> String {
+        let s = &self.spec;
+        format!(
+            "kernel={:?}, stride={:?}, padding={:?}, dilation={:?}, groups={}, bias={}",
+            s.kernel, s.stride, s.padding, s.dilation, s.groups, self.bias
+        )
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
         if self.kind == "conv1d" {
             shape::conv1d(input, &self.spec)
@@ -108,29 +115,21 @@ impl Layer for Conv {
         let (kh, kw) = self.spec.kernel;
         let weights = oc.checked_mul(icg)?.checked_mul(kh)?.checked_mul(kw)?;
         let count = weights.checked_add(if self.bias { oc } else { 0 })?;
-        let (name, dims, shape_doc) = if self.kind == "conv1d" {
-            (
-                "Conv1d",
-                quote!(#oc, #icg, #kw),
-                format!("[{oc}, {icg}, {kw}]"),
-            )
+        let (name, dims, shape) = if self.kind == "conv1d" {
+            ("Conv1d", quote!(#oc, #icg, #kw), vec![oc, icg, kw])
         } else {
-            (
-                "Conv2d",
-                quote!(#oc, #icg, #kh, #kw),
-                format!("[{oc}, {icg}, {kh}, {kw}]"),
-            )
+            ("Conv2d", quote!(#oc, #icg, #kh, #kw), vec![oc, icg, kh, kw])
         };
+        let mut tensors = vec![Tensor::new("weight", &shape)];
+        if self.bias {
+            tensors.push(Tensor::new("bias", &[oc]));
+        }
         let ty = quote::format_ident!("{}{}", name, if self.bias { "" } else { "NoBias" });
         Some(Params {
             ty: quote!(#rt::layers::#ty<#dims>),
             zeroed: quote!(#rt::layers::#ty::<#dims>::ZEROED),
             count,
-            doc: if self.bias {
-                format!("weight {shape_doc}, bias [{oc}]")
-            } else {
-                format!("weight {shape_doc} (no bias)")
-            },
+            tensors,
             init: if self.bias { init_bias } else { init },
             foldable: self.bias,
         })

@@ -3,7 +3,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer, Params};
+use crate::layers::{Cx, Layer, Params, Tensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -40,6 +40,9 @@ impl Layer for Dense {
     fn kind(&self) -> &'static str {
         "dense"
     }
+    fn config(&self) -> String {
+        format!("bias={}", self.bias)
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
         shape::dense(input, self.units)
     }
@@ -52,7 +55,10 @@ impl Layer for Dense {
                 ty: quote!(#rt::layers::Dense<#inp, #out>),
                 zeroed: quote!(#rt::layers::Dense::<#inp, #out>::ZEROED),
                 count,
-                doc: format!("weight [{out}, {inp}], bias [{out}]"),
+                tensors: vec![
+                    Tensor::new("weight", &[out, inp]),
+                    Tensor::new("bias", &[out]),
+                ],
                 init: init_bias,
                 foldable: true,
             }
@@ -61,7 +67,7 @@ impl Layer for Dense {
                 ty: quote!(#rt::layers::DenseNoBias<#inp, #out>),
                 zeroed: quote!(#rt::layers::DenseNoBias::<#inp, #out>::ZEROED),
                 count,
-                doc: format!("weight [{out}, {inp}] (no bias)"),
+                tensors: vec![Tensor::new("weight", &[out, inp])],
                 init,
                 foldable: false,
             }

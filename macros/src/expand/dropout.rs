@@ -34,6 +34,9 @@ impl Layer for Dropout {
     fn kind(&self) -> &'static str {
         "dropout"
     }
+    fn config(&self) -> String {
+        format!("p={:?}", self.p)
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
         shape::elementwise(input)
     }

@@ -45,6 +45,9 @@ impl Layer for Elementwise {
     fn kind(&self) -> &'static str {
         self.kind
     }
+    fn config(&self) -> String {
+        self.extra.to_string()
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
         shape::elementwise(input)
     }

@@ -100,11 +100,39 @@ fn summary(def: &NetDef, layers: &[Planned<'_>]) -> String {
 /// One field of the network struct (parameters or buffers).
 fn block_field(field: &Ident, kind: &str, p: &Params, what: &str) -> (TokenStream, TokenStream) {
     let (ty, zeroed) = (&p.ty, &p.zeroed);
-    let doc = format!("`{field}` ({kind}) {what}: {}", p.doc);
+    let doc = format!("`{field}` ({kind}) {what}: {}", p.doc());
     (
         quote!(#[doc = #doc] pub #field: #ty,),
         quote!(#field: #zeroed,),
     )
+}
+
+/// The `Network::ARCH` constant: input, layers, and tensors in memory order
+/// (every parameter block, then every buffer block).
+fn arch(in_shape: &Shape, layers: &[Planned<'_>]) -> TokenStream {
+    let rt = rt();
+    let dims = |s: &[usize]| quote!(&[#(#s),*]);
+    let input = dims(&in_shape.0);
+    let infos = layers.iter().map(|l| {
+        let (name, kind, config) = (l.name.to_string(), l.layer.kind(), l.layer.config());
+        let output = dims(&l.output.0);
+        quote!(#rt::weights::LayerInfo { name: #name, kind: #kind, config: #config, output: #output })
+    });
+    let mut tensors = Vec::new();
+    let mut offset = 0usize;
+    for trainable in [true, false] {
+        for l in layers {
+            let block = if trainable { &l.params } else { &l.buffers };
+            for t in block.iter().flat_map(|b| &b.tensors) {
+                let (layer, attr, shape) = (l.name.to_string(), t.name, dims(&t.shape));
+                tensors.push(quote!(#rt::weights::TensorInfo {
+                    layer: #layer, attr: #attr, shape: #shape, offset: #offset, trainable: #trainable,
+                }));
+                offset += t.shape.iter().product::<usize>();
+            }
+        }
+    }
+    quote!(#rt::weights::Arch { input: #input, layers: &[#(#infos),*], tensors: &[#(#tensors),*] })
 }
 
 pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream> {
@@ -137,6 +165,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
     let total_params: usize = layers.iter().map(|l| count(&l.params)).sum();
     let total_buffers: usize = layers.iter().map(|l| count(&l.buffers)).sum();
     let summary = summary(def, layers);
+    let arch = arch(in_shape, layers);
 
     // The network struct: every parameter block, then every buffer block.
     let (mut fields, mut zero_fields) = (Vec::new(), Vec::new());
@@ -390,6 +419,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
             const INPUT_LEN: usize = #input_len;
             const OUTPUT_LEN: usize = #output_len;
             const SUMMARY: &'static str = #summary;
+            const ARCH: #rt::weights::Arch = #arch;
             const ZEROED: Self = Self { #(#zero_fields)* };
             type Input = #input_ty;
             type Output = #output_ty;

@@ -56,6 +56,9 @@ impl Layer for Pool {
     fn kind(&self) -> &'static str {
         self.kind
     }
+    fn config(&self) -> String {
+        format!("kernel={:?}, stride={:?}", self.window, self.stride)
+    }
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
         shape::pool2d(input, self.window, self.stride)
     }

@@ -3,16 +3,19 @@
 //!
 //! - [`pod`]: `Pod` for the const-generic parameter blocks of [`crate::layers`]
 //!   (bytemuck's derive cannot check padding of generic structs).
+//! - `embed`: a weights file in read-only memory viewed as a network.
 //! - `x86`: AVX2/FMA and AVX-512 kernels behind runtime (with `std`) or
 //!   compile-time feature detection, and an SSE2 (x86-64 baseline) kernel for
 //!   small single-sample dense layers.
 #![allow(unsafe_code, reason = "the one module allowed to hold unsafe code")]
 
+mod embed;
 mod pod;
 // AVX-512 intrinsics are stable since Rust 1.89, the workspace's `rust-version`.
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+pub use embed::{embedded, Aligned};
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 pub(crate) use x86::dense_small_sse2;
 #[cfg(target_arch = "x86_64")]
