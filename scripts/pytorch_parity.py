@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Writes the PyTorch parity fixtures that tests/parity.rs compares staticnet against.
+
+Not run by CI: the fixtures it writes are committed in tests/fixtures/parity/, and
+tests/parity.rs only reads them. Run it again after changing a network here (and the
+same declaration in tests/parity.rs), or to check that the fixtures are reproducible.
+
+How to run (from the repository root; the pip line pulls PyTorch with its CUDA
+libraries, about 5 GB installed, which it loads on import even when only the CPU is used):
+
+    python3 -m venv /tmp/torchenv
+    /tmp/torchenv/bin/pip install torch==2.15.0 safetensors numpy
+    /tmp/torchenv/bin/python scripts/pytorch_parity.py
+
+Fixtures were last written with torch 2.15.0, safetensors 0.8.0, Python 3.11, on CPU.
+
+For each network below, a torch module is built whose attribute names are staticnet's
+layer names (`dense0`, `conv2d0`, `batchnorm0`, ...), so that its `state_dict()` keys are
+staticnet's tensor names (`dense0.weight`, `batchnorm0.running_mean`, ...). Weights are
+PyTorch's default initialisation under a fixed seed (batch norm gets non-trivial weight,
+bias and running statistics); the input and `grad_output` are standard normal. Every
+value is drawn in float32 and the computation runs in float64 on those float32 values,
+so the reference is exact to float64 for exactly the inputs staticnet sees; results are
+rounded to float32 when saved. Two files per network in tests/fixtures/parity/:
+
+  <name>.weights.safetensors  the state_dict before the training forward (float32,
+                              `num_batches_tracked` an int64 scalar, as PyTorch saves it)
+  <name>.io.safetensors       input [B, ...]; eval_output (module.eval(), the weights
+                              above); train_output (module.train(): batch statistics);
+                              grad_output; grad_input and grad.<tensor> for every
+                              trainable tensor (output.backward(grad_output) after the
+                              training forward); for each batch norm
+                              after.<layer>.running_mean / running_var /
+                              num_batches_tracked (float32), the buffers after that one
+                              training forward (PyTorch updates them during it)
+"""
+
+import os
+from collections import OrderedDict
+
+import torch
+from safetensors.torch import save_file
+from torch import nn
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "tests", "fixtures", "parity")
+
+
+class GlobalAvgPool(nn.Module):
+    """staticnet's `global_avgpool`: mean over every spatial dim, [B, C, ...] -> [B, C]."""
+
+    def forward(self, x):
+        return x.mean(dim=tuple(range(2, x.dim())))
+
+
+def mlp():
+    # input: [20], dense(16), relu, dense(12), leaky_relu(0.1), dense(9), gelu,
+    # dense(7), sigmoid, dense(5), tanh, dense(4, bias = false), softmax
+    layers = [
+        ("dense0", nn.Linear(20, 16)),
+        ("relu0", nn.ReLU()),
+        ("dense1", nn.Linear(16, 12)),
+        ("leaky_relu0", nn.LeakyReLU(0.1)),
+        ("dense2", nn.Linear(12, 9)),
+        ("gelu0", nn.GELU()),  # exact (erf) form
+        ("dense3", nn.Linear(9, 7)),
+        ("sigmoid0", nn.Sigmoid()),
+        ("dense4", nn.Linear(7, 5)),
+        ("tanh0", nn.Tanh()),
+        ("dense5", nn.Linear(5, 4, bias=False)),
+        ("softmax0", nn.Softmax(dim=-1)),
+    ]
+    return layers, [20]
+
+
+def vision():
+    # input: [2, 7, 6], conv2d(4, 3, padding = 1), batchnorm, tanh,
+    # conv2d(4, (2, 3), stride = 2, groups = 2), maxpool2d(2, stride = 1),
+    # conv2d(4, 1, groups = 4), sigmoid, avgpool2d((2, 1)), flatten, dense(3)
+    layers = [
+        ("conv2d0", nn.Conv2d(2, 4, 3, padding=1)),  # [4, 7, 6]
+        ("batchnorm0", nn.BatchNorm2d(4, eps=1e-5, momentum=0.1)),
+        ("tanh0", nn.Tanh()),
+        ("conv2d1", nn.Conv2d(4, 4, (2, 3), stride=2, groups=2)),  # [4, 3, 2]
+        ("maxpool2d0", nn.MaxPool2d(2, stride=1)),  # [4, 2, 1]
+        ("conv2d2", nn.Conv2d(4, 4, 1, groups=4)),  # [4, 2, 1]
+        ("sigmoid0", nn.Sigmoid()),
+        ("avgpool2d0", nn.AvgPool2d((2, 1))),  # [4, 1, 1]
+        ("flatten0", nn.Flatten()),  # [4]
+        ("dense0", nn.Linear(4, 3)),
+    ]
+    return layers, [2, 7, 6]
+
+
+def signal():
+    # input: [3, 9], conv1d(4, 3, stride = 2, padding = 1, dilation = 2), relu,
+    # conv1d(2, 2, groups = 2, bias = false), global_avgpool, dense(2)
+    layers = [
+        ("conv1d0", nn.Conv1d(3, 4, 3, stride=2, padding=1, dilation=2)),  # [4, 4]
+        ("relu0", nn.ReLU()),
+        ("conv1d1", nn.Conv1d(4, 2, 2, groups=2, bias=False)),  # [2, 3]
+        ("global_avgpool0", GlobalAvgPool()),  # [2]
+        ("dense0", nn.Linear(2, 2)),
+    ]
+    return layers, [3, 9]
+
+
+def lenet():
+    # As examples/mnist_cnn.rs: input: [1, 28, 28],
+    # conv2d(6, 5, padding = 2), relu, maxpool2d(2), conv2d(16, 5), relu, maxpool2d(2),
+    # flatten, dense(120), relu, dense(84), relu, dense(10)
+    layers = [
+        ("conv2d0", nn.Conv2d(1, 6, 5, padding=2)),  # [6, 28, 28]
+        ("relu0", nn.ReLU()),
+        ("maxpool2d0", nn.MaxPool2d(2)),  # [6, 14, 14]
+        ("conv2d1", nn.Conv2d(6, 16, 5)),  # [16, 10, 10]
+        ("relu1", nn.ReLU()),
+        ("maxpool2d1", nn.MaxPool2d(2)),  # [16, 5, 5]
+        ("flatten0", nn.Flatten()),  # [400]
+        ("dense0", nn.Linear(400, 120)),
+        ("relu2", nn.ReLU()),
+        ("dense1", nn.Linear(120, 84)),
+        ("relu3", nn.ReLU()),
+        ("dense2", nn.Linear(84, 10)),
+    ]
+    return layers, [1, 28, 28]
+
+
+# name, builder, seed, batch size
+NETWORKS = [
+    ("mlp", mlp, 1, 3),
+    ("vision", vision, 2, 3),
+    ("signal", signal, 3, 3),
+    ("lenet", lenet, 4, 2),
+]
+
+
+def batchnorms(module):
+    bn = (nn.BatchNorm1d, nn.BatchNorm2d)
+    return [(n, m) for n, m in module.named_children() if isinstance(m, bn)]
+
+
+def build(builder, seed):
+    torch.manual_seed(seed)
+    layers, input_shape = builder()
+    module = nn.Sequential(OrderedDict(layers))
+    with torch.no_grad():
+        for _, bn in batchnorms(module):
+            c = bn.num_features
+            bn.weight.copy_(torch.empty(c).uniform_(0.5, 1.5))
+            bn.bias.copy_(0.3 * torch.randn(c))
+            bn.running_mean.copy_(0.5 * torch.randn(c))
+            bn.running_var.copy_(torch.empty(c).uniform_(0.5, 2.0))
+            bn.num_batches_tracked.fill_(7)
+    return module, input_shape
+
+
+def f32(t):
+    t = t.detach()
+    return (t.float() if t.is_floating_point() else t).contiguous().clone()
+
+
+def describe(tensors):
+    return ", ".join(f"{k} {list(v.shape)}" for k, v in tensors.items())
+
+
+def write(name, tensors):
+    path = os.path.join(OUT, name)
+    save_file(tensors, path, metadata={"format": "pt"})
+    size = os.path.getsize(path)
+    print(f"wrote {os.path.relpath(path, ROOT)} ({size} bytes): {describe(tensors)}")
+
+
+def make(name, builder, seed, batch):
+    module, input_shape = build(builder, seed)
+    weights = OrderedDict((k, f32(v)) for k, v in module.state_dict().items())
+    # Drawn in float32, so the float64 computation below sees exactly the saved values.
+    x = torch.randn(batch, *input_shape)
+    module = module.double()
+    x64 = x.double()
+
+    module.eval()
+    with torch.no_grad():
+        eval_output = module(x64)
+    grad_output = torch.randn(eval_output.shape)
+
+    module.train()
+    x64.requires_grad_(True)
+    train_output = module(x64)
+    train_output.backward(grad_output.double())
+
+    io = OrderedDict()
+    io["input"] = f32(x)
+    io["eval_output"] = f32(eval_output)
+    io["train_output"] = f32(train_output)
+    io["grad_output"] = f32(grad_output)
+    io["grad_input"] = f32(x64.grad)
+    for pname, p in module.named_parameters():
+        io[f"grad.{pname}"] = f32(p.grad)
+    for lname, bn in batchnorms(module):
+        io[f"after.{lname}.running_mean"] = f32(bn.running_mean)
+        io[f"after.{lname}.running_var"] = f32(bn.running_var)
+        io[f"after.{lname}.num_batches_tracked"] = bn.num_batches_tracked.detach().float().clone()
+
+    write(f"{name}.weights.safetensors", weights)
+    write(f"{name}.io.safetensors", io)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    torch.use_deterministic_algorithms(True)
+    print(f"torch {torch.__version__}")
+    for name, builder, seed, batch in NETWORKS:
+        make(name, builder, seed, batch)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,343 @@
+//! Parity with PyTorch: the same four networks built in PyTorch by
+//! `scripts/pytorch_parity.py` (which says how to run it), whose fixtures in
+//! `tests/fixtures/parity/` are committed; this test only reads them.
+//!
+//! For each network: the PyTorch `state_dict` is loaded with the strict
+//! safetensors import, then staticnet's inference output (`Mode::Infer`, batch
+//! and single-sample), training output (`Mode::Train`, batch norm on batch
+//! statistics), every parameter gradient and the input gradient (`backward`
+//! with PyTorch's random `grad_output`), and batch norm's running statistics
+//! after `update_buffers` are compared with PyTorch's, tensor by tensor, shapes
+//! included.
+//!
+//! Tolerance: per tensor, `max_i |ours_i - torch_i| / max_i |torch_i|` (the
+//! error relative to the tensor's largest magnitude, so that entries that
+//! cancel to nearly zero are not judged by their own tiny size) must be at
+//! most 1e-5 (`TOL`). The reference is computed by PyTorch in float64 on
+//! exactly the float32 weights and inputs staticnet sees, then rounded to
+//! float32 (an error of 6e-8 of itself), so what is measured is staticnet's
+//! float32 arithmetic. 1e-5 holds for every tensor, LeNet's convolution
+//! gradients (sums of hundreds to thousands of terms) included, so no
+//! tensor gets a looser bound. Worst errors measured (torch 2.15.0 fixtures;
+//! printed per network and kind with `--nocapture`):
+//!
+//! | network | outputs | input gradient | parameter gradients | running statistics |
+//! |---|---|---|---|---|
+//! | Mlp | 5.5e-8 | 1.5e-7 | 2.0e-7 | - |
+//! | Vision | 4.4e-8 | 1.2e-7 | 2.0e-7 | 7.5e-8 |
+//! | Signal | 9.1e-8 | 3.0e-8 | 1.1e-7 | - |
+//! | Lenet | 1.1e-7 | 2.4e-7 | 3.5e-7 | - |
+//!
+//! so 1e-5 leaves a margin of about 30 while still failing on small
+//! semantic differences: `leaky_relu(0.11)` for `0.1` or a batch norm `eps`
+//! of 1e-3 for 1e-5 give output errors of 2e-5 and gradient errors of 1e-3
+//! to 1e-2.
+//!
+//! One tensor is zero in exact arithmetic: Vision's `conv2d0.bias` gradient
+//! (a bias followed by a training-mode batch norm, which subtracts the batch
+//! mean). PyTorch's float64 value is rounding noise (3e-17) and ours float32
+//! noise (2e-8), so the relative error to its own magnitude is meaningless
+//! (5e8). A reference tensor whose largest magnitude is at most 1e-12
+//! (`ZERO`) of the largest of its kind in the network is judged against that
+//! largest instead (reported as `(zero)`; measured 6.5e-9), with the same
+//! `TOL`.
+
+use safetensors::{Dtype, SafeTensors};
+use staticnet::{weights::safetensors as st, Mode, Network};
+use std::fmt::Write as _;
+
+staticnet::network! {
+    /// Every activation, a bias-free dense layer, softmax.
+    struct Mlp {
+        input: [20],
+        dense(16), relu,
+        dense(12), leaky_relu(0.1),
+        dense(9), gelu,
+        dense(7), sigmoid,
+        dense(5), tanh,
+        dense(4, bias = false), softmax,
+    }
+}
+
+staticnet::network! {
+    /// Padding, batch norm (training mode), stride, non-square kernel, groups,
+    /// overlapping max pooling, depthwise 1x1, average pooling.
+    struct Vision {
+        input: [2, 7, 6],
+        conv2d(4, 3, padding = 1),
+        batchnorm,
+        tanh,
+        conv2d(4, (2, 3), stride = 2, groups = 2),
+        maxpool2d(2, stride = 1),
+        conv2d(4, 1, groups = 4),
+        sigmoid,
+        avgpool2d((2, 1)),
+        flatten,
+        dense(3),
+    }
+}
+
+staticnet::network! {
+    /// 1-d: stride, padding, dilation, groups, no bias, global average pooling.
+    struct Signal {
+        input: [3, 9],
+        conv1d(4, 3, stride = 2, padding = 1, dilation = 2),
+        relu,
+        conv1d(2, 2, groups = 2, bias = false),
+        global_avgpool,
+        dense(2),
+    }
+}
+
+staticnet::network! {
+    /// LeNet-5 as in `examples/mnist_cnn.rs`.
+    struct Lenet {
+        input: [1, 28, 28],
+        conv2d(6, 5, padding = 2), relu, maxpool2d(2),
+        conv2d(16, 5), relu, maxpool2d(2),
+        flatten,
+        dense(120), relu,
+        dense(84), relu,
+        dense(10),
+    }
+}
+
+/// Largest error allowed, relative to the reference tensor's largest
+/// magnitude (see the module documentation).
+const TOL: f64 = 1e-5;
+
+/// A reference tensor whose largest magnitude is at most this fraction of
+/// the largest of its kind is zero in exact arithmetic: what is left is
+/// float64 rounding (about 1e-16 relative).
+const ZERO: f64 = 1e-12;
+
+/// The fixture `tests/fixtures/parity/<file>`; a missing one fails the test.
+fn fixture(file: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/fixtures/parity/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!("{path}: {e} (regenerate with `python scripts/pytorch_parity.py`)")
+    })
+}
+
+/// The f32 tensor `name` of `file`, checked to have `shape`.
+fn tensor(file: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Vec<f32> {
+    let view = file
+        .tensor(name)
+        .unwrap_or_else(|e| panic!("fixture tensor `{name}`: {e}"));
+    assert_eq!(view.dtype(), Dtype::F32, "fixture tensor `{name}`");
+    assert_eq!(view.shape(), shape, "fixture tensor `{name}`: shape");
+    view.data()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// `max_i |ours_i|`, in f64.
+fn max_abs(values: &[f32]) -> f64 {
+    values.iter().fold(0.0, |m, &v| m.max(f64::from(v).abs()))
+}
+
+/// One tensor compared: kind, name, ours, PyTorch's.
+struct Pair {
+    kind: &'static str,
+    name: String,
+    ours: Vec<f32>,
+    torch: Vec<f32>,
+}
+
+/// Collects every comparison of one network, then reports and asserts.
+struct Compare {
+    network: &'static str,
+    pairs: Vec<Pair>,
+}
+
+impl Compare {
+    fn check(&mut self, kind: &'static str, name: &str, ours: &[f32], torch: &[f32]) {
+        assert_eq!(ours.len(), torch.len(), "{name}");
+        self.pairs.push(Pair {
+            kind,
+            name: name.to_string(),
+            ours: ours.to_vec(),
+            torch: torch.to_vec(),
+        });
+    }
+
+    /// Each tensor's error relative to its own largest magnitude, or, for a
+    /// tensor that is zero in exact arithmetic (see the module
+    /// documentation), to the largest magnitude of its kind; prints the worst
+    /// error per kind and fails on any above `TOL`.
+    fn finish(self) {
+        let kind_scale = |kind: &str| {
+            self.pairs
+                .iter()
+                .filter(|p| p.kind == kind)
+                .fold(0.0f64, |m, p| m.max(max_abs(&p.torch)))
+        };
+        // (kind as reported, name, relative error)
+        let mut results: Vec<(String, &str, f64)> = Vec::new();
+        for p in &self.pairs {
+            let (own, of_kind) = (max_abs(&p.torch), kind_scale(p.kind));
+            let (kind, scale) = if own <= ZERO * of_kind {
+                (format!("{} (zero)", p.kind), of_kind)
+            } else {
+                (p.kind.to_string(), own)
+            };
+            let worst = p.ours.iter().zip(&p.torch).fold(0.0f64, |m, (&o, &t)| {
+                m.max((f64::from(o) - f64::from(t)).abs())
+            });
+            let finite = p.ours.iter().all(|v| v.is_finite());
+            let err = if finite && scale > 0.0 {
+                worst / scale
+            } else {
+                f64::INFINITY
+            };
+            results.push((kind, &p.name, err));
+        }
+        let mut report = format!("{}: worst relative error per kind:", self.network);
+        let mut reported: Vec<&str> = Vec::new();
+        for (kind, _, _) in &results {
+            if reported.contains(&kind.as_str()) {
+                continue;
+            }
+            reported.push(kind);
+            let (_, name, err) = results
+                .iter()
+                .filter(|(k, _, _)| k == kind)
+                .max_by(|a, b| a.2.total_cmp(&b.2))
+                .expect("a result of this kind");
+            write!(report, "\n  {kind:<18} {err:.2e} ({name})").unwrap();
+        }
+        println!("{report}");
+        let failed: Vec<String> = results
+            .iter()
+            .filter(|(_, _, e)| e.is_nan() || *e > TOL)
+            .map(|(_, n, e)| format!("`{n}`: {e:.3e}"))
+            .collect();
+        assert!(
+            failed.is_empty(),
+            "{}: relative error above {TOL:e}: {}",
+            self.network,
+            failed.join(", ")
+        );
+    }
+}
+
+/// Loads `<name>.weights.safetensors` into `N` and compares everything in
+/// `<name>.io.safetensors` (batch size `B`).
+fn parity<N: Network, const B: usize>(name: &'static str) {
+    let mut net = N::zeroed_boxed();
+    let report = st::load(&fixture(&format!("{name}.weights.safetensors")), &mut *net)
+        .unwrap_or_else(|e| panic!("{name}.weights.safetensors: {e}"));
+    assert_eq!(report.loaded.len(), N::ARCH.tensors.len());
+
+    let io_bytes = fixture(&format!("{name}.io.safetensors"));
+    let io = SafeTensors::deserialize(&io_bytes)
+        .unwrap_or_else(|e| panic!("{name}.io.safetensors: {e}"));
+    let with_batch = |shape: &[usize]| [&[B][..], shape].concat();
+    let in_shape = with_batch(N::ARCH.input);
+    let out_shape = with_batch(N::ARCH.layers.last().expect("a layer").output);
+    let mut cmp = Compare {
+        network: name,
+        pairs: Vec::new(),
+    };
+
+    // Every `grad.*` and `after.*` tensor of the fixture is one the network has.
+    for (file_name, _) in io.iter() {
+        let known = match file_name.split_once('.') {
+            Some(("grad", t)) => N::ARCH
+                .tensors
+                .iter()
+                .any(|i| i.trainable && st::tensor_name(i) == t),
+            Some(("after", t)) => N::ARCH
+                .tensors
+                .iter()
+                .any(|i| !i.trainable && st::tensor_name(i) == t),
+            _ => [
+                "input",
+                "eval_output",
+                "train_output",
+                "grad_output",
+                "grad_input",
+            ]
+            .contains(&file_name),
+        };
+        assert!(
+            known,
+            "{name}.io.safetensors: unexpected tensor `{file_name}`"
+        );
+    }
+
+    let mut x: Box<[N::Input; B]> = bytemuck::zeroed_box();
+    staticnet::flat_mut(&mut *x).copy_from_slice(&tensor(&io, "input", &in_shape));
+    let mut cache = N::new_cache::<B>();
+
+    // Inference: running statistics, batch and single-sample.
+    let eval = tensor(&io, "eval_output", &out_shape);
+    let ours = staticnet::flat(net.forward_batch(&x, &mut cache, Mode::Infer)).to_vec();
+    cmp.check("output", "eval_output (forward_batch)", &ours, &eval);
+    let mut ws = N::new_workspace();
+    let mut single = Vec::with_capacity(eval.len());
+    for xi in x.iter() {
+        single.extend_from_slice(staticnet::flat(net.forward(xi, &mut ws)));
+    }
+    cmp.check("output", "eval_output (forward)", &single, &eval);
+
+    // Training: batch statistics, then backward.
+    let ours = staticnet::flat(net.forward_batch(&x, &mut cache, Mode::Train)).to_vec();
+    cmp.check(
+        "output",
+        "train_output",
+        &ours,
+        &tensor(&io, "train_output", &out_shape),
+    );
+    let mut gy: Box<[N::Output; B]> = bytemuck::zeroed_box();
+    staticnet::flat_mut(&mut *gy).copy_from_slice(&tensor(&io, "grad_output", &out_shape));
+    let mut grads = N::zeroed_boxed();
+    grads.params_mut().fill(f32::NAN); // backward must overwrite
+    let mut gx: Box<[N::Input; B]> = bytemuck::zeroed_box();
+    staticnet::flat_mut(&mut *gx).fill(f32::NAN);
+    net.backward(&x, &mut cache, &gy, &mut grads, Some(&mut *gx));
+    cmp.check(
+        "grad_input",
+        "grad_input",
+        staticnet::flat(&*gx),
+        &tensor(&io, "grad_input", &in_shape),
+    );
+    for t in N::ARCH.tensors.iter().filter(|t| t.trainable) {
+        let tname = format!("grad.{}", st::tensor_name(t));
+        let ours = &grads.state()[t.offset..t.offset + t.len()];
+        cmp.check("param grad", &tname, ours, &tensor(&io, &tname, t.shape));
+    }
+
+    // Running statistics after that one training step.
+    net.update_buffers(&cache);
+    for t in N::ARCH.tensors.iter().filter(|t| !t.trainable) {
+        let tname = format!("after.{}", st::tensor_name(t));
+        let ours = &net.state()[t.offset..t.offset + t.len()];
+        cmp.check("buffer", &tname, ours, &tensor(&io, &tname, t.shape));
+    }
+    cmp.finish();
+}
+
+#[test]
+fn mlp_matches_pytorch() {
+    parity::<Mlp, 3>("mlp");
+}
+
+#[test]
+fn vision_matches_pytorch() {
+    parity::<Vision, 3>("vision");
+}
+
+#[test]
+fn signal_matches_pytorch() {
+    parity::<Signal, 3>("signal");
+}
+
+#[test]
+fn lenet_matches_pytorch() {
+    parity::<Lenet, 2>("lenet");
+}
