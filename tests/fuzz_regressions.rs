@@ -46,12 +46,40 @@ fn seeds() {
     let sine = harness::Sine::new_boxed(1);
     let small = harness::Small::new_boxed(2);
     let seeds: Vec<(&str, &str, Vec<u8>)> = vec![
-        ("weights_binary", "seed-sine.bin", staticnet::weights::to_vec(&*sine).unwrap()),
-        ("weights_binary", "seed-small.bin", staticnet::weights::to_vec(&*small).unwrap()),
-        ("weights_safetensors", "seed-sine.safetensors", staticnet::weights::safetensors::to_bytes(&*sine).unwrap()),
-        ("weights_safetensors", "seed-small.safetensors", staticnet::weights::safetensors::to_bytes(&*small).unwrap()),
-        ("idx", "seed-labels.idx", vec![0, 0, 8, 1, 0, 0, 0, 3, 7, 3, 1]),
-        ("idx", "seed-images.idx", [&[0u8, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2][..], &[0, 255, 128, 3]].concat()),
+        (
+            "weights_binary",
+            "seed-sine.bin",
+            staticnet::weights::to_vec(&*sine).unwrap(),
+        ),
+        (
+            "weights_binary",
+            "seed-small.bin",
+            staticnet::weights::to_vec(&*small).unwrap(),
+        ),
+        (
+            "weights_safetensors",
+            "seed-sine.safetensors",
+            staticnet::weights::safetensors::to_bytes(&*sine).unwrap(),
+        ),
+        (
+            "weights_safetensors",
+            "seed-small.safetensors",
+            staticnet::weights::safetensors::to_bytes(&*small).unwrap(),
+        ),
+        (
+            "idx",
+            "seed-labels.idx",
+            vec![0, 0, 8, 1, 0, 0, 0, 3, 7, 3, 1],
+        ),
+        (
+            "idx",
+            "seed-images.idx",
+            [
+                &[0u8, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2][..],
+                &[0, 255, 128, 3],
+            ]
+            .concat(),
+        ),
     ];
     for (target, name, bytes) in seeds {
         let path = dir.join(target).join(name);
@@ -60,6 +88,10 @@ fn seeds() {
             std::fs::write(&path, &bytes).unwrap();
         }
         let committed = std::fs::read(&path).unwrap_or_default();
-        assert!(committed == bytes, "{} is stale: REGENERATE_FIXTURES=1 rewrites it", path.display());
+        assert!(
+            committed == bytes,
+            "{} is stale: REGENERATE_FIXTURES=1 rewrites it",
+            path.display()
+        );
     }
 }
