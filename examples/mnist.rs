@@ -18,5 +18,6 @@ staticnet::network! {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    common::train_mnist::<Mlp, 32>(5)
+    common::train_mnist::<Mlp, 32>(5)?;
+    Ok(())
 }

@@ -22,5 +22,6 @@ staticnet::network! {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    common::train_mnist::<LeNet, 32>(8)
+    common::train_mnist::<LeNet, 32>(8)?;
+    Ok(())
 }

@@ -18,9 +18,10 @@ fn arg(args: &[String], key: &str) -> Option<String> {
 
 /// Trains `N` on MNIST with SGD (momentum 0.9, lr 0.05 with cosine decay) at
 /// batch `B`. Options: `--data DIR` (or `MNIST_DIR`), `--epochs N`, `--seed S`.
+/// Returns the trained network and the data.
 pub fn train_mnist<N: Network, const B: usize>(
     default_epochs: usize,
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<(Box<N>, Mnist), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let dir = arg(&args, "--data").map_or_else(Mnist::default_dir, Into::into);
     let epochs: usize = arg(&args, "--epochs").map_or(Ok(default_epochs), |s| s.parse())?;
@@ -73,5 +74,5 @@ pub fn train_mnist<N: Network, const B: usize>(
         train_time / epochs as f64
     );
     println!("test accuracy: {test_acc:.4}");
-    Ok(())
+    Ok((trainer.net, data))
 }
