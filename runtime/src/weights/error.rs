@@ -323,6 +323,21 @@ impl Msg {
         }
     }
 
+    /// Appends `0x` and 8 hexadecimal digits.
+    pub const fn hex32(&mut self, v: u32) -> &mut Self {
+        let mut digits = *b"0x00000000";
+        let mut i = 0;
+        while i < 8 {
+            let d = ((v >> (28 - 4 * i)) & 0xf) as u8;
+            digits[2 + i] = if d < 10 { b'0' + d } else { b'a' + d - 10 };
+            i += 1;
+        }
+        match core::str::from_utf8(&digits) {
+            Ok(s) => self.str(s),
+            Err(_) => self,
+        }
+    }
+
     /// Appends `[a, b, c]`.
     pub const fn dims(&mut self, d: &Dims) -> &mut Self {
         self.str("[");
@@ -468,8 +483,8 @@ impl LoadError {
                 m.num(*expected);
             }
             LoadError::Checksum { stored, computed } => {
-                m.str("checksum mismatch: header has ").num(*stored as u64);
-                m.str(", body has ").num(*computed as u64);
+                m.str("checksum mismatch: header has ").hex32(*stored);
+                m.str(", body has ").hex32(*computed);
             }
             LoadError::Corrupt { offset, what } => {
                 m.str("corrupt header at byte ").num(*offset as u64);
