@@ -164,3 +164,25 @@ fn the_counter_counts() {
     });
     assert_eq!(n, 1);
 }
+
+fn save_load<N: Network>(net: &N) -> usize {
+    let mut buf = vec![0u8; staticnet::weights::encoded_len::<N>()];
+    let mut copy = N::zeroed_boxed();
+    let mut bad = buf.clone();
+    allocations(|| {
+        let n = staticnet::weights::save(net, &mut buf).expect("save");
+        staticnet::weights::load(&buf[..n], &mut *copy).expect("load");
+        // The error path too: a corrupted copy.
+        bad.copy_from_slice(&buf);
+        bad[n - 1] ^= 1;
+        assert!(staticnet::weights::load(&bad, &mut *copy).is_err());
+        assert!(staticnet::weights::check_const(&bad[..40], &N::ARCH).is_err());
+    })
+}
+
+#[test]
+fn binary_weights_save_and_load_do_not_allocate() {
+    assert_eq!(save_load(&*Mlp::new_boxed(1)), 0, "Mlp");
+    assert_eq!(save_load(&*Conv::new_boxed(1)), 0, "Conv");
+    assert_eq!(save_load(&*Signal::new_boxed(1)), 0, "Signal");
+}
