@@ -89,16 +89,9 @@ pub fn predict_from_flash(x: f32, ws: &mut SineTanhWorkspace) -> f32 {
 }
 
 /// Saves the parameters into a caller's buffer and loads them back, without
-/// an allocator; returns the bytes written.
-pub fn save_and_reload(
-    net: &SineTanh,
-    copy: &mut SineTanh,
-    buf: &mut [u8],
-) -> Result<usize, staticnet::weights::LoadError> {
-    let n = match staticnet::weights::save(net, buf) {
-        Ok(n) => n,
-        Err(_) => return Err(staticnet::weights::LoadError::TooShort { len: buf.len() }),
-    };
-    staticnet::weights::load(&buf[..n], copy)?;
-    Ok(n)
+/// an allocator; returns the bytes written, or `None` if either step failed.
+pub fn save_and_reload(net: &SineTanh, copy: &mut SineTanh, buf: &mut [u8]) -> Option<usize> {
+    let n = staticnet::weights::save(net, buf).ok()?;
+    staticnet::weights::load(&buf[..n], copy).ok()?;
+    Some(n)
 }
