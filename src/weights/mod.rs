@@ -47,7 +47,8 @@ pub use file::{load_file, save_file, to_vec, FileError};
 /// microcontroller the weights stay in flash.
 ///
 /// `include_weights!(Net, "path/to/net.bin")`, the path relative to the
-/// current file as for `include_bytes!`. The file's header and manifest are
+/// current file as for `include_bytes!` (or any expression it takes, such as
+/// `concat!(env!("OUT_DIR"), "/net.bin")`). The file's header and manifest are
 /// checked against `Net` while compiling: a file saved from another
 /// architecture fails the build with the message [`load`] would give
 /// (`weights file does not match the network: architecture differs: layer
@@ -68,7 +69,7 @@ pub use file::{load_file, save_file, to_vec, FileError};
 /// ```
 #[macro_export]
 macro_rules! include_weights {
-    ($net:ty, $path:literal $(,)?) => {{
+    ($net:ty, $path:expr $(,)?) => {{
         const LEN: usize = ::core::include_bytes!($path).len();
         static FILE: $crate::weights::Aligned<LEN> =
             $crate::weights::Aligned(*::core::include_bytes!($path));

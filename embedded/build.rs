@@ -1,0 +1,138 @@
+//! Host side of the embedded tests: picks the linker memory map for the
+//! target, then trains the networks of `src/nets.rs` on the host (the same
+//! declarations, the same loop) and writes into `OUT_DIR` their weights files
+//! (embedded in flash by the guest with `include_weights!`), test inputs and
+//! the host's outputs, which the guest compares against.
+
+use staticnet::data::mnist::{Mnist, Split};
+use staticnet::optim::{CosineLr, Sgd};
+use staticnet::train::Classifier;
+use staticnet::{weights, Network, Rng};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+include!("src/nets.rs");
+
+/// Adam steps of the sine network whose weights the inference test embeds.
+const SINE_STEPS_TRAINED: usize = 4000;
+/// Adam steps of the on-device training test (the host runs the same).
+const SINE_STEPS_DEVICE: usize = 500;
+/// Test inputs carried in the binaries.
+const SINE_POINTS: usize = 16;
+const MLP_IMAGES: usize = 32;
+const LENET_IMAGES: usize = 16;
+
+fn bits(v: &[f32]) -> String {
+    let items: Vec<String> = v.iter().map(|x| format!("0x{:08x}", x.to_bits())).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// Trains sine for `steps` from `init(SINE_INIT_SEED)`; returns the network
+/// and the mean loss of the last 20 steps.
+fn train_sine(steps: usize) -> (Box<Sine>, f32) {
+    let mut net = Sine::new_boxed(SINE_INIT_SEED);
+    let mut grads = Sine::zeroed_boxed();
+    let mut cache = Sine::new_cache::<SINE_BATCH>();
+    let mut moments: Box<[Sine; 2]> = bytemuck::zeroed_box();
+    let mut rng = Rng::new(SINE_DATA_SEED);
+    let loss = sine_train(
+        &mut net,
+        &mut grads,
+        &mut cache,
+        &mut moments,
+        &mut rng,
+        steps,
+        20,
+    );
+    (net, loss)
+}
+
+/// One epoch of SGD (momentum 0.9, cosine from 0.05) on `train`, batch 32.
+fn train_classifier<N: Network>(train: &Split, seed: u64) -> Box<N> {
+    let schedule = CosineLr {
+        base: 0.05,
+        min: 0.0,
+        total_steps: train.len() / 32,
+    };
+    let mut opt = Sgd::new(schedule.base).with_momentum(0.9);
+    let mut trainer = Classifier::<N, 32>::new(N::new_boxed(seed), &opt);
+    let mut rng = Rng::new(seed);
+    trainer.train_epoch(train, &mut opt, &schedule, &mut rng, |_, _| {});
+    trainer.net
+}
+
+/// Host logits of the first `n` test images, single-sample forward as the guest.
+fn logits<N: Network>(net: &N, test: &Split, n: usize) -> Vec<f32> {
+    let mut ws = N::new_workspace();
+    let mut x: Box<N::Input> = bytemuck::zeroed_box();
+    let mut out = Vec::new();
+    for i in 0..n {
+        test.fill_batch(&[i], staticnet::flat_mut(&mut *x), &mut [0]);
+        out.extend_from_slice(staticnet::flat(net.forward(&x, &mut ws)));
+    }
+    out
+}
+
+fn main() {
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
+    let target = std::env::var("TARGET").unwrap();
+    let memory = if target.starts_with("thumbv8m") {
+        "link/memory-an505.x"
+    } else {
+        "link/memory-mps2.x"
+    };
+    std::fs::copy(memory, out.join("memory.x")).unwrap();
+    println!("cargo:rustc-link-search={}", out.display());
+    // Here, not in rustflags, so that a RUSTFLAGS override keeps it.
+    println!("cargo:rustc-link-arg=-Tlink.x");
+    println!("cargo:rerun-if-changed=link");
+    println!("cargo:rerun-if-changed=src/nets.rs");
+    println!("cargo:rerun-if-changed=build.rs");
+
+    let mut rs = String::new();
+
+    // Sine: trained weights for inference, and the on-device training reference.
+    let (sine, loss) = train_sine(SINE_STEPS_TRAINED);
+    weights::save_file(&*sine, out.join("sine.bin")).unwrap();
+    let xs: Vec<f32> = (0..SINE_POINTS)
+        .map(|i| (i as f32 + 0.5) / SINE_POINTS as f32 * core::f32::consts::TAU)
+        .collect();
+    let mut ws = Sine::new_workspace();
+    let ys: Vec<f32> = xs.iter().map(|&x| sine.forward(&[x], &mut ws)[0]).collect();
+    writeln!(rs, "/// Sine test inputs.\npub const SINE_X: [u32; {SINE_POINTS}] = {};", bits(&xs)).unwrap();
+    writeln!(rs, "/// The host's outputs for them.\npub const SINE_Y: [u32; {SINE_POINTS}] = {};", bits(&ys)).unwrap();
+    writeln!(rs, "/// Host loss after {SINE_STEPS_TRAINED} steps.\npub const SINE_TRAINED_LOSS: u32 = 0x{:08x};", loss.to_bits()).unwrap();
+    let (device, device_loss) = train_sine(SINE_STEPS_DEVICE);
+    weights::save_file(&*device, out.join("sine_device_host.bin")).unwrap();
+    writeln!(rs, "/// Steps of the on-device training run.\npub const SINE_DEVICE_STEPS: usize = {SINE_STEPS_DEVICE};").unwrap();
+    writeln!(rs, "/// The host's loss (last 20 steps) for that run.\npub const SINE_DEVICE_HOST_LOSS: u32 = 0x{:08x};", device_loss.to_bits()).unwrap();
+    let init_loss = train_sine(20).1;
+    writeln!(rs, "/// The host's loss over the first 20 steps.\npub const SINE_INITIAL_LOSS: u32 = 0x{:08x};", init_loss.to_bits()).unwrap();
+
+    // MNIST: the repository's slice, one epoch each.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/mnist");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let data = Mnist::load(&dir).unwrap();
+    let images: Vec<u8> = (0..MLP_IMAGES.max(LENET_IMAGES))
+        .flat_map(|i| data.test.image(i).to_vec())
+        .collect();
+    std::fs::write(out.join("mnist_test.bin"), &images).unwrap();
+    let labels: Vec<String> = (0..MLP_IMAGES.max(LENET_IMAGES))
+        .map(|i| data.test.labels[i].to_string())
+        .collect();
+    writeln!(rs, "/// Labels of the test images in `mnist_test.bin`.\npub const MNIST_LABELS: [u8; {}] = [{}];", labels.len(), labels.join(", ")).unwrap();
+
+    let mlp = train_classifier::<Mlp>(&data.train, 42);
+    weights::save_file(&*mlp, out.join("mlp.bin")).unwrap();
+    let l = logits(&*mlp, &data.test, MLP_IMAGES);
+    writeln!(rs, "/// Host logits of the MLP.\npub const MLP_LOGITS: [u32; {}] = {};", l.len(), bits(&l)).unwrap();
+    writeln!(rs, "pub const MLP_IMAGES: usize = {MLP_IMAGES};").unwrap();
+
+    let lenet = train_classifier::<LeNet>(&data.train, 42);
+    weights::save_file(&*lenet, out.join("lenet.bin")).unwrap();
+    let l = logits(&*lenet, &data.test, LENET_IMAGES);
+    writeln!(rs, "/// Host logits of LeNet-5.\npub const LENET_LOGITS: [u32; {}] = {};", l.len(), bits(&l)).unwrap();
+    writeln!(rs, "pub const LENET_IMAGES: usize = {LENET_IMAGES};").unwrap();
+
+    std::fs::write(out.join("expected.rs"), rs).unwrap();
+}

@@ -1,0 +1,46 @@
+//! The LeNet-5 with trained weights in flash (246 KB,
+//! used in place) on the first 16 test images carried in the binary: the
+//! predicted classes must equal the host's, and the logits agree within a
+//! relative 1e-4 of max(1, |host|) (host kernels use fused multiply-add and
+//! another summation order over up to 400 inputs).
+#![no_std]
+#![no_main]
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::hprintln;
+use panic_semihosting as _;
+use staticnet::Network;
+use staticnet_embedded::{argmax, close, exit, expected, LeNet, LeNetWorkspace, MNIST_TEST};
+
+staticnet_embedded::hard_fault_exits!();
+
+static NET: &LeNet = staticnet::include_weights!(LeNet, concat!(env!("OUT_DIR"), "/lenet.bin"));
+
+#[entry]
+fn main() -> ! {
+    let mut ws = LeNetWorkspace::ZEROED;
+    let mut x = [[[0.0f32; 28]; 28]; 1];
+    let (mut same_class, mut close_logits, mut exact, mut correct) = (0, 0, 0, 0);
+    let mut worst = 0.0f32;
+    let n = expected::LENET_IMAGES;
+    for i in 0..n {
+        for (v, &p) in staticnet::flat_mut(&mut x).iter_mut().zip(&MNIST_TEST[i * 784..(i + 1) * 784]) {
+            *v = f32::from(p) / 255.0;
+        }
+        let logits = NET.forward(&x, &mut ws);
+        let host: [f32; 10] =
+            core::array::from_fn(|k| f32::from_bits(expected::LENET_LOGITS[i * 10 + k]));
+        for (a, b) in logits.iter().zip(&host) {
+            worst = worst.max((a - b).abs() / if b.abs() > 1.0 { b.abs() } else { 1.0 });
+        }
+        same_class += usize::from(argmax(logits) == argmax(&host));
+        close_logits += usize::from(logits.iter().zip(&host).all(|(a, b)| close(*a, *b, 1e-4)));
+        exact += usize::from(logits.iter().zip(&host).all(|(a, b)| a.to_bits() == b.to_bits()));
+        correct += usize::from(argmax(logits) == usize::from(expected::MNIST_LABELS[i]));
+    }
+    hprintln!(
+        "lenet: {same_class}/{n} classes as the host, {close_logits}/{n} logits within 1e-4, \
+         {exact}/{n} bit-identical (worst relative difference {worst:e}); {correct}/{n} correct labels"
+    );
+    exit(if same_class == n && close_logits == n { 0 } else { 1 })
+}
