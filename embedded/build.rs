@@ -99,8 +99,18 @@ fn main() {
         .collect();
     let mut ws = Sine::new_workspace();
     let ys: Vec<f32> = xs.iter().map(|&x| sine.forward(&[x], &mut ws)[0]).collect();
-    writeln!(rs, "/// Sine test inputs.\npub const SINE_X: [u32; {SINE_POINTS}] = {};", bits(&xs)).unwrap();
-    writeln!(rs, "/// The host's outputs for them.\npub const SINE_Y: [u32; {SINE_POINTS}] = {};", bits(&ys)).unwrap();
+    writeln!(
+        rs,
+        "/// Sine test inputs.\npub const SINE_X: [u32; {SINE_POINTS}] = {};",
+        bits(&xs)
+    )
+    .unwrap();
+    writeln!(
+        rs,
+        "/// The host's outputs for them.\npub const SINE_Y: [u32; {SINE_POINTS}] = {};",
+        bits(&ys)
+    )
+    .unwrap();
     writeln!(rs, "/// Host loss after {SINE_STEPS_TRAINED} steps.\npub const SINE_TRAINED_LOSS: u32 = 0x{:08x};", loss.to_bits()).unwrap();
     let (device, device_loss) = train_sine(SINE_STEPS_DEVICE);
     weights::save_file(&*device, out.join("sine_device_host.bin")).unwrap();
@@ -125,13 +135,25 @@ fn main() {
     let mlp = train_classifier::<Mlp>(&data.train, 42);
     weights::save_file(&*mlp, out.join("mlp.bin")).unwrap();
     let l = logits(&*mlp, &data.test, MLP_IMAGES);
-    writeln!(rs, "/// Host logits of the MLP.\npub const MLP_LOGITS: [u32; {}] = {};", l.len(), bits(&l)).unwrap();
+    writeln!(
+        rs,
+        "/// Host logits of the MLP.\npub const MLP_LOGITS: [u32; {}] = {};",
+        l.len(),
+        bits(&l)
+    )
+    .unwrap();
     writeln!(rs, "pub const MLP_IMAGES: usize = {MLP_IMAGES};").unwrap();
 
     let lenet = train_classifier::<LeNet>(&data.train, 42);
     weights::save_file(&*lenet, out.join("lenet.bin")).unwrap();
     let l = logits(&*lenet, &data.test, LENET_IMAGES);
-    writeln!(rs, "/// Host logits of LeNet-5.\npub const LENET_LOGITS: [u32; {}] = {};", l.len(), bits(&l)).unwrap();
+    writeln!(
+        rs,
+        "/// Host logits of LeNet-5.\npub const LENET_LOGITS: [u32; {}] = {};",
+        l.len(),
+        bits(&l)
+    )
+    .unwrap();
     writeln!(rs, "pub const LENET_IMAGES: usize = {LENET_IMAGES};").unwrap();
 
     std::fs::write(out.join("expected.rs"), rs).unwrap();

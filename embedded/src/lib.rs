@@ -30,16 +30,11 @@ pub fn exit(code: u32) -> ! {
     }
 }
 
-/// Writes `s` to the host's standard output (semihosting `SYS_WRITE0` of a
-/// NUL-terminated copy, in chunks), without `core::fmt`.
+/// Writes `s` to the host's standard output (semihosting `SYS_WRITE` to
+/// `:tt`, as `hprintln!`), without `core::fmt`.
 pub fn print(s: &str) {
-    let mut buf = [0u8; 65];
-    for chunk in s.as_bytes().chunks(64) {
-        buf[..chunk.len()].copy_from_slice(chunk);
-        buf[chunk.len()] = 0;
-        // SAFETY: SYS_WRITE0 (0x04) reads a NUL-terminated string; `buf` holds
-        // the chunk followed by a 0 and outlives the call.
-        unsafe { cortex_m_semihosting::syscall(0x04, &buf) };
+    if let Ok(mut out) = cortex_m_semihosting::hio::hstdout() {
+        let _ = out.write_all(s.as_bytes());
     }
 }
 
@@ -85,7 +80,7 @@ pub fn stack_high_water() -> usize {
         static _stack_end: u32;
     }
     let top = &raw const _stack_start as usize;
-    let mut p = &raw const _stack_end as *const u32;
+    let mut p = &raw const _stack_end;
     // SAFETY: `[_stack_end, _stack_start)` is the stack region the linker
     // script defines, mapped RAM, read word by word without references.
     while (p as usize) < top && unsafe { p.read_volatile() } == 0xCCCC_CCCC {

@@ -33,7 +33,13 @@ fn main() -> ! {
         exact += usize::from(y.to_bits() == host.to_bits());
         ok += usize::from(close(y, host, 1e-5));
         let truth = staticnet::math::sin(x);
-        hprintln!("x {:.4}: device {:.6}, host {:.6}, sin {:.6}", x, y, host, truth);
+        hprintln!(
+            "x {:.4}: device {:.6}, host {:.6}, sin {:.6}",
+            x,
+            y,
+            host,
+            truth
+        );
     }
     let n = expected::SINE_X.len();
     hprintln!("sine: {ok}/{n} within 1e-5 of the host, {exact}/{n} bit-identical");

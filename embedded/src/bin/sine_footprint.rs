@@ -36,5 +36,9 @@ fn main() -> ! {
     print(" params_bytes=");
     print_u32(core::mem::size_of::<Sine>() as u32);
     print("\n");
-    exit(if close(y, f32::from_bits(expected::SINE_Y[3]), 1e-5) { 0 } else { 1 })
+    exit(if close(y, f32::from_bits(expected::SINE_Y[3]), 1e-5) {
+        0
+    } else {
+        1
+    })
 }
