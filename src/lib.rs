@@ -52,7 +52,7 @@
 extern crate std;
 
 pub use staticnet_macros::network;
-pub use staticnet_runtime::{flat, flat_mut, init, kernels, layers, loss, math, optim};
+pub use staticnet_runtime::{flat, flat_mut, init, kernels, layers, loss, math, memory, optim};
 pub use staticnet_runtime::{Mode, Network, Rng};
 
 #[cfg(feature = "std")]

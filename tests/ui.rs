@@ -11,5 +11,6 @@ fn ui() {
     t.compile_fail("tests/ui/shape/*.rs");
     t.compile_fail("tests/ui/validate/*.rs");
     t.compile_fail("tests/ui/weights/*.rs");
+    t.compile_fail("tests/ui/budget/*.rs");
     t.pass("tests/ui/pass/*.rs");
 }

@@ -5,7 +5,10 @@ use syn::{Attribute, Expr, Ident, LitInt, Visibility};
 
 /// `<attrs> <vis> struct Name { input: [dims], layers... }`
 pub struct NetDef {
+    /// Attributes passed through to the struct (`#[budget]` taken out).
     pub attrs: Vec<Attribute>,
+    /// `#[budget(ram = 1024, ...)]` limits, in bytes.
+    pub budget: Vec<BudgetDef>,
     pub vis: Visibility,
     pub ident: Ident,
     pub input: InputDef,
@@ -33,4 +36,10 @@ pub struct LayerDef {
 pub struct Arg {
     pub key: Option<Ident>,
     pub value: Expr,
+}
+
+/// One `key = bytes` of `#[budget(...)]`.
+pub struct BudgetDef {
+    pub key: Ident,
+    pub bytes: LitInt,
 }

@@ -1,13 +1,20 @@
 //! `syn` parsing of the declaration into [`crate::ast`].
 
-use crate::ast::{Arg, InputDef, LayerDef, NetDef};
+use crate::ast::{Arg, BudgetDef, InputDef, LayerDef, NetDef};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{braced, bracketed, parenthesized, Attribute, Expr, Ident, LitInt, Token, Visibility};
 
 impl Parse for NetDef {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let attrs = input.call(Attribute::parse_outer)?;
+        let (budget_attrs, attrs): (Vec<Attribute>, Vec<Attribute>) = input
+            .call(Attribute::parse_outer)?
+            .into_iter()
+            .partition(|a| a.path().is_ident("budget"));
+        let mut budget = Vec::new();
+        for attr in &budget_attrs {
+            budget.extend(attr.parse_args_with(parse_budget)?);
+        }
         let vis: Visibility = input.parse()?;
         input.parse::<Token![struct]>()?;
         let ident: Ident = input.parse()?;
@@ -83,12 +90,47 @@ impl Parse for NetDef {
         }
         Ok(NetDef {
             attrs,
+            budget,
             vis,
             ident,
             input,
             layers,
         })
     }
+}
+
+/// Budget keys: what each limits is in `expand/budget.rs`.
+pub const BUDGET_KEYS: &[&str] = &["ram", "state", "workspace"];
+
+/// `ram = 1024, workspace = 512`.
+fn parse_budget(input: ParseStream<'_>) -> syn::Result<Vec<BudgetDef>> {
+    let mut items: Vec<BudgetDef> = Vec::new();
+    while !input.is_empty() {
+        let key: Ident = input.parse()?;
+        if !BUDGET_KEYS.iter().any(|k| key == k) {
+            return Err(syn::Error::new(
+                key.span(),
+                format!(
+                    "budget: unknown key `{key}`, expected one of {}",
+                    crate::args::quoted_list(BUDGET_KEYS)
+                ),
+            ));
+        }
+        if items.iter().any(|b| b.key == key) {
+            return Err(syn::Error::new(
+                key.span(),
+                format!("budget: duplicate key `{key}`"),
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        let bytes: LitInt = input.parse()?;
+        bytes.base10_parse::<usize>()?;
+        items.push(BudgetDef { key, bytes });
+        if !input.is_empty() {
+            input.parse::<Token![,]>()?;
+        }
+    }
+    Ok(items)
 }
 
 fn eat_comma(input: ParseStream<'_>) -> syn::Result<bool> {

@@ -22,6 +22,7 @@ pub mod kernels;
 pub mod layers;
 pub mod loss;
 pub mod math;
+pub mod memory;
 pub mod network;
 pub mod optim;
 mod raw;

@@ -3,6 +3,7 @@
 
 pub mod avgpool2d;
 pub mod batchnorm;
+mod budget;
 pub mod conv1d;
 pub mod conv2d;
 pub mod dense;

@@ -338,7 +338,11 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
         }
     }
 
+    let budget = super::budget::checks(def);
+
     Ok(quote! {
+        #budget
+
         /// `f32`s of kernel scratch the layers of the network need (the largest).
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
