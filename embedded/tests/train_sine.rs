@@ -12,7 +12,9 @@ use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use panic_semihosting as _;
 use staticnet::{Network, Rng};
-use staticnet_embedded::{close, exit, expected, sine_train, Sine, SineCache, SINE_BATCH};
+use staticnet_embedded::{
+    bench_end, bench_start, close, exit, expected, sine_train, Sine, SineCache, SINE_BATCH,
+};
 use staticnet_embedded::{SINE_DATA_SEED, SINE_INIT_SEED};
 
 staticnet_embedded::hard_fault_exits!();
@@ -43,6 +45,7 @@ fn main() -> ! {
     t.net.init(SINE_INIT_SEED);
     let mut rng = Rng::new(SINE_DATA_SEED);
     let steps = expected::SINE_DEVICE_STEPS;
+    bench_start();
     let loss = sine_train(
         &mut t.net,
         &mut t.grads,
@@ -52,6 +55,8 @@ fn main() -> ! {
         steps,
         20,
     );
+    bench_end();
+    let stack = staticnet_embedded::stack_high_water();
     let host_loss = f32::from_bits(expected::SINE_DEVICE_HOST_LOSS);
     let initial = f32::from_bits(expected::SINE_INITIAL_LOSS);
     let (mut worst, mut exact) = (0.0f32, 0);
@@ -62,7 +67,7 @@ fn main() -> ! {
     }
     hprintln!(
         "train_sine: {steps} steps, loss {loss:.5} (host {host_loss:.5}, first 20 steps {initial:.5}); \
-         weights: worst relative difference to the host {worst:e}, {exact}/{} bit-identical",
+         weights: worst relative difference to the host {worst:e}, {exact}/{} bit-identical; stack high-water {stack} bytes",
         Sine::PARAMS
     );
     let ok = loss < 0.1 && close(loss, host_loss, 1e-3) && worst <= 1e-3;
