@@ -15,9 +15,11 @@ pub struct NetDef {
     pub layers: Vec<LayerDef>,
 }
 
-/// `input: [784]` or `input: [1, 28, 28]`.
+/// `input: [784]`, `input: [1, 28, 28]`, or token ids `input: tokens[32]`.
 pub struct InputDef {
     pub key: Ident,
+    /// `tokens[T]`: integer ids (carried as `f32`) for `embedding`.
+    pub tokens: bool,
     pub dims: Vec<LitInt>,
     /// The `[...]` group.
     pub span: Span,

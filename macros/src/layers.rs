@@ -28,6 +28,10 @@ pub const KINDS: &[(&str, Ctor)] = &[
     ("avgpool2d", expand::avgpool2d::build),
     ("global_avgpool", expand::global_avgpool::build),
     ("batchnorm", expand::batchnorm::build),
+    ("embedding", expand::embedding::build),
+    ("rnn", expand::rnn::build),
+    ("lstm", expand::lstm::build),
+    ("gru", expand::gru::build),
 ];
 
 /// What the network generator needs from a layer kind.
@@ -73,6 +77,32 @@ pub trait Layer {
     /// mutable, `cx.saved(..)` readable).
     fn update_buffers(&self, _cx: &Cx) -> TokenStream {
         TokenStream::new()
+    }
+    /// Whether the layer reads token ids (`embedding`): only such a layer may
+    /// follow `input: tokens[T]`, and only there.
+    fn takes_tokens(&self) -> bool {
+        false
+    }
+    /// Whether the output is a sequence (`[T, ...]`, one row per step) given
+    /// whether the input is: recurrent layers decide, others keep it.
+    fn sequence_out(&self, seq_in: bool) -> bool {
+        seq_in
+    }
+    /// Streaming (`step`, one time step at a time): `None` if the layer
+    /// cannot run per step (it mixes steps: flatten, convolution, pooling);
+    /// otherwise the state it keeps between steps, as `(suffix, floats)`
+    /// fields `<name>_<suffix>` of the stream.
+    fn streams(&self, _output: &Shape) -> Option<Vec<(&'static str, usize)>> {
+        None
+    }
+    /// Code of one step, with per-step shapes in `cx` and the stream as
+    /// `cx.state`; by default the batch-1 forward on those shapes.
+    fn step(&self, cx: &Cx) -> TokenStream {
+        self.forward(cx)
+    }
+    /// Scratch one step needs (a constant expression), like [`Layer::scratch`].
+    fn step_scratch(&self, _output: &Shape) -> Option<TokenStream> {
+        None
     }
     /// Whether the layer before should use He initialisation.
     fn relu_like(&self) -> bool {
@@ -167,6 +197,8 @@ pub struct Cx {
     pub rng: TokenStream,
     /// The `Mode` expression, or `None` where only inference is possible.
     pub mode: Option<TokenStream>,
+    /// The stream (`step` code only): state fields `<name>_<suffix>`.
+    pub state: TokenStream,
 }
 
 /// A tensor a layer saves in the cache: field `<name>_<suffix>`.

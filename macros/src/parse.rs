@@ -74,6 +74,7 @@ impl Parse for NetDef {
                 // Placeholder so that the remaining checks can still run.
                 InputDef {
                     key: Ident::new("input", ident.span()),
+                    tokens: false,
                     dims: Vec::new(),
                     span: ident.span(),
                 }
@@ -145,8 +146,17 @@ fn eat_comma(input: ParseStream<'_>) -> syn::Result<bool> {
 fn parse_input(input: ParseStream<'_>) -> syn::Result<InputDef> {
     let key: Ident = input.parse()?;
     input.parse::<Token![:]>()?;
+    let tokens = input.peek(Ident) && input.peek2(syn::token::Bracket) && {
+        let word: Ident = input.fork().parse()?;
+        word == "tokens"
+    };
+    if tokens {
+        input.parse::<Ident>()?;
+    }
     if !input.peek(syn::token::Bracket) {
-        return Err(input.error("expected `[dims]` after `input:`, for example `input: [784]`"));
+        return Err(input.error(
+            "expected `[dims]` or `tokens[steps]` after `input:`, for example `input: [784]`",
+        ));
     }
     let content;
     let bracket = bracketed!(content in input);
@@ -157,8 +167,18 @@ fn parse_input(input: ParseStream<'_>) -> syn::Result<InputDef> {
             "input: expected at least one dimension, found `[]`",
         ));
     }
+    if tokens && dims.len() != 1 {
+        return Err(syn::Error::new(
+            bracket.span.join(),
+            format!(
+                "input: token input has one dimension, `tokens[steps]`, found {}",
+                dims.len()
+            ),
+        ));
+    }
     Ok(InputDef {
         key,
+        tokens,
         dims: dims.into_iter().collect(),
         span: bracket.span.join(),
     })

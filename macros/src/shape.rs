@@ -315,8 +315,37 @@ pub fn batchnorm(input: &Shape) -> Result<Shape, ShapeError> {
 
 /// `dense(units)`: `[in] -> [units]`.
 pub fn dense(input: &Shape, units: usize) -> Result<Shape, ShapeError> {
-    input.expect_rank(1, "", "; add `flatten` before it")?;
+    // On a sequence `[T, F]`, PyTorch's `nn.Linear` applies to every step.
+    if let [steps, _] = input.0[..] {
+        return Shape::new(vec![steps, units]);
+    }
+    input.expect_rank(
+        1,
+        " or a 2-d sequence [steps, features]",
+        "; add `flatten` before it",
+    )?;
     Shape::new(vec![units])
+}
+
+/// `rnn`/`lstm`/`gru(hidden)` on `[T, F]`: `[T, hidden]`, or `[hidden]`
+/// with only the last step.
+pub fn recurrent(input: &Shape, hidden: usize, sequence: bool) -> Result<Shape, ShapeError> {
+    input.expect_rank(
+        2,
+        " sequence [steps, features]",
+        "; declare `input: [steps, features]`",
+    )?;
+    if sequence {
+        Shape::new(vec![input.0[0], hidden])
+    } else {
+        Shape::new(vec![hidden])
+    }
+}
+
+/// `embedding(vocab, dim)` on token ids `[T]`: `[T, dim]`.
+pub fn embedding(input: &Shape, dim: usize) -> Result<Shape, ShapeError> {
+    input.expect_rank(1, " of token ids [steps]", "")?;
+    Shape::new(vec![input.0[0], dim])
 }
 
 /// Activations, dropout: the shape is unchanged.
@@ -341,8 +370,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn recurrent_needs_a_sequence() {
+        assert_eq!(
+            recurrent(&Shape(vec![28, 28]), 64, true),
+            Ok(Shape(vec![28, 64]))
+        );
+        assert_eq!(
+            recurrent(&Shape(vec![28, 28]), 64, false),
+            Ok(Shape(vec![64]))
+        );
+        assert!(matches!(
+            recurrent(&Shape(vec![784]), 64, true),
+            Err(ShapeError::Rank { expected: 2, .. })
+        ));
+        assert_eq!(embedding(&Shape(vec![16]), 8), Ok(Shape(vec![16, 8])));
+    }
+
+    #[test]
     fn dense_takes_rank_one() {
         assert_eq!(dense(&Shape(vec![784]), 128), Ok(Shape(vec![128])));
+        assert_eq!(dense(&Shape(vec![5, 7]), 3), Ok(Shape(vec![5, 3])));
         assert!(matches!(
             dense(&Shape(vec![1, 28, 28]), 10),
             Err(ShapeError::Rank { expected: 1, .. })

@@ -136,13 +136,21 @@ pub fn xavier_uniform(w: &mut [f32], fan_in: usize, fan_out: usize, rng: &mut Rn
     uniform_symmetric(w, math::sqrt(6.0 / (fan_in + fan_out) as f32), rng);
 }
 
+/// Standard normal values (PyTorch's `nn.Embedding` initialisation).
+pub fn normal(w: &mut [f32], rng: &mut Rng) {
+    for v in w {
+        *v = rng.normal();
+    }
+}
+
 /// `w = 0`, for biases.
 pub fn zeros(w: &mut [f32]) {
     w.fill(0.0);
 }
 
-/// `w ~ U(-limit, limit)`, as `(2u - 1) limit` with `u` from [`Rng::uniform`].
-fn uniform_symmetric(w: &mut [f32], limit: f32, rng: &mut Rng) {
+/// `w ~ U(-limit, limit)`, as `(2u - 1) limit` with `u` from [`Rng::uniform`]
+/// (PyTorch's recurrent layers: `limit = 1 / sqrt(hidden)` for every tensor).
+pub fn uniform_symmetric(w: &mut [f32], limit: f32, rng: &mut Rng) {
     for v in w {
         *v = (2.0 * rng.uniform() - 1.0) * limit;
     }

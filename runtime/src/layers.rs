@@ -149,3 +149,43 @@ impl<const C: usize> BatchNormStats<C> {
         num_batches_tracked: [0.0],
     };
 }
+
+/// Parameters of `rnn`, `lstm` and `gru` (`GH` = gates x hidden, `F` input
+/// features, `H` hidden): PyTorch's one-layer `nn.RNN`/`nn.LSTM`/`nn.GRU`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Zeroable)]
+pub struct Recurrent<const GH: usize, const F: usize, const H: usize> {
+    /// `[G*H][F]`, gates stacked in PyTorch's order.
+    pub weight_ih_l0: [[f32; F]; GH],
+    /// `[G*H][H]`.
+    pub weight_hh_l0: [[f32; H]; GH],
+    /// `[G*H]`.
+    pub bias_ih_l0: [f32; GH],
+    /// `[G*H]`.
+    pub bias_hh_l0: [f32; GH],
+}
+
+impl<const GH: usize, const F: usize, const H: usize> Recurrent<GH, F, H> {
+    /// All zeros, for `static` initialisers.
+    pub const ZEROED: Self = Self {
+        weight_ih_l0: [[0.0; F]; GH],
+        weight_hh_l0: [[0.0; H]; GH],
+        bias_ih_l0: [0.0; GH],
+        bias_hh_l0: [0.0; GH],
+    };
+}
+
+/// Parameters of `embedding(V, D)`: PyTorch's `nn.Embedding`, `weight [V][D]`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Zeroable)]
+pub struct Embedding<const V: usize, const D: usize> {
+    /// `[vocab][dim]`.
+    pub weight: [[f32; D]; V],
+}
+
+impl<const V: usize, const D: usize> Embedding<V, D> {
+    /// All zeros, for `static` initialisers.
+    pub const ZEROED: Self = Self {
+        weight: [[0.0; D]; V],
+    };
+}

@@ -1,5 +1,7 @@
-//! `dense(units, bias = true)`: PyTorch's `nn.Linear(in, units)` on a 1-d
-//! input, weight `[units][in]`. Kernels in `runtime/src/kernels/dense.rs`.
+//! `dense(units, bias = true)`: PyTorch's `nn.Linear(in, units)`, weight
+//! `[units][in]`, on a 1-d input, or on every step of a sequence `[T, in]`
+//! (as `nn.Linear` on the last dimension). Kernels in
+//! `runtime/src/kernels/dense.rs`.
 
 use crate::args::Args;
 use crate::ast::LayerDef;
@@ -20,9 +22,19 @@ pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(Dense { units, bias }))
 }
 
+/// Features per row: the last dimension (`[F]` or a sequence `[T, F]`).
+fn last(s: &Shape) -> usize {
+    s.0.last().copied().unwrap_or(1)
+}
+
+/// Rows per sample: 1, or `T` on a sequence.
+fn rows(s: &Shape) -> usize {
+    s.len() / last(s)
+}
+
 fn init(cx: &Cx, he: bool) -> TokenStream {
     let (rt, p) = (&cx.rt, &cx.params);
-    let (inp, out) = (cx.input.len(), cx.output.len());
+    let (inp, out) = (last(&cx.input), last(&cx.output));
     if he {
         quote!(#rt::init::he_normal(#rt::flat_mut(&mut #p.weight), #inp, &mut rng);)
     } else {
@@ -46,8 +58,8 @@ impl Layer for Dense {
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
         shape::dense(input, self.units)
     }
-    fn params(&self, input: &Shape, output: &Shape) -> Option<Params> {
-        let (inp, out) = (input.len(), output.len());
+    fn params(&self, input: &Shape, _output: &Shape) -> Option<Params> {
+        let (inp, out) = (last(input), self.units);
         let rt = super::rt();
         let count = shape::dense_params(inp, out, self.bias)?;
         Some(if self.bias {
@@ -73,9 +85,13 @@ impl Layer for Dense {
             }
         })
     }
+    fn streams(&self, _output: &Shape) -> Option<Vec<(&'static str, usize)>> {
+        Some(Vec::new())
+    }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, p, x, y, b) = (&cx.rt, &cx.params, &cx.x, &cx.y, &cx.batch);
-        let (inp, out) = (cx.input.len(), cx.output.len());
+        let (inp, out, rows) = (last(&cx.input), self.units, rows(&cx.input));
+        let b = quote!(#b * #rows);
         let bias = if self.bias {
             quote!(Some(&#p.bias[..]))
         } else {
@@ -87,7 +103,8 @@ impl Layer for Dense {
         let (rt, p, g, x, gy, gx, b) = (
             &cx.rt, &cx.params, &cx.grads, &cx.x, &cx.gy, &cx.gx, &cx.batch,
         );
-        let (inp, out) = (cx.input.len(), cx.output.len());
+        let (inp, out, rows) = (last(&cx.input), self.units, rows(&cx.input));
+        let b = quote!(#b * #rows);
         let gb = if self.bias {
             quote!(Some(&mut #g.bias[..]))
         } else {

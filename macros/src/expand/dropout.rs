@@ -40,6 +40,10 @@ impl Layer for Dropout {
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
         shape::elementwise(input)
     }
+
+    fn streams(&self, _output: &Shape) -> Option<Vec<(&'static str, usize)>> {
+        Some(Vec::new())
+    }
     fn saved(&self, _input: &Shape, output: &Shape) -> Vec<Saved> {
         vec![Saved {
             suffix: "mask",

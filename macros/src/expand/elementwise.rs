@@ -51,6 +51,10 @@ impl Layer for Elementwise {
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
         shape::elementwise(input)
     }
+
+    fn streams(&self, _output: &Shape) -> Option<Vec<(&'static str, usize)>> {
+        Some(Vec::new())
+    }
     fn relu_like(&self) -> bool {
         self.relu_like
     }

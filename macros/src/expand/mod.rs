@@ -9,14 +9,19 @@ pub mod conv2d;
 pub mod dense;
 pub mod dropout;
 mod elementwise;
+pub mod embedding;
 pub mod flatten;
 pub mod gelu;
 pub mod global_avgpool;
+pub mod gru;
 pub mod leaky_relu;
+pub mod lstm;
 pub mod maxpool2d;
 mod network;
 mod pool;
+mod recurrent;
 pub mod relu;
+pub mod rnn;
 pub mod sigmoid;
 pub mod softmax;
 pub mod tanh;
@@ -119,6 +124,7 @@ fn plan(def: &NetDef) -> syn::Result<Vec<Planned<'_>>> {
     combine(errors)?;
     let mut shape =
         Shape::new(dims).map_err(|e| syn::Error::new(def.input.span, format!("input: {e}")))?;
+    let mut tokens = def.input.tokens;
     let mut counts: Vec<(&'static str, usize)> = Vec::new();
     let mut planned = Vec::new();
     for (def, layer) in built {
@@ -137,6 +143,21 @@ fn plan(def: &NetDef) -> syn::Result<Vec<Planned<'_>>> {
             .name
             .clone()
             .unwrap_or_else(|| format_ident!("{}{}", kind, index));
+        if layer.takes_tokens() != tokens {
+            let msg = if tokens {
+                format!(
+                    "{kind}: expected float input, found token ids `tokens{shape}`; \
+                     start with `embedding(vocab, dim)`"
+                )
+            } else {
+                format!(
+                    "{kind}: expected token ids (`input: tokens[steps]` just before), \
+                     found float input {shape}"
+                )
+            };
+            return Err(syn::Error::new(def.kind.span(), msg));
+        }
+        tokens = false;
         let output = layer
             .output_shape(&shape)
             .map_err(|e| syn::Error::new(def.kind.span(), format!("{kind}: {e}")))?;

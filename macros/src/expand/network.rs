@@ -53,6 +53,7 @@ fn cx_for(l: &Planned<'_>, batch: TokenStream, x: TokenStream, y: TokenStream) -
         scratch: quote!(&mut cache.scratch[..]),
         buffers: quote!(self.#stats),
         mode: None,
+        state: quote!(stream),
     }
 }
 

@@ -30,6 +30,9 @@ impl Layer for Softmax {
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
         shape::elementwise(input)
     }
+    fn streams(&self, _output: &Shape) -> Option<Vec<(&'static str, usize)>> {
+        Some(Vec::new())
+    }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, x, y) = (&cx.rt, &cx.x, &cx.y);
         let (rows, n) = rows(cx);

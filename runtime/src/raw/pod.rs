@@ -2,6 +2,7 @@
 
 use crate::layers::{
     BatchNorm, BatchNormStats, Conv1d, Conv1dNoBias, Conv2d, Conv2dNoBias, Dense, DenseNoBias,
+    Embedding, Recurrent,
 };
 use bytemuck::Pod;
 
@@ -37,3 +38,7 @@ unsafe impl<const OC: usize, const ICG: usize, const K: usize> Pod for Conv1dNoB
 unsafe impl<const C: usize> Pod for BatchNorm<C> {}
 // SAFETY: as above.
 unsafe impl<const C: usize> Pod for BatchNormStats<C> {}
+// SAFETY: as above: `#[repr(C)]`, four `f32` array fields, no padding.
+unsafe impl<const GH: usize, const F: usize, const H: usize> Pod for Recurrent<GH, F, H> {}
+// SAFETY: as above: `#[repr(C)]`, one `f32` array field.
+unsafe impl<const V: usize, const D: usize> Pod for Embedding<V, D> {}

@@ -1,0 +1,68 @@
+//! `embedding(vocab, dim)`: PyTorch's `nn.Embedding` on `input: tokens[T]`
+//! (ids carried as `f32`), `weight [vocab][dim]`, output `[T, dim]`. Only
+//! allowed first, on token input (`plan` checks). Kernels in
+//! `runtime/src/kernels/embedding.rs`.
+
+use crate::args::Args;
+use crate::ast::LayerDef;
+use crate::layers::{Cx, Layer, Params, Tensor};
+use crate::shape::{self, Shape, ShapeError};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+struct Embedding {
+    vocab: usize,
+    dim: usize,
+}
+
+pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
+    let args = Args::check("embedding", def, &["vocab", "dim"], &[])?;
+    let vocab = args.positive(0, "vocab")?;
+    let dim = args.positive(1, "dim")?;
+    Ok(Box::new(Embedding { vocab, dim }))
+}
+
+fn init(cx: &Cx, _he: bool) -> TokenStream {
+    let (rt, p) = (&cx.rt, &cx.params);
+    quote!(#rt::init::normal(#rt::flat_mut(&mut #p.weight), &mut rng);)
+}
+
+impl Layer for Embedding {
+    fn kind(&self) -> &'static str {
+        "embedding"
+    }
+    fn takes_tokens(&self) -> bool {
+        true
+    }
+    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
+        shape::embedding(input, self.dim)
+    }
+    fn params(&self, _input: &Shape, _output: &Shape) -> Option<Params> {
+        let (rt, v, d) = (super::rt(), self.vocab, self.dim);
+        Some(Params {
+            ty: quote!(#rt::layers::Embedding<#v, #d>),
+            zeroed: quote!(#rt::layers::Embedding::<#v, #d>::ZEROED),
+            count: v.checked_mul(d)?,
+            tensors: vec![Tensor::new("weight", &[v, d])],
+            init,
+            foldable: false,
+        })
+    }
+    fn streams(&self, _output: &Shape) -> Option<Vec<(&'static str, usize)>> {
+        Some(Vec::new())
+    }
+    fn forward(&self, cx: &Cx) -> TokenStream {
+        let (rt, p, x, y) = (&cx.rt, &cx.params, &cx.x, &cx.y);
+        let (v, d) = (self.vocab, self.dim);
+        quote!(#rt::kernels::embedding::embedding_forward(#x, #rt::flat(&#p.weight), #y, #v, #d);)
+    }
+    fn backward(&self, cx: &Cx) -> TokenStream {
+        let (rt, g, x, gy, gx) = (&cx.rt, &cx.grads, &cx.x, &cx.gy, &cx.gx);
+        let (v, d) = (self.vocab, self.dim);
+        // Token ids have no gradient: a requested input gradient is zero.
+        quote! {
+            #rt::kernels::embedding::embedding_backward(#x, #gy, #rt::flat_mut(&mut #g.weight), #v, #d);
+            if let Some(gx) = #gx { gx.fill(0.0); }
+        }
+    }
+}

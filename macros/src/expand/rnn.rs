@@ -1,0 +1,28 @@
+//! `rnn(hidden, sequence = true, relu = false)`: PyTorch's `nn.RNN`,
+//! `nonlinearity="tanh"` or, with `relu = true`, `"relu"`. Shared code in
+//! `recurrent.rs`; the cells in `runtime/src/kernels/rnn.rs`.
+
+use super::recurrent::Recurrent;
+use crate::args::Args;
+use crate::ast::LayerDef;
+use crate::layers::Layer;
+use quote::quote;
+
+pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
+    let args = Args::check("rnn", def, &["hidden"], &["sequence", "relu"])?;
+    let relu = args.flag("relu", false)?;
+    Ok(Box::new(Recurrent {
+        kind: "rnn",
+        cell: if relu {
+            quote!(rnn::RnnRelu)
+        } else {
+            quote!(rnn::RnnTanh)
+        },
+        gates: 1,
+        state: 0,
+        save: 0,
+        hidden: args.positive(0, "hidden")?,
+        sequence: args.flag("sequence", true)?,
+        config: format!(", nonlinearity={}", if relu { "relu" } else { "tanh" }),
+    }))
+}

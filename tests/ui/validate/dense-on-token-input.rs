@@ -1,0 +1,8 @@
+staticnet::network! {
+    struct Net {
+        input: tokens[8],
+        dense(4),
+    }
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+staticnet::network! {
+    struct Net {
+        input: [28, 28],
+        embedding(10, 4),
+        lstm(8),
+    }
+}
+
+fn main() {}
