@@ -199,6 +199,8 @@ pub struct Cx {
     pub mode: Option<TokenStream>,
     /// The stream (`step` code only): state fields `<name>_<suffix>`.
     pub state: TokenStream,
+    /// The layer's name.
+    pub name: Ident,
 }
 
 /// A tensor a layer saves in the cache: field `<name>_<suffix>`.

@@ -54,6 +54,7 @@ fn cx_for(l: &Planned<'_>, batch: TokenStream, x: TokenStream, y: TokenStream) -
         buffers: quote!(self.#stats),
         mode: None,
         state: quote!(stream),
+        name: name.clone(),
     }
 }
 
@@ -134,6 +135,141 @@ fn arch(in_shape: &Shape, layers: &[Planned<'_>]) -> TokenStream {
         }
     }
     quote!(#rt::weights::Arch { input: #input, layers: &[#(#infos),*], tensors: &[#(#tensors),*] })
+}
+
+/// A per-step shape: without the leading time dimension on a sequence
+/// (`[1]` for a single token).
+fn per_step(shape: &Shape, seq: bool) -> Shape {
+    if !seq {
+        return shape.clone();
+    }
+    match &shape.0[1..] {
+        [] => Shape(vec![1]),
+        rest => Shape(rest.to_vec()),
+    }
+}
+
+/// The streaming API: `<Name>Stream` (state of every recurrent layer, step
+/// buffers) and `<Name>::step`, if the input is a sequence and every layer
+/// can run one step at a time; nothing otherwise.
+fn stream(def: &NetDef, layers: &[Planned<'_>]) -> TokenStream {
+    let rt = rt();
+    let in_shape = &layers[0].input;
+    if !(def.input.tokens || in_shape.rank() == 2) {
+        return TokenStream::new();
+    }
+    let mut states = Vec::new();
+    for l in layers {
+        match l.layer.streams(&l.output) {
+            Some(s) => states.push(s),
+            None => return TokenStream::new(),
+        }
+    }
+    let ident = &def.ident;
+    let bm = bytemuck();
+    let bm_crate = bm.to_string().replace(' ', "");
+    let stream_ident = format_ident!("{}Stream", ident);
+    let vis = &def.vis;
+    let mut seq = true;
+    let mut shapes = Vec::new();
+    for l in layers {
+        let out_seq = l.layer.sequence_out(seq);
+        shapes.push((per_step(&l.input, seq), per_step(&l.output, out_seq)));
+        seq = out_seq;
+    }
+    let n = layers.len();
+    let widest = shapes[..n - 1]
+        .iter()
+        .map(|(_, o)| o.len())
+        .max()
+        .unwrap_or(1);
+    let scratch_len = layers
+        .iter()
+        .zip(&shapes)
+        .filter_map(|(l, (_, o))| l.layer.step_scratch(o))
+        .fold(
+            quote!(0usize),
+            |acc, e| quote!(#rt::kernels::max_len(#acc, #e)),
+        );
+    let (mut fields, mut zero) = (Vec::new(), Vec::new());
+    for (l, st) in layers.iter().zip(&states) {
+        for (suffix, len) in st {
+            let f = format_ident!("{}_{}", l.name, suffix);
+            let doc = format!("`{}` ({}) state `{suffix}`", l.name, l.layer.kind());
+            fields.push(quote!(#[doc = #doc] pub #f: [f32; #len],));
+            zero.push(quote!(#f: [0.0; #len],));
+        }
+    }
+    let mut code = Vec::new();
+    for (i, (l, (sin, sout))) in layers.iter().zip(&shapes).enumerate() {
+        let (lin, lout) = (sin.len(), sout.len());
+        let x = match i {
+            0 => quote!(input),
+            _ if i % 2 == 1 => quote!(&stream.a[..#lin]),
+            _ => quote!(&stream.b[..#lin]),
+        };
+        let y = match i {
+            _ if i == n - 1 => quote!(#rt::flat_mut(&mut stream.output)),
+            _ if i % 2 == 0 => quote!(&mut stream.a[..#lout]),
+            _ => quote!(&mut stream.b[..#lout]),
+        };
+        let mut cx = cx_for(l, quote!(1usize), x, y);
+        cx.input = sin.clone();
+        cx.output = sout.clone();
+        cx.scratch = quote!(&mut stream.scratch[..]);
+        code.push(l.layer.step(&cx));
+    }
+    let (in_ty, out_ty) = (array_type(&shapes[0].0), array_type(&shapes[n - 1].1));
+    let out_zero = array_zero(&shapes[n - 1].1);
+    let doc = format!(
+        "Streaming state of [`{ident}`]: what `{ident}::step` keeps between time steps \
+         (every recurrent layer's hidden state), and its step buffers."
+    );
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Copy, #bm::Zeroable)]
+        #[bytemuck(crate = #bm_crate)]
+        #vis struct #stream_ident {
+            #(#fields)*
+            /// Ping-pong buffer.
+            pub a: [f32; #widest],
+            /// Ping-pong buffer.
+            pub b: [f32; #widest],
+            /// Kernel scratch of one step.
+            pub scratch: [f32; #scratch_len],
+            /// The last step's output.
+            pub output: #out_ty,
+        }
+
+        impl #stream_ident {
+            /// The initial state (all zeros), usable to initialise a `static`.
+            pub const ZEROED: Self = Self {
+                #(#zero)*
+                a: [0.0; #widest],
+                b: [0.0; #widest],
+                scratch: [0.0; #scratch_len],
+                output: #out_zero,
+            };
+
+            /// Back to the initial state, for a new sequence.
+            pub fn reset(&mut self) {
+                *self = Self::ZEROED;
+            }
+        }
+
+        impl #ident {
+            /// Inference on one time step: consumes `input` (one step of the
+            /// sequence), updates `stream` and returns this step's output.
+            /// Feeding a sequence step by step gives the outputs of
+            /// `forward` on the whole sequence (its last row for a network
+            /// that returns only the last step). No allocation.
+            pub fn step<'s>(&self, input: &#in_ty, stream: &'s mut #stream_ident) -> &'s #out_ty {
+                let input: &[f32] = #rt::flat(input);
+                #(#code)*
+                &stream.output
+            }
+        }
+    }
 }
 
 pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream> {
@@ -340,9 +476,11 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
     }
 
     let budget = super::budget::checks(def);
+    let stream = stream(def, layers);
 
     Ok(quote! {
         #budget
+        #stream
 
         /// `f32`s of kernel scratch the layers of the network need (the largest).
         #[doc(hidden)]

@@ -157,10 +157,9 @@ impl Layer for Recurrent {
     fn step(&self, cx: &Cx) -> TokenStream {
         let (rt, cell, x, y, st) = (&cx.rt, &self.cell, &cx.x, &cx.y, &cx.state);
         let w = self.weights(cx);
-        let name = cx.saved_in.clone().expect("step code names its layer");
-        let h = format_ident!("{}_h", name);
+        let h = format_ident!("{}_h", cx.name);
         let s = if self.state > 0 {
-            let f = format_ident!("{}_s", name);
+            let f = format_ident!("{}_s", cx.name);
             quote!(&mut #st.#f[..])
         } else {
             quote!(&mut [])
