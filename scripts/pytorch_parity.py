@@ -53,6 +53,35 @@ class GlobalAvgPool(nn.Module):
         return x.mean(dim=tuple(range(2, x.dim())))
 
 
+class LastStep(nn.Module):
+    """The last step of a sequence, [B, T, H] -> [B, H]: what staticnet's
+    `sequence = false` returns (PyTorch's `output[:, -1]`). No parameters, so
+    it adds no `state_dict` key."""
+
+    def forward(self, x):
+        return x[:, -1]
+
+
+class Net(nn.Sequential):
+    """nn.Sequential whose recurrent modules (nn.RNN, nn.LSTM, nn.GRU, which
+    return `(output, h_n)` or `(output, (h_n, c_n))`) pass on `output`, every
+    step; the initial state is PyTorch's default, zero."""
+
+    def forward(self, x):
+        for m in self:
+            x = m(x)
+            if isinstance(m, nn.RNNBase):
+                x = x[0]
+        return x
+
+
+class Tokens:
+    """A token input `tokens[steps]`: ids drawn uniformly from [0, vocab)."""
+
+    def __init__(self, steps, vocab):
+        self.steps, self.vocab = steps, vocab
+
+
 def mlp():
     # input: [20], dense(16), relu, dense(12), leaky_relu(0.1), dense(9), gelu,
     # dense(7), sigmoid, dense(5), tanh, dense(4, bias = false), softmax
@@ -126,12 +155,57 @@ def lenet():
     return layers, [1, 28, 28]
 
 
+def lstm():
+    # input: [6, 5], lstm(7), lstm(4, sequence = false), dense(3)
+    layers = [
+        ("lstm0", nn.LSTM(5, 7, batch_first=True)),  # [6, 7], every step
+        ("lstm1", nn.LSTM(7, 4, batch_first=True)),  # [6, 4]
+        ("last0", LastStep()),  # [4]
+        ("dense0", nn.Linear(4, 3)),
+    ]
+    return layers, [6, 5]
+
+
+def gru():
+    # input: [5, 3], gru(6), dense(2), tanh
+    layers = [
+        ("gru0", nn.GRU(3, 6, batch_first=True)),  # [5, 6]
+        ("dense0", nn.Linear(6, 2)),  # per step: [5, 2]
+        ("tanh0", nn.Tanh()),
+    ]
+    return layers, [5, 3]
+
+
+def rnn():
+    # input: [4, 3], rnn(5, relu = true), rnn(3, sequence = false)
+    layers = [
+        ("rnn0", nn.RNN(3, 5, nonlinearity="relu", batch_first=True)),  # [4, 5]
+        ("rnn1", nn.RNN(5, 3, nonlinearity="tanh", batch_first=True)),  # [4, 3]
+        ("last0", LastStep()),  # [3]
+    ]
+    return layers, [4, 3]
+
+
+def chars():
+    # input: tokens[7], embedding(11, 4), lstm(6), dense(11)
+    layers = [
+        ("embedding0", nn.Embedding(11, 4)),  # [7, 4]
+        ("lstm0", nn.LSTM(4, 6, batch_first=True)),  # [7, 6]
+        ("dense0", nn.Linear(6, 11)),  # per step: [7, 11]
+    ]
+    return layers, Tokens(7, 11)
+
+
 # name, builder, seed, batch size
 NETWORKS = [
     ("mlp", mlp, 1, 3),
     ("vision", vision, 2, 3),
     ("signal", signal, 3, 3),
     ("lenet", lenet, 4, 2),
+    ("lstm", lstm, 5, 3),
+    ("gru", gru, 6, 3),
+    ("rnn", rnn, 7, 3),
+    ("chars", chars, 8, 3),
 ]
 
 
@@ -143,7 +217,7 @@ def batchnorms(module):
 def build(builder, seed):
     torch.manual_seed(seed)
     layers, input_shape = builder()
-    module = nn.Sequential(OrderedDict(layers))
+    module = Net(OrderedDict(layers))
     with torch.no_grad():
         for _, bn in batchnorms(module):
             c = bn.num_features
@@ -175,9 +249,17 @@ def make(name, builder, seed, batch):
     module, input_shape = build(builder, seed)
     weights = OrderedDict((k, f32(v)) for k, v in module.state_dict().items())
     # Drawn in float32, so the float64 computation below sees exactly the saved values.
-    x = torch.randn(batch, *input_shape)
+    tokens = isinstance(input_shape, Tokens)
+    if tokens:
+        # Integer ids, saved as float32 as staticnet carries them; the module
+        # takes them as int64 and has no gradient with respect to them.
+        ids = torch.randint(input_shape.vocab, (batch, input_shape.steps))
+        x = ids.float()
+        x64 = ids
+    else:
+        x = torch.randn(batch, *input_shape)
+        x64 = x.double()
     module = module.double()
-    x64 = x.double()
 
     module.eval()
     with torch.no_grad():
@@ -185,7 +267,8 @@ def make(name, builder, seed, batch):
     grad_output = torch.randn(eval_output.shape)
 
     module.train()
-    x64.requires_grad_(True)
+    if not tokens:
+        x64.requires_grad_(True)
     train_output = module(x64)
     train_output.backward(grad_output.double())
 
@@ -194,7 +277,8 @@ def make(name, builder, seed, batch):
     io["eval_output"] = f32(eval_output)
     io["train_output"] = f32(train_output)
     io["grad_output"] = f32(grad_output)
-    io["grad_input"] = f32(x64.grad)
+    if not tokens:
+        io["grad_input"] = f32(x64.grad)
     for pname, p in module.named_parameters():
         io[f"grad.{pname}"] = f32(p.grad)
     for lname, bn in batchnorms(module):

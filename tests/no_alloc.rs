@@ -97,6 +97,25 @@ staticnet::network! {
     }
 }
 
+staticnet::network! {
+    struct Recurrent {
+        input: [6, 3],
+        lstm(5),
+        gru(4),
+        rnn(3, sequence = false),
+        dense(2),
+    }
+}
+
+staticnet::network! {
+    struct Tokens {
+        input: tokens[5],
+        embedding(9, 4),
+        lstm(6),
+        dense(9),
+    }
+}
+
 fn train_step<N: Network, const B: usize>(net: &mut N) -> usize {
     let x: Box<[N::Input; B]> = bytemuck::zeroed_box();
     let mut cache = N::new_cache::<B>();
@@ -150,6 +169,31 @@ fn training_and_inference_do_not_allocate() {
     let mut conv = Conv::new_boxed(0);
     assert_eq!(train_step::<Conv, 1>(&mut conv), 0, "Conv, batch 1");
     assert_eq!(train_step::<Conv, 32>(&mut conv), 0, "Conv, batch 32");
+    let mut rec = Recurrent::new_boxed(0);
+    assert_eq!(
+        train_step::<Recurrent, 1>(&mut rec),
+        0,
+        "Recurrent, batch 1"
+    );
+    assert_eq!(
+        train_step::<Recurrent, 32>(&mut rec),
+        0,
+        "Recurrent, batch 32"
+    );
+    let mut tok = Tokens::new_boxed(0);
+    assert_eq!(train_step::<Tokens, 1>(&mut tok), 0, "Tokens, batch 1");
+    assert_eq!(train_step::<Tokens, 32>(&mut tok), 0, "Tokens, batch 32");
+    let mut stream = TokensStream::ZEROED;
+    assert_eq!(
+        allocations(|| {
+            for t in 0..5 {
+                let _ = tok.step(&[t as f32], &mut stream);
+            }
+            stream.reset();
+        }),
+        0,
+        "Tokens, streaming"
+    );
     let mut signal = Signal::new_boxed(0);
     assert_eq!(train_step::<Signal, 1>(&mut signal), 0, "Signal, batch 1");
     assert_eq!(train_step::<Signal, 32>(&mut signal), 0, "Signal, batch 32");

@@ -48,6 +48,18 @@ staticnet::network! {
 }
 
 staticnet::network! {
+    /// Every recurrent kind, token input.
+    struct Recurrent {
+        input: tokens[5],
+        embedding(9, 4),
+        lstm(5),
+        gru(4),
+        rnn(3, relu = true, sequence = false),
+        dense(2),
+    }
+}
+
+staticnet::network! {
     /// The sine network of the examples (and of the embedded fixture).
     pub struct Sine {
         input: [1],
@@ -124,14 +136,17 @@ fn every_layer_kind_round_trips() {
     binary_round_trip::<Seq>();
     binary_round_trip::<Pooled>();
     binary_round_trip::<Sine>();
+    binary_round_trip::<Recurrent>();
     safetensors_round_trip::<Every>();
     safetensors_round_trip::<Seq>();
     safetensors_round_trip::<Pooled>();
     safetensors_round_trip::<Sine>();
+    safetensors_round_trip::<Recurrent>();
     arch_consistent::<Every>();
     arch_consistent::<Seq>();
     arch_consistent::<Pooled>();
     arch_consistent::<Sine>();
+    arch_consistent::<Recurrent>();
 }
 
 #[test]
@@ -162,6 +177,34 @@ fn tensor_names_and_shapes_are_pytorch_state_dict() {
         ("batchnorm1.running_mean", &[6]),
         ("batchnorm1.running_var", &[6]),
         ("batchnorm1.num_batches_tracked", &[]),
+    ];
+    let expected: Vec<(String, Vec<usize>)> = expected
+        .into_iter()
+        .map(|(n, s)| (n.to_string(), s.to_vec()))
+        .collect();
+    assert_eq!(names, expected);
+
+    let names: Vec<(String, Vec<usize>)> = Recurrent::ARCH
+        .tensors
+        .iter()
+        .map(|t| (st::tensor_name(t), t.shape.to_vec()))
+        .collect();
+    let expected: Vec<(&str, &[usize])> = vec![
+        ("embedding0.weight", &[9, 4]),
+        ("lstm0.weight_ih_l0", &[20, 4]),
+        ("lstm0.weight_hh_l0", &[20, 5]),
+        ("lstm0.bias_ih_l0", &[20]),
+        ("lstm0.bias_hh_l0", &[20]),
+        ("gru0.weight_ih_l0", &[12, 5]),
+        ("gru0.weight_hh_l0", &[12, 4]),
+        ("gru0.bias_ih_l0", &[12]),
+        ("gru0.bias_hh_l0", &[12]),
+        ("rnn0.weight_ih_l0", &[3, 4]),
+        ("rnn0.weight_hh_l0", &[3, 3]),
+        ("rnn0.bias_ih_l0", &[3]),
+        ("rnn0.bias_hh_l0", &[3]),
+        ("dense0.weight", &[2, 3]),
+        ("dense0.bias", &[2]),
     ];
     let expected: Vec<(String, Vec<usize>)> = expected
         .into_iter()

@@ -1,10 +1,11 @@
+#![allow(dead_code, reason = "each example uses part of this module")]
 //! The MNIST training driver shared by `mnist.rs` and `mnist_cnn.rs`:
 //! options, a progress bar, per-epoch loss and accuracy, and the final
 //! `test accuracy: 0.XXXX` line.
 
 use indicatif::{ProgressBar, ProgressStyle};
 use staticnet::data::mnist::Mnist;
-use staticnet::optim::{CosineLr, Sgd};
+use staticnet::optim::{CosineLr, Optimizer, Sgd};
 use staticnet::train::Classifier;
 use staticnet::{Network, Rng};
 use std::time::Instant;
@@ -22,6 +23,16 @@ fn arg(args: &[String], key: &str) -> Option<String> {
 pub fn train_mnist<N: Network, const B: usize>(
     default_epochs: usize,
 ) -> Result<(Box<N>, Mnist), Box<dyn std::error::Error>> {
+    train_mnist_with::<N, B, _>(default_epochs, 0.05, |lr| Sgd::new(lr).with_momentum(0.9))
+}
+
+/// [`train_mnist`] with another optimizer, made by `make(base_lr)`; the
+/// learning rate decays from `base_lr` to 0 on a cosine.
+pub fn train_mnist_with<N: Network, const B: usize, O: Optimizer>(
+    default_epochs: usize,
+    base_lr: f32,
+    make: impl Fn(f32) -> O,
+) -> Result<(Box<N>, Mnist), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let dir = arg(&args, "--data").map_or_else(Mnist::default_dir, Into::into);
     let epochs: usize = arg(&args, "--epochs").map_or(Ok(default_epochs), |s| s.parse())?;
@@ -38,11 +49,11 @@ pub fn train_mnist<N: Network, const B: usize>(
 
     let steps_per_epoch = data.train.len() / B;
     let schedule = CosineLr {
-        base: 0.05,
+        base: base_lr,
         min: 0.0,
         total_steps: epochs * steps_per_epoch,
     };
-    let mut opt = Sgd::new(schedule.base).with_momentum(0.9);
+    let mut opt = make(schedule.base);
     let mut trainer = Classifier::<N, B>::new(N::new_boxed(seed), &opt);
     let mut rng = Rng::new(seed);
     let mut train_time = 0.0;
