@@ -15,21 +15,27 @@ libraries, about 5 GB installed, which it loads on import even when only the CPU
 Fixtures were last written with torch 2.15.0, safetensors 0.8.0, Python 3.11, on CPU.
 
 For each network below, a torch module is built whose attribute names are staticnet's
-layer names (`dense0`, `conv2d0`, `batchnorm0`, ...), so that its `state_dict()` keys are
-staticnet's tensor names (`dense0.weight`, `batchnorm0.running_mean`, ...). Weights are
-PyTorch's default initialisation under a fixed seed (batch norm gets non-trivial weight,
-bias and running statistics); the input and `grad_output` are standard normal. Every
-value is drawn in float32 and the computation runs in float64 on those float32 values,
-so the reference is exact to float64 for exactly the inputs staticnet sees; results are
-rounded to float32 when saved. Two files per network in tests/fixtures/parity/:
+layer names (`dense0`, `conv2d0`, `batchnorm0`, `lstm0`, ...), so that its `state_dict()`
+keys are staticnet's tensor names (`dense0.weight`, `batchnorm0.running_mean`,
+`lstm0.weight_ih_l0`, ...). Recurrent layers are one-layer `nn.LSTM` / `nn.GRU` / `nn.RNN`
+with `batch_first=True` and a zero initial state, passing on every step (`output`);
+staticnet's `sequence = false` is a parameterless `LastStep` after them (`output[:, -1]`).
+Weights are PyTorch's default initialisation under a fixed seed (batch norm gets
+non-trivial weight, bias and running statistics); the input and `grad_output` are
+standard normal, except a token input (`tokens[T]`, network `chars`), whose ids are
+uniform in [0, vocab) and saved as float32. Every value is drawn in float32 and the
+computation runs in float64 on those float32 values, so the reference is exact to
+float64 for exactly the inputs staticnet sees; results are rounded to float32 when
+saved. Two files per network in tests/fixtures/parity/:
 
   <name>.weights.safetensors  the state_dict before the training forward (float32,
                               `num_batches_tracked` an int64 scalar, as PyTorch saves it)
   <name>.io.safetensors       input [B, ...]; eval_output (module.eval(), the weights
                               above); train_output (module.train(): batch statistics);
-                              grad_output; grad_input and grad.<tensor> for every
-                              trainable tensor (output.backward(grad_output) after the
-                              training forward); for each batch norm
+                              grad_output; grad_input (none for token ids, which have
+                              no gradient) and grad.<tensor> for every trainable
+                              tensor (output.backward(grad_output) after the training
+                              forward); for each batch norm
                               after.<layer>.running_mean / running_var /
                               num_batches_tracked (float32), the buffers after that one
                               training forward (PyTorch updates them during it)

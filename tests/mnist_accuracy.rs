@@ -1,9 +1,10 @@
 //! Acceptance tests on the full MNIST set (`MNIST_DIR`, else
 //! `../shared/data/mnist` beside the repository): the 784-128-10 MLP reaches at
-//! least 97.5% test accuracy within 5 epochs, LeNet-5 at least 98.5% within 2.
+//! least 97.5% test accuracy within 5 epochs, LeNet-5 at least 98.5% within 2,
+//! the row-by-row LSTM of `examples/seq_mnist.rs` at least 97% within 2.
 
 use staticnet::data::mnist::Mnist;
-use staticnet::optim::{CosineLr, Sgd};
+use staticnet::optim::{Adam, CosineLr, Optimizer, Sgd};
 use staticnet::train::Classifier;
 use staticnet::{Network, Rng};
 use std::path::PathBuf;
@@ -26,15 +27,24 @@ fn full_set_dir() -> PathBuf {
 /// SGD with momentum 0.9, lr 0.05 with cosine decay, batch 32, seed 42, on
 /// the full set; returns the test accuracy after the last epoch.
 fn train_on_full_set<N: Network>(epochs: usize) -> f32 {
+    train_with::<N, _>(epochs, 0.05, |lr| Sgd::new(lr).with_momentum(0.9))
+}
+
+/// [`train_on_full_set`] with the optimizer `make(base_lr)`.
+fn train_with<N: Network, O: Optimizer>(
+    epochs: usize,
+    base_lr: f32,
+    make: impl Fn(f32) -> O,
+) -> f32 {
     let data = Mnist::load(full_set_dir()).expect("the full MNIST set (set MNIST_DIR)");
     assert_eq!(data.train.len(), 60_000);
     assert_eq!(data.test.len(), 10_000);
     let schedule = CosineLr {
-        base: 0.05,
+        base: base_lr,
         min: 0.0,
         total_steps: epochs * 60_000 / 32,
     };
-    let mut opt = Sgd::new(0.05).with_momentum(0.9);
+    let mut opt = make(base_lr);
     let mut trainer = Classifier::<N, 32>::new(N::new_boxed(42), &opt);
     let mut rng = Rng::new(42);
     let mut acc = 0.0;
@@ -94,4 +104,18 @@ fn training_is_bit_identical_for_the_same_seed() {
         Mlp::new_boxed(7).params(),
         "training changed nothing"
     );
+}
+
+staticnet::network! {
+    struct SeqMnist {
+        input: [28, 28],
+        lstm(128, sequence = false),
+        dense(10),
+    }
+}
+
+#[test]
+fn lstm_over_rows_reaches_97_percent_on_full_mnist() {
+    let acc = train_with::<SeqMnist, _>(2, 2e-3, Adam::new);
+    assert!(acc >= 0.97, "test accuracy {acc}");
 }
