@@ -12,5 +12,6 @@ fn ui() {
     t.compile_fail("tests/ui/validate/*.rs");
     t.compile_fail("tests/ui/weights/*.rs");
     t.compile_fail("tests/ui/budget/*.rs");
+    t.compile_fail("tests/ui/chain/*.rs");
     t.pass("tests/ui/pass/*.rs");
 }

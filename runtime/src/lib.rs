@@ -29,4 +29,4 @@ mod raw;
 pub mod weights;
 
 pub use init::Rng;
-pub use network::{flat, flat_mut, Mode, Network};
+pub use network::{chain_backward, chain_forward, flat, flat_mut, Feeds, Mode, Network};

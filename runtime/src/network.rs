@@ -70,6 +70,9 @@ pub trait Network: Pod {
         mode: Mode,
     ) -> &'c [Self::Output; B];
 
+    /// The output [`forward_batch`](Network::forward_batch) left in `cache`.
+    fn cached_output<const B: usize>(cache: &Self::Cache<B>) -> &[Self::Output; B];
+
     /// Backward pass after [`forward_batch`](Network::forward_batch) on the same
     /// `input` and `cache`. Writes (overwrites, does not accumulate) the
     /// parameter gradients into `grads`, and the gradient with respect to the
@@ -147,4 +150,52 @@ pub fn flat<T: Pod>(value: &T) -> &[f32] {
 #[inline(always)]
 pub fn flat_mut<T: Pod>(value: &mut T) -> &mut [f32] {
     bytemuck::cast_slice_mut(core::slice::from_mut(value))
+}
+
+/// `Self`'s output is `B`'s input: the two can be chained
+/// ([`chain_forward`], [`chain_backward`]). Implemented for every such pair;
+/// for a pair whose shapes differ the compiler reports the two array types
+/// and points at `B`'s declaration (`type mismatch resolving
+/// <Decoder as Network>::Input == [f32; 16]`, `tests/ui/chain/`).
+pub trait Feeds<B: Network>: Network<Output = <B as Network>::Input> {}
+
+impl<A: Network, B: Network<Input = A::Output>> Feeds<B> for A {}
+
+/// Forward of `a` then `b` on a batch: `b(a(x))`. `a`'s output stays in
+/// `cache_a` (it is `b`'s input in [`chain_backward`]).
+pub fn chain_forward<'c, A: Feeds<B>, B: Network, const N: usize>(
+    a: &A,
+    b: &B,
+    x: &[A::Input; N],
+    cache_a: &mut A::Cache<N>,
+    cache_b: &'c mut B::Cache<N>,
+    mode: Mode,
+) -> &'c [B::Output; N] {
+    let mid = a.forward_batch(x, cache_a, mode);
+    b.forward_batch(mid, cache_b, mode)
+}
+
+/// Backward through `b` then `a` after [`chain_forward`] on the same caches:
+/// the gradient with respect to `b`'s input (`joint`, caller-owned scratch)
+/// flows into `a`. Overwrites both networks' gradients and, when given, the
+/// input gradient. No allocation.
+pub fn chain_backward<A: Feeds<B>, B: Network, const N: usize>(
+    a: &A,
+    b: &B,
+    x: &[A::Input; N],
+    cache_a: &mut A::Cache<N>,
+    cache_b: &mut B::Cache<N>,
+    grad_output: &[B::Output; N],
+    grads: (&mut A, &mut B),
+    joint: &mut [A::Output; N],
+    grad_input: Option<&mut [A::Input; N]>,
+) {
+    b.backward(
+        A::cached_output(cache_a),
+        cache_b,
+        grad_output,
+        grads.1,
+        Some(joint),
+    );
+    a.backward(x, cache_a, joint, grads.0, grad_input);
 }

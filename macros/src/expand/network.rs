@@ -593,6 +593,10 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
                 &cache.#last
             }
 
+            fn cached_output<const B: usize>(cache: &#cache_ident<B>) -> &[#output_ty; B] {
+                &cache.#last
+            }
+
             fn backward<const B: usize>(
                 &self,
                 input: &[#input_ty; B],
