@@ -221,6 +221,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     images::plot_losses(
         &path,
         "GAN losses (means over 50 steps)",
+        50,
         &[("discriminator", &d_curve), ("generator", &g_curve)],
     )?;
     println!("wrote {}", path.display());

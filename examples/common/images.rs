@@ -51,12 +51,13 @@ pub fn save_grid(
     write_png(path.as_ref(), w as u32, h as u32, 1, &px)
 }
 
-/// Loss curves (one per `(name, values)`) against the step, with axes,
-/// a caption and a legend. The text uses DejaVu Sans from the system
-/// (Debian's fonts-dejavu-core).
+/// Loss curves (one per `(name, values)`, value `i` at step `i * every`),
+/// with axes, a caption and a legend. The text uses DejaVu Sans from the
+/// system (Debian's fonts-dejavu-core).
 pub fn plot_losses(
     path: impl AsRef<Path>,
     title: &str,
+    every: usize,
     series: &[(&str, &[f32])],
 ) -> Result<(), Box<dyn Error>> {
     use plotters::prelude::*;
@@ -73,7 +74,7 @@ pub fn plot_losses(
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         root.fill(&WHITE)?;
-        let n = series.iter().map(|(_, v)| v.len()).max().unwrap_or(1);
+        let n = series.iter().map(|(_, v)| v.len()).max().unwrap_or(1) * every;
         let top = series
             .iter()
             .flat_map(|(_, v)| v.iter().copied())
