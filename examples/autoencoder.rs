@@ -10,8 +10,12 @@
 //! Options: `--data DIR` (or `MNIST_DIR`; default the slice in data/mnist),
 //! `--epochs N` (5), `--out DIR` (the system's temporary directory).
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/images.rs"]
 mod images;
+
+use cli::arg;
 
 use staticnet::data::mnist::{Mnist, Split};
 use staticnet::optim::{Adam, Optimizer};
@@ -121,14 +125,6 @@ fn test_mse(t: &Trainer, data: &Split) -> f32 {
             / 784.0;
     }
     (total / data.len() as f64) as f32
-}
-
-fn arg(key: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == key)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -10,8 +10,12 @@
 //! ```
 //! Options: `--data DIR`, `--epochs N` (30), `--every N` (10), `--out DIR`.
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/images.rs"]
 mod images;
+
+use cli::arg;
 
 use staticnet::data::mnist::{Mnist, Split};
 use staticnet::optim::{Adam, Optimizer};
@@ -169,14 +173,6 @@ impl Gan {
             })
             .collect()
     }
-}
-
-fn arg(key: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == key)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

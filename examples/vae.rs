@@ -12,8 +12,12 @@
 //! ```
 //! Options: `--data DIR`, `--epochs N` (10), `--out DIR` (temporary directory).
 
+#[path = "common/cli.rs"]
+mod cli;
 #[path = "common/images.rs"]
 mod images;
+
+use cli::arg;
 
 use staticnet::data::mnist::{Mnist, Split};
 use staticnet::kernels::sigmoid::sigmoid;
@@ -144,14 +148,6 @@ impl Vae {
             .map(|&v| sigmoid(v))
             .collect()
     }
-}
-
-fn arg(key: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == key)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -112,3 +112,68 @@ macro_rules! hard_fault_exits {
         }
     };
 }
+
+/// How a classifier on the device compares with the host.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Comparison {
+    /// Images compared.
+    pub images: usize,
+    /// Same predicted class as the host.
+    pub same_class: usize,
+    /// Every logit within `tol` of the host's.
+    pub close: usize,
+    /// Every logit bit-identical.
+    pub exact: usize,
+    /// Predicted class equals the label.
+    pub correct: usize,
+    /// Worst `|device - host| / max(1, |host|)`.
+    pub worst: f32,
+    /// Stack high-water mark right after the first inference.
+    pub stack: usize,
+}
+
+/// Classifies the first `images` test images of [`MNIST_TEST`] with `net`
+/// and compares the logits with the host's (`host_logits`, 10 per image, as
+/// `f32` bits). The first inference is between the instruction-count markers.
+pub fn compare_classifier<N: staticnet::Network<Output = [f32; 10]>>(
+    net: &N,
+    ws: &mut N::Workspace,
+    images: usize,
+    host_logits: &[u32],
+    tol: f32,
+) -> Comparison {
+    let mut c = Comparison {
+        images,
+        ..Comparison::default()
+    };
+    let mut x: N::Input = staticnet::__private::bytemuck::Zeroable::zeroed();
+    for i in 0..images {
+        let pixels = &MNIST_TEST[i * 784..(i + 1) * 784];
+        for (v, &p) in staticnet::flat_mut(&mut x).iter_mut().zip(pixels) {
+            *v = f32::from(p) / 255.0;
+        }
+        if i == 0 {
+            bench_start();
+        }
+        let logits = net.forward(core::hint::black_box(&x), ws);
+        if i == 0 {
+            bench_end();
+            c.stack = stack_high_water();
+        }
+        let host: [f32; 10] = core::array::from_fn(|k| f32::from_bits(host_logits[i * 10 + k]));
+        for (a, b) in logits.iter().zip(&host) {
+            let scale = if b.abs() > 1.0 { b.abs() } else { 1.0 };
+            c.worst = c.worst.max((a - b).abs() / scale);
+        }
+        c.same_class += usize::from(argmax(logits) == argmax(&host));
+        c.close += usize::from(logits.iter().zip(&host).all(|(a, b)| close(*a, *b, tol)));
+        c.exact += usize::from(
+            logits
+                .iter()
+                .zip(&host)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+        );
+        c.correct += usize::from(argmax(logits) == usize::from(expected::MNIST_LABELS[i]));
+    }
+    c
+}

@@ -88,14 +88,14 @@ pub fn plot_losses(
             .build_cartesian_2d(0..n, 0.0f32..top)?;
         chart
             .configure_mesh()
-            .x_desc("step")
+            .x_desc("training step")
             .y_desc("loss")
             .draw()?;
         for (k, (name, values)) in series.iter().enumerate() {
             let color = Palette99::pick(k).to_rgba();
             chart
                 .draw_series(LineSeries::new(
-                    values.iter().copied().enumerate(),
+                    values.iter().enumerate().map(|(i, &v)| (i * every, v)),
                     color.stroke_width(2),
                 ))?
                 .label(*name)
