@@ -2,6 +2,7 @@
 //! `<op>_backward` side by side. Shapes are arguments; lengths are
 //! `debug_assert!`ed; no kernel allocates or fails.
 
+pub mod attention;
 pub mod avgpool2d;
 pub mod batchnorm;
 pub mod conv1d;
@@ -14,12 +15,14 @@ pub mod gelu;
 pub mod gemm;
 pub mod global_avgpool;
 pub mod gru;
+pub mod layernorm;
 pub mod leaky_relu;
 pub mod lstm;
 pub mod maxpool2d;
 pub mod recurrent;
 pub mod relu;
 pub mod rnn;
+pub mod sequence;
 pub mod sigmoid;
 pub mod softmax;
 pub mod tanh;
