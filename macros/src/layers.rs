@@ -32,6 +32,13 @@ pub const KINDS: &[(&str, Ctor)] = &[
     ("rnn", expand::rnn::build),
     ("lstm", expand::lstm::build),
     ("gru", expand::gru::build),
+    ("layernorm", expand::layernorm::build),
+    ("multihead_attention", expand::multihead_attention::build),
+    ("pos_embedding", expand::pos_embedding::build),
+    ("patchify", expand::patchify::build),
+    ("mean_pool", expand::mean_pool::build),
+    ("residual", expand::residual::build),
+    (expand::residual::END, expand::residual::build_end),
 ];
 
 /// What the network generator needs from a layer kind.
@@ -102,6 +109,13 @@ pub trait Layer {
     }
     /// Scratch one step needs (a constant expression), like [`Layer::scratch`].
     fn step_scratch(&self, _output: &Shape) -> Option<TokenStream> {
+        None
+    }
+    /// For the two halves of a `residual` block: the other half's name.
+    fn link(&mut self, _partner: &Ident) {}
+    /// `f32`s the single-sample workspace keeps for this layer in a field
+    /// `<name>_skip` (a residual block's input).
+    fn workspace(&self, _input: &Shape) -> Option<usize> {
         None
     }
     /// Whether the layer before should use He initialisation.

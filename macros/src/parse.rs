@@ -56,7 +56,11 @@ impl Parse for NetDef {
                     continue;
                 }
             }
-            layers.push(body.parse::<LayerDef>()?);
+            if body.peek(Ident) && body.peek2(syn::token::Brace) {
+                parse_block(&body, &mut layers)?;
+            } else {
+                layers.push(body.parse::<LayerDef>()?);
+            }
             if !eat_comma(&body)? {
                 break;
             }
@@ -132,6 +136,55 @@ fn parse_budget(input: ParseStream<'_>) -> syn::Result<Vec<BudgetDef>> {
         }
     }
     Ok(items)
+}
+
+/// `residual { layers... }`, flattened into the layer list between a
+/// `residual` layer (the block's input) and a `__residual_end` layer (which
+/// adds it back); blocks nest.
+fn parse_block(input: ParseStream<'_>, layers: &mut Vec<LayerDef>) -> syn::Result<()> {
+    let kind: Ident = input.parse()?;
+    if kind != "residual" {
+        return Err(syn::Error::new(
+            kind.span(),
+            format!("unknown block `{kind}`, expected `residual {{ ... }}`"),
+        ));
+    }
+    let content;
+    let brace = braced!(content in input);
+    let begin = LayerDef {
+        name: None,
+        kind: kind.clone(),
+        args: Vec::new(),
+        parens: None,
+    };
+    layers.push(begin);
+    let first = layers.len();
+    while !content.is_empty() {
+        if content.peek(Ident) && content.peek2(syn::token::Brace) {
+            parse_block(&content, layers)?;
+        } else {
+            layers.push(content.parse::<LayerDef>()?);
+        }
+        if !eat_comma(&content)? {
+            break;
+        }
+    }
+    if !content.is_empty() {
+        return Err(content.error("expected `,` between layers"));
+    }
+    if layers.len() == first {
+        return Err(syn::Error::new(
+            brace.span.join(),
+            "residual: the block has no layers",
+        ));
+    }
+    layers.push(LayerDef {
+        name: None,
+        kind: Ident::new(crate::expand::residual::END, kind.span()),
+        args: Vec::new(),
+        parens: None,
+    });
+    Ok(())
 }
 
 fn eat_comma(input: ParseStream<'_>) -> syn::Result<bool> {

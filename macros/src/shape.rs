@@ -41,6 +41,8 @@ pub enum ShapeError {
         channels: usize,
         groups: usize,
     },
+    /// A size rule particular to one layer kind, already worded.
+    Rule(String),
 }
 
 impl fmt::Display for Shape {
@@ -113,6 +115,7 @@ impl fmt::Display for ShapeError {
                     hw(*input)
                 )
             }
+            ShapeError::Rule(text) => write!(f, "{text}"),
             ShapeError::Groups {
                 which,
                 channels,
@@ -342,6 +345,42 @@ pub fn recurrent(input: &Shape, hidden: usize, sequence: bool) -> Result<Shape, 
     }
 }
 
+/// A sequence `[T, E]` (attention, positional embedding, mean pooling).
+pub fn sequence(input: &Shape) -> Result<(usize, usize), ShapeError> {
+    input.expect_rank(2, " sequence [steps, features]", "")?;
+    Ok((input.0[0], input.0[1]))
+}
+
+/// `multihead_attention(heads)` on `[T, E]`: `E` must split into the heads.
+pub fn attention(input: &Shape, heads: usize) -> Result<Shape, ShapeError> {
+    let (_, e) = sequence(input)?;
+    if e % heads != 0 {
+        return Err(ShapeError::Rule(format!(
+            "embedding size {e} is not divisible by {heads} heads"
+        )));
+    }
+    Ok(input.clone())
+}
+
+/// `patchify(p)` on `[C, H, W]`: `[(H/p)(W/p), C p p]`.
+pub fn patchify(input: &Shape, p: usize) -> Result<Shape, ShapeError> {
+    input.expect_rank(3, " [channels, height, width]", "")?;
+    let (c, h, w) = (input.0[0], input.0[1], input.0[2]);
+    if h % p != 0 || w % p != 0 {
+        return Err(ShapeError::Rule(format!(
+            "input {h}x{w} does not split into {p}x{p} patches"
+        )));
+    }
+    let patches = (h / p).checked_mul(w / p);
+    let len = c.checked_mul(p).and_then(|v| v.checked_mul(p));
+    match (patches, len) {
+        (Some(n), Some(l)) => Shape::new(vec![n, l]),
+        _ => Err(ShapeError::Overflow {
+            found: input.0.clone(),
+        }),
+    }
+}
+
 /// `embedding(vocab, dim)` on token ids `[T]`: `[T, dim]`.
 pub fn embedding(input: &Shape, dim: usize) -> Result<Shape, ShapeError> {
     input.expect_rank(1, " of token ids [steps]", "")?;
@@ -368,6 +407,23 @@ pub fn dense_params(inp: usize, units: usize, bias: bool) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transformer_shapes() {
+        assert_eq!(
+            patchify(&Shape(vec![1, 28, 28]), 7),
+            Ok(Shape(vec![16, 49]))
+        );
+        assert!(matches!(
+            patchify(&Shape(vec![1, 28, 28]), 5),
+            Err(ShapeError::Rule(_))
+        ));
+        assert_eq!(attention(&Shape(vec![16, 64]), 4), Ok(Shape(vec![16, 64])));
+        assert_eq!(
+            attention(&Shape(vec![16, 30]), 4).unwrap_err().to_string(),
+            "embedding size 30 is not divisible by 4 heads"
+        );
+    }
 
     #[test]
     fn recurrent_needs_a_sequence() {

@@ -189,3 +189,36 @@ impl<const V: usize, const D: usize> Embedding<V, D> {
         weight: [[0.0; D]; V],
     };
 }
+
+/// Parameters of `layernorm` over `D` features (PyTorch's `nn.LayerNorm`
+/// `weight` and `bias`): the same layout as [`BatchNorm`].
+pub type LayerNorm<const D: usize> = BatchNorm<D>;
+
+/// Parameters of `pos_embedding` on `[T, E]`: a learned table `weight [T][E]`.
+pub type PosEmbedding<const T: usize, const E: usize> = Embedding<T, E>;
+
+/// Parameters of `multihead_attention` on `E` features (`E3 = 3 E`):
+/// PyTorch's `nn.MultiheadAttention` (`in_proj_weight`, `in_proj_bias`,
+/// `out_proj.weight`, `out_proj.bias`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Zeroable)]
+pub struct Attention<const E: usize, const E3: usize> {
+    /// `[3E][E]`: query, key and value projections stacked.
+    pub in_proj_weight: [[f32; E]; E3],
+    /// `[3E]`.
+    pub in_proj_bias: [f32; E3],
+    /// `[E][E]`, PyTorch's `out_proj.weight`.
+    pub out_proj_weight: [[f32; E]; E],
+    /// `[E]`, PyTorch's `out_proj.bias`.
+    pub out_proj_bias: [f32; E],
+}
+
+impl<const E: usize, const E3: usize> Attention<E, E3> {
+    /// All zeros, for `static` initialisers.
+    pub const ZEROED: Self = Self {
+        in_proj_weight: [[0.0; E]; E3],
+        in_proj_bias: [0.0; E3],
+        out_proj_weight: [[0.0; E]; E],
+        out_proj_bias: [0.0; E],
+    };
+}

@@ -14,13 +14,19 @@ pub mod flatten;
 pub mod gelu;
 pub mod global_avgpool;
 pub mod gru;
+pub mod layernorm;
 pub mod leaky_relu;
 pub mod lstm;
 pub mod maxpool2d;
+pub mod mean_pool;
+pub mod multihead_attention;
 mod network;
+pub mod patchify;
 mod pool;
+pub mod pos_embedding;
 mod recurrent;
 pub mod relu;
+pub mod residual;
 pub mod rnn;
 pub mod sigmoid;
 pub mod softmax;
@@ -178,12 +184,54 @@ fn plan(def: &NetDef) -> syn::Result<Vec<Planned<'_>>> {
         });
         shape = output;
     }
+    link_residuals(&mut planned)?;
     validate::check(&planned)?;
     Ok(planned)
 }
 
+/// Pairs each `residual` with its `__residual_end` (blocks nest) and checks
+/// that the block's output has the shape of its input.
+fn link_residuals(planned: &mut [Planned<'_>]) -> syn::Result<()> {
+    let mut open: Vec<usize> = Vec::new();
+    for i in 0..planned.len() {
+        match planned[i].layer.kind() {
+            "residual" => open.push(i),
+            "residual_end" => {
+                let Some(b) = open.pop() else {
+                    return Err(unknown_kind(&planned[i].def.kind));
+                };
+                let (inner, outer) = (&planned[i].input, &planned[b].input);
+                if inner != outer {
+                    return Err(syn::Error::new(
+                        planned[b].def.kind.span(),
+                        format!(
+                            "residual: the block's output {inner} differs from its input {outer}; \
+                             the two are added"
+                        ),
+                    ));
+                }
+                let (begin, end) = (planned[b].name.clone(), planned[i].name.clone());
+                planned[b].layer.link(&end);
+                planned[i].layer.link(&begin);
+            }
+            _ => {}
+        }
+    }
+    if let Some(&b) = open.last() {
+        return Err(syn::Error::new(
+            planned[b].def.kind.span(),
+            "residual: expected a block, `residual { layers... }`",
+        ));
+    }
+    Ok(())
+}
+
 fn unknown_kind(kind: &Ident) -> syn::Error {
-    let names: Vec<&str> = layers::KINDS.iter().map(|(k, _)| *k).collect();
+    let names: Vec<&str> = layers::KINDS
+        .iter()
+        .map(|(k, _)| *k)
+        .filter(|k| !k.starts_with("__"))
+        .collect();
     let given = kind.to_string();
     let close = names.iter().find(|n| edit_distance(n, &given) <= 2);
     let hint = match close {

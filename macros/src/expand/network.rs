@@ -476,6 +476,19 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
     }
 
     let budget = super::budget::checks(def);
+    let (mut ws_fields, mut ws_zero) = (Vec::new(), Vec::new());
+    for l in layers {
+        if let Some(len) = l.layer.workspace(&l.input) {
+            let f = format_ident!("{}_skip", l.name);
+            let doc = format!(
+                "`{}` ({}) input, kept for the skip connection",
+                l.name,
+                l.layer.kind()
+            );
+            ws_fields.push(quote!(#[doc = #doc] pub #f: [f32; #len],));
+            ws_zero.push(quote!(#f: [0.0; #len],));
+        }
+    }
     let stream = stream(def, layers);
 
     Ok(quote! {
@@ -531,6 +544,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
             pub b: [f32; #widest],
             /// Kernel scratch shared by the layers.
             pub scratch: [f32; #scratch],
+            #(#ws_fields)*
             /// The last layer's output.
             pub output: #output_ty,
         }
@@ -541,6 +555,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
                 a: [0.0; #widest],
                 b: [0.0; #widest],
                 scratch: [0.0; #scratch],
+                #(#ws_zero)*
                 output: #zero_ws,
             };
         }

@@ -1,8 +1,8 @@
 //! `Pod` for the const-generic layer parameter blocks.
 
 use crate::layers::{
-    BatchNorm, BatchNormStats, Conv1d, Conv1dNoBias, Conv2d, Conv2dNoBias, Dense, DenseNoBias,
-    Embedding, Recurrent,
+    Attention, BatchNorm, BatchNormStats, Conv1d, Conv1dNoBias, Conv2d, Conv2dNoBias, Dense,
+    DenseNoBias, Embedding, Recurrent,
 };
 use bytemuck::Pod;
 
@@ -42,3 +42,5 @@ unsafe impl<const C: usize> Pod for BatchNormStats<C> {}
 unsafe impl<const GH: usize, const F: usize, const H: usize> Pod for Recurrent<GH, F, H> {}
 // SAFETY: as above: `#[repr(C)]`, one `f32` array field.
 unsafe impl<const V: usize, const D: usize> Pod for Embedding<V, D> {}
+// SAFETY: as above: `#[repr(C)]`, four `f32` array fields, no padding.
+unsafe impl<const E: usize, const E3: usize> Pod for Attention<E, E3> {}

@@ -1,0 +1,37 @@
+//! `mean_pool`: `[T, E]` to `[E]`, the mean over the steps of a sequence
+//! (a Transformer classifier's pooling). Kernels in
+//! `runtime/src/kernels/sequence.rs`.
+
+use crate::args::Args;
+use crate::ast::LayerDef;
+use crate::layers::{Cx, Layer};
+use crate::shape::{self, Shape, ShapeError};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+struct MeanPool;
+
+pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
+    Args::check("mean_pool", def, &[], &[])?;
+    Ok(Box::new(MeanPool))
+}
+
+impl Layer for MeanPool {
+    fn kind(&self) -> &'static str {
+        "mean_pool"
+    }
+    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
+        let (_, e) = shape::sequence(input)?;
+        Shape::new(vec![e])
+    }
+    fn forward(&self, cx: &Cx) -> TokenStream {
+        let (rt, x, y, b) = (&cx.rt, &cx.x, &cx.y, &cx.batch);
+        let (t, e) = (cx.input.0[0], cx.input.0[1]);
+        quote!(#rt::kernels::sequence::mean_pool_forward(#x, #y, #b, #t, #e);)
+    }
+    fn backward(&self, cx: &Cx) -> TokenStream {
+        let (rt, gy, gx, b) = (&cx.rt, &cx.gy, &cx.gx, &cx.batch);
+        let (t, e) = (cx.input.0[0], cx.input.0[1]);
+        quote!(if let Some(gx) = #gx { #rt::kernels::sequence::mean_pool_backward(#gy, gx, #b, #t, #e); })
+    }
+}

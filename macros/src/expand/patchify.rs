@@ -1,0 +1,43 @@
+//! `patchify(p)`: `[C, H, W]` to a sequence of `(H/p)(W/p)` patches of
+//! `C p p` values (row-major patches, each channel by channel), for Vision
+//! Transformers. Kernels in `runtime/src/kernels/sequence.rs`.
+
+use crate::args::Args;
+use crate::ast::LayerDef;
+use crate::layers::{Cx, Layer};
+use crate::shape::{self, Shape, ShapeError};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+struct Patchify {
+    size: usize,
+}
+
+pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
+    let args = Args::check("patchify", def, &["size"], &[])?;
+    Ok(Box::new(Patchify {
+        size: args.positive(0, "size")?,
+    }))
+}
+
+impl Layer for Patchify {
+    fn kind(&self) -> &'static str {
+        "patchify"
+    }
+    fn config(&self) -> String {
+        format!("size={}", self.size)
+    }
+    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
+        shape::patchify(input, self.size)
+    }
+    fn forward(&self, cx: &Cx) -> TokenStream {
+        let (rt, x, y, b, p) = (&cx.rt, &cx.x, &cx.y, &cx.batch, self.size);
+        let (c, h, w) = (cx.input.0[0], cx.input.0[1], cx.input.0[2]);
+        quote!(#rt::kernels::sequence::patchify_forward(#x, #y, #b, #c, #h, #w, #p);)
+    }
+    fn backward(&self, cx: &Cx) -> TokenStream {
+        let (rt, gy, gx, b, p) = (&cx.rt, &cx.gy, &cx.gx, &cx.batch, self.size);
+        let (c, h, w) = (cx.input.0[0], cx.input.0[1], cx.input.0[2]);
+        quote!(if let Some(gx) = #gx { #rt::kernels::sequence::patchify_backward(#gy, gx, #b, #c, #h, #w, #p); })
+    }
+}

@@ -1,0 +1,55 @@
+//! `pos_embedding`: a learned `[T, E]` table (`weight`, initialised
+//! N(0, 0.02^2) as in ViT) added to every sample of a sequence. Kernels in
+//! `runtime/src/kernels/sequence.rs`.
+
+use crate::args::Args;
+use crate::ast::LayerDef;
+use crate::layers::{Cx, Layer, Params, Tensor};
+use crate::shape::{self, Shape, ShapeError};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+struct PosEmbedding;
+
+pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
+    Args::check("pos_embedding", def, &[], &[])?;
+    Ok(Box::new(PosEmbedding))
+}
+
+fn init(cx: &Cx, _he: bool) -> TokenStream {
+    let (rt, p) = (&cx.rt, &cx.params);
+    quote! {
+        #rt::init::normal(#rt::flat_mut(&mut #p.weight), &mut rng);
+        #rt::flat_mut(&mut #p.weight).iter_mut().for_each(|v| *v *= 0.02);
+    }
+}
+
+impl Layer for PosEmbedding {
+    fn kind(&self) -> &'static str {
+        "pos_embedding"
+    }
+    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
+        shape::sequence(input)?;
+        Ok(input.clone())
+    }
+    fn params(&self, input: &Shape, _output: &Shape) -> Option<Params> {
+        let rt = super::rt();
+        let (t, e) = (input.0[0], input.0[1]);
+        Some(Params {
+            ty: quote!(#rt::layers::PosEmbedding<#t, #e>),
+            zeroed: quote!(#rt::layers::Embedding::<#t, #e>::ZEROED),
+            count: t.checked_mul(e)?,
+            tensors: vec![Tensor::new("weight", &[t, e])],
+            init,
+            foldable: false,
+        })
+    }
+    fn forward(&self, cx: &Cx) -> TokenStream {
+        let (rt, p, x, y) = (&cx.rt, &cx.params, &cx.x, &cx.y);
+        quote!(#rt::kernels::sequence::pos_embedding_forward(#x, #rt::flat(&#p.weight), #y);)
+    }
+    fn backward(&self, cx: &Cx) -> TokenStream {
+        let (rt, g, gy, gx) = (&cx.rt, &cx.grads, &cx.gy, &cx.gx);
+        quote!(#rt::kernels::sequence::pos_embedding_backward(#gy, #rt::flat_mut(&mut #g.weight), #gx);)
+    }
+}

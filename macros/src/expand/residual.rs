@@ -1,0 +1,118 @@
+//! `residual { layers... }`: the block's output is its input plus what its
+//! layers compute (shapes must agree). The parser flattens a block into a
+//! `residual` layer (identity; keeps the block input, and in backward adds
+//! the skip gradient) and a `__residual_end` layer (adds the input back; in
+//! backward keeps the gradient for the skip); `plan` links each pair.
+
+use crate::args::Args;
+use crate::ast::LayerDef;
+use crate::layers::{Cx, Layer, Saved};
+use crate::shape::{Shape, ShapeError};
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+/// The keyword of the closing half (not one a user can write usefully).
+pub const END: &str = "__residual_end";
+
+struct Begin {
+    end: Option<Ident>,
+}
+
+struct End {
+    begin: Option<Ident>,
+}
+
+pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
+    Args::check("residual", def, &[], &[])?;
+    Ok(Box::new(Begin { end: None }))
+}
+
+pub fn build_end(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
+    Args::check("residual", def, &[], &[])?;
+    Ok(Box::new(End { begin: None }))
+}
+
+fn copy(rt: &TokenStream, x: &TokenStream, y: &TokenStream) -> TokenStream {
+    quote!(#rt::kernels::flatten::flatten_forward(#x, #y);)
+}
+
+impl Layer for Begin {
+    fn kind(&self) -> &'static str {
+        "residual"
+    }
+    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
+        Ok(input.clone())
+    }
+    fn link(&mut self, partner: &Ident) {
+        self.end = Some(partner.clone());
+    }
+    fn workspace(&self, input: &Shape) -> Option<usize> {
+        Some(input.len())
+    }
+    fn forward(&self, cx: &Cx) -> TokenStream {
+        let (rt, x, y) = (&cx.rt, &cx.x, &cx.y);
+        let copy = copy(rt, x, y);
+        if cx.saved_in.is_none() {
+            let skip = format_ident!("{}_skip", cx.name);
+            return quote!(#copy ws.#skip.copy_from_slice(#x););
+        }
+        copy
+    }
+    fn backward(&self, cx: &Cx) -> TokenStream {
+        let (rt, gy, gx) = (&cx.rt, &cx.gy, &cx.gx);
+        let end = self.end.as_ref().expect("plan links every residual block");
+        let gskip = format_ident!("{}_gskip", end);
+        quote! {
+            if let Some(gx) = #gx {
+                for ((g, &a), &b) in gx.iter_mut().zip(#gy).zip(#rt::flat(&cache.#gskip)) {
+                    *g = a + b;
+                }
+            }
+        }
+    }
+}
+
+impl Layer for End {
+    fn kind(&self) -> &'static str {
+        "residual_end"
+    }
+    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
+        Ok(input.clone())
+    }
+    fn link(&mut self, partner: &Ident) {
+        self.begin = Some(partner.clone());
+    }
+    fn saved(&self, _input: &Shape, output: &Shape) -> Vec<Saved> {
+        vec![Saved {
+            suffix: "gskip",
+            shape: output.clone(),
+            per_sample: true,
+        }]
+    }
+    fn forward(&self, cx: &Cx) -> TokenStream {
+        let (rt, x, y) = (&cx.rt, &cx.x, &cx.y);
+        let begin = self
+            .begin
+            .as_ref()
+            .expect("plan links every residual block");
+        let skip = if cx.saved_in.is_none() {
+            let f = format_ident!("{}_skip", begin);
+            quote!(&ws.#f[..])
+        } else {
+            quote!(#rt::flat(&cache.#begin))
+        };
+        quote! {
+            for ((o, &a), &b) in #y.iter_mut().zip(#x).zip(#skip) {
+                *o = a + b;
+            }
+        }
+    }
+    fn backward(&self, cx: &Cx) -> TokenStream {
+        let (rt, gy, gx) = (&cx.rt, &cx.gy, &cx.gx);
+        let gskip = format_ident!("{}_gskip", cx.name);
+        quote! {
+            #rt::flat_mut(&mut cache.#gskip).copy_from_slice(#gy);
+            if let Some(gx) = #gx { gx.copy_from_slice(#gy); }
+        }
+    }
+}
