@@ -1,0 +1,8 @@
+staticnet::network! {
+    struct Net {
+        input: [16, 30],
+        multihead_attention(4),
+    }
+}
+
+fn main() {}
