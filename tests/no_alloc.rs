@@ -116,6 +116,20 @@ staticnet::network! {
     }
 }
 
+staticnet::network! {
+    struct Vit {
+        input: [1, 8, 8],
+        patchify(4),
+        dense(8),
+        pos_embedding,
+        residual { layernorm, multihead_attention(2, causal = true) },
+        residual { layernorm, dense(12), gelu, dense(8) },
+        layernorm,
+        mean_pool,
+        dense(3),
+    }
+}
+
 fn train_step<N: Network, const B: usize>(net: &mut N) -> usize {
     let x: Box<[N::Input; B]> = bytemuck::zeroed_box();
     let mut cache = N::new_cache::<B>();
@@ -194,6 +208,9 @@ fn training_and_inference_do_not_allocate() {
         0,
         "Tokens, streaming"
     );
+    let mut vit = Vit::new_boxed(0);
+    assert_eq!(train_step::<Vit, 1>(&mut vit), 0, "Vit, batch 1");
+    assert_eq!(train_step::<Vit, 32>(&mut vit), 0, "Vit, batch 32");
     let mut signal = Signal::new_boxed(0);
     assert_eq!(train_step::<Signal, 1>(&mut signal), 0, "Signal, batch 1");
     assert_eq!(train_step::<Signal, 32>(&mut signal), 0, "Signal, batch 32");

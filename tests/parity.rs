@@ -150,6 +150,38 @@ staticnet::network! {
     }
 }
 
+staticnet::network! {
+    /// A tiny Vision Transformer: patches, learned positions, two pre-norm
+    /// residual blocks (self-attention, then a GELU MLP), a final layer
+    /// norm, mean pooling, a classifier.
+    struct Vit {
+        input: [1, 8, 8],
+        patchify(4),
+        dense(8),
+        pos_embedding,
+        residual { layernorm, multihead_attention(2) },
+        residual { layernorm, dense(12), gelu, dense(8) },
+        layernorm,
+        mean_pool,
+        dense(3),
+    }
+}
+
+staticnet::network! {
+    /// A tiny causal (GPT-style) Transformer on token ids: embedding, learned
+    /// positions, two pre-norm residual blocks (masked self-attention, then a
+    /// GELU MLP), a final layer norm, per-step logits.
+    struct Gpt {
+        input: tokens[6],
+        embedding(9, 8),
+        pos_embedding,
+        residual { layernorm, multihead_attention(2, causal = true) },
+        residual { layernorm, dense(16), gelu, dense(8) },
+        layernorm,
+        dense(9),
+    }
+}
+
 /// Largest error allowed, relative to the reference tensor's largest
 /// magnitude (see the module documentation).
 const TOL: f64 = 1e-5;
@@ -433,4 +465,21 @@ fn rnn_matches_pytorch() {
 #[test]
 fn chars_matches_pytorch() {
     parity::<Chars, 3>("chars");
+}
+
+#[test]
+fn zz_print_names() {
+    fn show<N: Network>() {
+        for l in N::ARCH.layers {
+            println!("layer {} {} {:?}", l.name, l.kind, l.output);
+        }
+        for t in N::ARCH.tensors {
+            println!(
+                "tensor {}.{} {:?} {}",
+                t.layer, t.attr, t.shape, t.trainable
+            );
+        }
+    }
+    show::<Vit>();
+    show::<Gpt>();
 }

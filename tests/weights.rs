@@ -60,6 +60,20 @@ staticnet::network! {
 }
 
 staticnet::network! {
+    /// Transformer layers: residual blocks, layer norm, attention, positions.
+    struct Transformer {
+        input: [1, 8, 8],
+        patchify(4),
+        dense(8),
+        pos_embedding,
+        residual { layernorm, multihead_attention(2) },
+        layernorm,
+        mean_pool,
+        dense(3),
+    }
+}
+
+staticnet::network! {
     /// The sine network of the examples (and of the embedded fixture).
     pub struct Sine {
         input: [1],
@@ -137,16 +151,19 @@ fn every_layer_kind_round_trips() {
     binary_round_trip::<Pooled>();
     binary_round_trip::<Sine>();
     binary_round_trip::<Recurrent>();
+    binary_round_trip::<Transformer>();
     safetensors_round_trip::<Every>();
     safetensors_round_trip::<Seq>();
     safetensors_round_trip::<Pooled>();
     safetensors_round_trip::<Sine>();
     safetensors_round_trip::<Recurrent>();
+    safetensors_round_trip::<Transformer>();
     arch_consistent::<Every>();
     arch_consistent::<Seq>();
     arch_consistent::<Pooled>();
     arch_consistent::<Sine>();
     arch_consistent::<Recurrent>();
+    arch_consistent::<Transformer>();
 }
 
 #[test]
@@ -211,6 +228,30 @@ fn tensor_names_and_shapes_are_pytorch_state_dict() {
         .map(|(n, s)| (n.to_string(), s.to_vec()))
         .collect();
     assert_eq!(names, expected);
+
+    let names: Vec<String> = Transformer::ARCH
+        .tensors
+        .iter()
+        .map(st::tensor_name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "dense0.weight",
+            "dense0.bias",
+            "pos_embedding0.weight",
+            "layernorm0.weight",
+            "layernorm0.bias",
+            "multihead_attention0.in_proj_weight",
+            "multihead_attention0.in_proj_bias",
+            "multihead_attention0.out_proj.weight",
+            "multihead_attention0.out_proj.bias",
+            "layernorm1.weight",
+            "layernorm1.bias",
+            "dense1.weight",
+            "dense1.bias",
+        ]
+    );
 
     // The file itself: dtypes as PyTorch's, the counter an int64 scalar.
     let bytes = st::to_bytes(&*filled::<Every>(5)).unwrap();
