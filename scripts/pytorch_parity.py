@@ -17,16 +17,29 @@ Fixtures were last written with torch 2.15.0, safetensors 0.8.0, Python 3.11, on
 For each network below, a torch module is built whose attribute names are staticnet's
 layer names (`dense0`, `conv2d0`, `batchnorm0`, `lstm0`, ...), so that its `state_dict()`
 keys are staticnet's tensor names (`dense0.weight`, `batchnorm0.running_mean`,
-`lstm0.weight_ih_l0`, ...). Recurrent layers are one-layer `nn.LSTM` / `nn.GRU` / `nn.RNN`
-with `batch_first=True` and a zero initial state, passing on every step (`output`);
-staticnet's `sequence = false` is a parameterless `LastStep` after them (`output[:, -1]`).
-Weights are PyTorch's default initialisation under a fixed seed (batch norm gets
-non-trivial weight, bias and running statistics); the input and `grad_output` are
-standard normal, except a token input (`tokens[T]`, network `chars`), whose ids are
-uniform in [0, vocab) and saved as float32. Every value is drawn in float32 and the
-computation runs in float64 on those float32 values, so the reference is exact to
-float64 for exactly the inputs staticnet sees; results are rounded to float32 when
-saved. Two files per network in tests/fixtures/parity/:
+`lstm0.weight_ih_l0`, `multihead_attention0.out_proj.weight`, ...). Recurrent layers
+are one-layer `nn.LSTM` / `nn.GRU` / `nn.RNN` with `batch_first=True` and a zero
+initial state, passing on every step (`output`); staticnet's `sequence = false` is a
+parameterless `LastStep` after them (`output[:, -1]`). Transformer layers (networks
+`vit`, `gpt`): `layernorm` is `nn.LayerNorm` over the last dim; `multihead_attention`
+is `SelfAttention`, an `nn.MultiheadAttention` (batch_first, biases) called as
+`attn(x, x, x, need_weights=False)`, `causal` being a bool mask True above the
+diagonal; `pos_embedding`, `patchify` and `mean_pool` are the small modules below. A
+`residual { ... }` block is flattened as staticnet flattens it: parameterless
+`residual<k>` / `residual_end<k>` markers around the inner layers, which keep their
+own names (`layernorm0`, `multihead_attention0`, `dense1`), and `Net` adds the
+block's input to its output at the end marker.
+
+Weights are PyTorch's default initialisation under a fixed seed, except where that is
+an identity or zero, which would leave a path unchecked: batch norm gets non-trivial
+weight, bias and running statistics, layer norm a weight in [0.5, 1.5] and a bias
+0.3 * randn, the position table 0.5 * randn, attention's `in_proj_bias` and
+`out_proj.bias` 0.3 * randn. The input and `grad_output` are standard normal, except
+a token input (`tokens[T]`, networks `chars` and `gpt`), whose ids are uniform in
+[0, vocab) and saved as float32. Every value is drawn in float32 and the computation
+runs in float64 on those float32 values, so the reference is exact to float64 for
+exactly the inputs staticnet sees; results are rounded to float32 when saved.
+Two files per network in tests/fixtures/parity/:
 
   <name>.weights.safetensors  the state_dict before the training forward (float32,
                               `num_batches_tracked` an int64 scalar, as PyTorch saves it)
@@ -68,16 +81,96 @@ class LastStep(nn.Module):
         return x[:, -1]
 
 
+class Patchify(nn.Module):
+    """staticnet's `patchify(p)`: [B, C, H, W] -> [B, (H/p)(W/p), C*p*p], the
+    p x p patches in row-major order, each flattened channel by channel, then
+    row, then column."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        b, c = x.shape[:2]
+        x = x.unfold(2, self.p, self.p).unfold(3, self.p, self.p)  # [B, C, H/p, W/p, p, p]
+        x = x.permute(0, 2, 3, 1, 4, 5)  # [B, H/p, W/p, C, p, p]
+        return x.reshape(b, -1, c * self.p * self.p)
+
+
+class PosEmbedding(nn.Module):
+    """staticnet's `pos_embedding`: a learned [T, E] table `weight` added to
+    every sample of a [B, T, E] sequence."""
+
+    def __init__(self, steps, embed):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(steps, embed))
+
+    def forward(self, x):
+        return x + self.weight
+
+
+class SelfAttention(nn.MultiheadAttention):
+    """staticnet's `multihead_attention(heads, causal)`: nn.MultiheadAttention
+    (batch_first, biases) as self-attention on [B, T, E], `attn(x, x, x)`,
+    returning only the output; with `causal`, step i attends to steps <= i
+    (a bool mask, True above the diagonal). A subclass, so its `state_dict`
+    keys are nn.MultiheadAttention's: `in_proj_weight`, `in_proj_bias`,
+    `out_proj.weight`, `out_proj.bias`."""
+
+    def __init__(self, embed, heads, causal=False):
+        super().__init__(embed, heads, bias=True, batch_first=True)
+        self.causal = causal
+
+    def forward(self, x):
+        mask = None
+        if self.causal:
+            t = x.shape[1]
+            mask = torch.ones(t, t, dtype=torch.bool, device=x.device).triu(1)
+        return super().forward(x, x, x, need_weights=False, attn_mask=mask)[0]
+
+
+class MeanPool(nn.Module):
+    """staticnet's `mean_pool`: [B, T, E] -> [B, E], the mean over steps."""
+
+    def forward(self, x):
+        return x.mean(dim=1)
+
+
+class Residual(nn.Module):
+    """staticnet's `residual {`, flattened as staticnet flattens it: a
+    parameterless marker; `Net` keeps its input for the matching
+    `ResidualEnd`."""
+
+    def forward(self, x):
+        return x
+
+
+class ResidualEnd(nn.Module):
+    """The closing `}` of a `residual` block: `Net` adds the input kept at the
+    matching (innermost open) `Residual` to the block's output."""
+
+    def forward(self, x):
+        return x
+
+
 class Net(nn.Sequential):
     """nn.Sequential whose recurrent modules (nn.RNN, nn.LSTM, nn.GRU, which
     return `(output, h_n)` or `(output, (h_n, c_n))`) pass on `output`, every
-    step; the initial state is PyTorch's default, zero."""
+    step (the initial state is PyTorch's default, zero), and whose
+    `Residual` ... `ResidualEnd` markers add a block's input to its output."""
 
     def forward(self, x):
+        skips = []
         for m in self:
-            x = m(x)
-            if isinstance(m, nn.RNNBase):
-                x = x[0]
+            if isinstance(m, Residual):
+                skips.append(x)
+            elif isinstance(m, ResidualEnd):
+                x = x + skips.pop()
+            else:
+                x = m(x)
+                if isinstance(m, nn.RNNBase):
+                    x = x[0]
+        assert not skips, "unclosed residual block"
         return x
 
 
@@ -202,6 +295,56 @@ def chars():
     return layers, Tokens(7, 11)
 
 
+def vit():
+    # input: [1, 8, 8], patchify(4), dense(8), pos_embedding,
+    # residual { layernorm, multihead_attention(2) },
+    # residual { layernorm, dense(12), gelu, dense(8) },
+    # layernorm, mean_pool, dense(3)
+    layers = [
+        ("patchify0", Patchify(4)),  # [4, 16]
+        ("dense0", nn.Linear(16, 8)),  # per step: [4, 8]
+        ("pos_embedding0", PosEmbedding(4, 8)),
+        ("residual0", Residual()),
+        ("layernorm0", nn.LayerNorm(8, eps=1e-5)),
+        ("multihead_attention0", SelfAttention(8, 2)),
+        ("residual_end0", ResidualEnd()),
+        ("residual1", Residual()),
+        ("layernorm1", nn.LayerNorm(8, eps=1e-5)),
+        ("dense1", nn.Linear(8, 12)),  # [4, 12]
+        ("gelu0", nn.GELU()),
+        ("dense2", nn.Linear(12, 8)),  # [4, 8]
+        ("residual_end1", ResidualEnd()),
+        ("layernorm2", nn.LayerNorm(8, eps=1e-5)),
+        ("mean_pool0", MeanPool()),  # [8]
+        ("dense3", nn.Linear(8, 3)),
+    ]
+    return layers, [1, 8, 8]
+
+
+def gpt():
+    # input: tokens[6], embedding(9, 8), pos_embedding,
+    # residual { layernorm, multihead_attention(2, causal = true) },
+    # residual { layernorm, dense(16), gelu, dense(8) },
+    # layernorm, dense(9)
+    layers = [
+        ("embedding0", nn.Embedding(9, 8)),  # [6, 8]
+        ("pos_embedding0", PosEmbedding(6, 8)),
+        ("residual0", Residual()),
+        ("layernorm0", nn.LayerNorm(8, eps=1e-5)),
+        ("multihead_attention0", SelfAttention(8, 2, causal=True)),
+        ("residual_end0", ResidualEnd()),
+        ("residual1", Residual()),
+        ("layernorm1", nn.LayerNorm(8, eps=1e-5)),
+        ("dense0", nn.Linear(8, 16)),  # [6, 16]
+        ("gelu0", nn.GELU()),
+        ("dense1", nn.Linear(16, 8)),  # [6, 8]
+        ("residual_end1", ResidualEnd()),
+        ("layernorm2", nn.LayerNorm(8, eps=1e-5)),
+        ("dense2", nn.Linear(8, 9)),  # per step: [6, 9]
+    ]
+    return layers, Tokens(6, 9)
+
+
 # name, builder, seed, batch size
 NETWORKS = [
     ("mlp", mlp, 1, 3),
@@ -212,6 +355,8 @@ NETWORKS = [
     ("gru", gru, 6, 3),
     ("rnn", rnn, 7, 3),
     ("chars", chars, 8, 3),
+    ("vit", vit, 9, 3),
+    ("gpt", gpt, 10, 3),
 ]
 
 
@@ -232,6 +377,18 @@ def build(builder, seed):
             bn.running_mean.copy_(0.5 * torch.randn(c))
             bn.running_var.copy_(torch.empty(c).uniform_(0.5, 2.0))
             bn.num_batches_tracked.fill_(7)
+        # PyTorch initialises these to identities (ones, zeros); make them
+        # non-trivial so that the scale, shift and bias paths are checked.
+        for m in module.children():
+            if isinstance(m, nn.LayerNorm):
+                (d,) = m.normalized_shape
+                m.weight.copy_(torch.empty(d).uniform_(0.5, 1.5))
+                m.bias.copy_(0.3 * torch.randn(d))
+            elif isinstance(m, PosEmbedding):
+                m.weight.copy_(0.5 * torch.randn(m.weight.shape))
+            elif isinstance(m, nn.MultiheadAttention):
+                m.in_proj_bias.copy_(0.3 * torch.randn(m.in_proj_bias.shape))
+                m.out_proj.bias.copy_(0.3 * torch.randn(m.out_proj.bias.shape))
     return module, input_shape
 
 

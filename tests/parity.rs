@@ -1,9 +1,12 @@
-//! Parity with PyTorch: the same eight networks built in PyTorch by
+//! Parity with PyTorch: the same ten networks built in PyTorch by
 //! `scripts/pytorch_parity.py` (which says how to run it), whose fixtures in
 //! `tests/fixtures/parity/` are committed; this test only reads them. Four
 //! are feed-forward (dense, activations, convolutions, pooling, batch norm),
 //! four recurrent (`nn.LSTM`, `nn.GRU`, `nn.RNN` with tanh and ReLU, stacked,
-//! every step or the last, dense layers per step, `nn.Embedding` on token ids).
+//! every step or the last, dense layers per step, `nn.Embedding` on token ids),
+//! two Transformers (patches, learned positions, pre-norm `residual` blocks,
+//! `nn.LayerNorm`, `nn.MultiheadAttention` as self-attention with and without
+//! a causal mask, GELU MLPs, mean pooling, per-step logits on token ids).
 //!
 //! For each network: the PyTorch `state_dict` is loaded with the strict
 //! safetensors import, then staticnet's inference output (`Mode::Infer`, batch
@@ -11,7 +14,7 @@
 //! statistics), every parameter gradient and the input gradient (`backward`
 //! with PyTorch's random `grad_output`), and batch norm's running statistics
 //! after `update_buffers` are compared with PyTorch's, tensor by tensor, shapes
-//! included. Token ids (Chars) have no gradient: PyTorch gives none, so the
+//! included. Token ids (Chars, Gpt) have no gradient: PyTorch gives none, so the
 //! fixture has no `grad_input`, and staticnet's input gradient is instead
 //! checked to be exactly zero (what `embedding` writes).
 //!
@@ -36,6 +39,8 @@
 //! | Gru | 2.0e-7 | 2.1e-7 | 2.8e-7 | - |
 //! | Rnn | 1.2e-7 | 3.7e-8 | 2.0e-7 | - |
 //! | Chars | 6.6e-8 | zero (checked) | 1.8e-7 | - |
+//! | Vit | 7.9e-8 | 1.3e-7 | 3.3e-7 | - |
+//! | Gpt | 9.5e-8 | zero (checked) | 3.4e-7 | - |
 //!
 //! so 1e-5 leaves a margin of about 30 while still failing on small
 //! semantic differences: `leaky_relu(0.11)` for `0.1` or a batch norm `eps`
@@ -468,18 +473,11 @@ fn chars_matches_pytorch() {
 }
 
 #[test]
-fn zz_print_names() {
-    fn show<N: Network>() {
-        for l in N::ARCH.layers {
-            println!("layer {} {} {:?}", l.name, l.kind, l.output);
-        }
-        for t in N::ARCH.tensors {
-            println!(
-                "tensor {}.{} {:?} {}",
-                t.layer, t.attr, t.shape, t.trainable
-            );
-        }
-    }
-    show::<Vit>();
-    show::<Gpt>();
+fn vit_matches_pytorch() {
+    parity::<Vit, 3>("vit");
+}
+
+#[test]
+fn gpt_matches_pytorch() {
+    parity::<Gpt, 3>("gpt");
 }
