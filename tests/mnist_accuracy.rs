@@ -1,10 +1,11 @@
 //! Acceptance tests on the full MNIST set (`MNIST_DIR`, else
 //! `../shared/data/mnist` beside the repository): the 784-128-10 MLP reaches at
 //! least 97.5% test accuracy within 5 epochs, LeNet-5 at least 98.5% within 2,
-//! the row-by-row LSTM of `examples/seq_mnist.rs` at least 97% within 2.
+//! the row-by-row LSTM of `examples/seq_mnist.rs` at least 97% within 2, the
+//! Vision Transformer of `examples/vit_mnist.rs` at least 97% within 3.
 
 use staticnet::data::mnist::Mnist;
-use staticnet::optim::{Adam, CosineLr, Optimizer, Sgd};
+use staticnet::optim::{Adam, AdamW, CosineLr, Optimizer, Sgd};
 use staticnet::train::Classifier;
 use staticnet::{Network, Rng};
 use std::path::PathBuf;
@@ -117,5 +118,27 @@ staticnet::network! {
 #[test]
 fn lstm_over_rows_reaches_97_percent_on_full_mnist() {
     let acc = train_with::<SeqMnist, _>(2, 2e-3, Adam::new);
+    assert!(acc >= 0.97, "test accuracy {acc}");
+}
+
+staticnet::network! {
+    struct Vit {
+        input: [1, 28, 28],
+        patchify(7),
+        dense(64),
+        pos_embedding,
+        residual { layernorm, multihead_attention(4) },
+        residual { layernorm, dense(128), gelu, dense(64) },
+        residual { layernorm, multihead_attention(4) },
+        residual { layernorm, dense(128), gelu, dense(64) },
+        layernorm,
+        mean_pool,
+        dense(10),
+    }
+}
+
+#[test]
+fn vision_transformer_reaches_97_percent_on_full_mnist() {
+    let acc = train_with::<Vit, _>(3, 1e-3, AdamW::new);
     assert!(acc >= 0.97, "test accuracy {acc}");
 }
