@@ -1,11 +1,13 @@
-//! A character-level language model: token ids of 32 characters, an
-//! embedding, an LSTM and a per-step dense layer predict every next
-//! character. Trained on `data/text/gpl-3.0.txt` (the GPL v3, 35 KB, last
-//! 10% held out), then sampled one character at a time with the generated
-//! streaming API (`CharLm::step`).
+//! Character-level language models: token ids of 32 characters in, the
+//! logits of every next character out. `--model lstm` (default): an
+//! embedding, an LSTM and a per-step dense layer, sampled one character at a
+//! time with the generated streaming API (`CharLm::step`). `--model
+//! transformer`: a causal Transformer (two pre-norm blocks of 4-head masked
+//! self-attention and a GELU feed-forward), sampled by running the window.
+//! Trained on `data/text/gpl-3.0.txt` (the GPL v3, 35 KB, last 10% held out).
 //!
 //! ```text
-//! cargo run --release --example chars            # --steps N (1500), --seed S (42)
+//! cargo run --release --example chars            # --model lstm|transformer, --steps N (1500), --seed S (42)
 //! ```
 
 use staticnet::optim::{Adam, CosineLr, LrSchedule, Optimizer};
@@ -26,6 +28,25 @@ staticnet::network! {
         dense(96),
     }
 }
+
+staticnet::network! {
+    /// The same with a causal Transformer: step `t` sees characters `<= t`.
+    pub struct CharGpt {
+        input: tokens[32],
+        embedding(96, 64),
+        pos_embedding,
+        residual { layernorm, multihead_attention(4, causal = true) },
+        residual { layernorm, dense(128), gelu, dense(64) },
+        residual { layernorm, multihead_attention(4, causal = true) },
+        residual { layernorm, dense(128), gelu, dense(64) },
+        layernorm,
+        dense(96),
+    }
+}
+
+/// A character model of this example.
+trait CharModel: Network<Input = [f32; STEPS], Output = [[f32; VOCAB]; STEPS]> {}
+impl<N: Network<Input = [f32; STEPS], Output = [[f32; VOCAB]; STEPS]>> CharModel for N {}
 
 fn encode(c: u8) -> usize {
     match c {
@@ -63,7 +84,7 @@ fn fill(text: &[usize], starts: &[usize], x: &mut [[f32; STEPS]; B], y: &mut [us
 }
 
 /// Mean cross-entropy (nats per character) over non-overlapping windows of `text`.
-fn evaluate(net: &CharLm, text: &[usize], cache: &mut CharLmCache<B>) -> f32 {
+fn evaluate<N: CharModel>(net: &N, text: &[usize], cache: &mut N::Cache<B>) -> f32 {
     let (mut x, mut y) = ([[0.0f32; STEPS]; B], vec![0usize; B * STEPS]);
     let mut g = vec![0.0f32; B * STEPS * VOCAB];
     let windows: Vec<usize> = (0..(text.len() - 1) / STEPS).map(|i| i * STEPS).collect();
@@ -82,30 +103,25 @@ fn evaluate(net: &CharLm, text: &[usize], cache: &mut CharLmCache<B>) -> f32 {
     (total / n.max(1) as f64) as f32
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (steps, seed) = (arg("--steps", 1500) as usize, arg("--seed", 42));
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/text/gpl-3.0.txt");
-    let text: Vec<usize> = std::fs::read(path)?.into_iter().map(encode).collect();
-    let split = text.len() * 9 / 10;
-    let (train, held_out) = (&text[..split], &text[split..]);
-    println!("{}", CharLm::SUMMARY);
-    println!(
-        "{} training and {} held-out characters; {steps} steps of batch {B}",
-        train.len(),
-        held_out.len()
-    );
-
-    let mut net = CharLm::new_boxed(seed);
-    let mut grads = CharLm::zeroed_boxed();
-    let mut cache = CharLm::new_cache::<B>();
+/// Trains `N` for `steps` Adam steps (learning rate `lr`, cosine decay) and
+/// reports the held-out loss.
+fn train<N: CharModel>(
+    net: &mut N,
+    train: &[usize],
+    held_out: &[usize],
+    steps: usize,
+    lr: f32,
+    rng: &mut Rng,
+) {
+    let mut grads = N::zeroed_boxed();
+    let mut cache = N::new_cache::<B>();
     let schedule = CosineLr {
-        base: 3e-3,
-        min: 1e-4,
+        base: lr,
+        min: lr / 30.0,
         total_steps: steps,
     };
     let mut opt = Adam::new(schedule.base);
-    let mut state = vec![0.0f32; opt.state_slots() * CharLm::PARAMS];
-    let mut rng = Rng::new(seed);
+    let mut state = vec![0.0f32; opt.state_slots() * N::PARAMS];
     let (mut x, mut y) = (Box::new([[0.0f32; STEPS]; B]), vec![0usize; B * STEPS]);
     let mut g: Box<[[[f32; VOCAB]; STEPS]; B]> = bytemuck::zeroed_box();
     let start = Instant::now();
@@ -131,7 +147,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    let held = evaluate(&net, held_out, &mut cache);
+    let held = evaluate(net, held_out, &mut cache);
     println!(
         "training time: {secs:.1} s ({:.0} characters/s); held-out loss {held:.3} nats/char \
          ({:.2} bits/char; a uniform guess is {:.2})",
@@ -139,35 +155,79 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         held / std::f32::consts::LN_2,
         (VOCAB as f32).log2()
     );
+}
 
-    // Sampling, one character at a time through the streaming API.
-    let mut stream = CharLmStream::ZEROED;
-    let prompt = "The licenses for most software";
-    let mut sample = String::from(prompt);
-    let mut probs = [0.0f32; VOCAB];
-    let mut logits = [0.0f32; VOCAB];
-    for c in prompt.bytes() {
-        logits = *net.step(&[encode(c) as f32], &mut stream);
+/// Draws from `softmax(logits / 0.6)`.
+fn draw(logits: &[f32; VOCAB], rng: &mut Rng) -> usize {
+    let temperature = 0.6;
+    let max = logits.iter().fold(f32::MIN, |m, &v| m.max(v));
+    let probs: Vec<f32> = logits
+        .iter()
+        .map(|&l| ((l - max) / temperature).exp())
+        .collect();
+    let mut u = rng.uniform() * probs.iter().sum::<f32>();
+    for (i, &p) in probs.iter().enumerate() {
+        if u < p {
+            return i;
+        }
+        u -= p;
     }
-    for _ in 0..400 {
-        let temperature = 0.6;
-        let max = logits.iter().fold(f32::MIN, |m, &v| m.max(v));
-        let mut sum = 0.0;
-        for (p, &l) in probs.iter_mut().zip(&logits) {
-            *p = ((l - max) / temperature).exp();
-            sum += *p;
-        }
-        let mut u = rng.uniform() * sum;
-        let mut next = VOCAB - 1;
-        for (i, &p) in probs.iter().enumerate() {
-            if u < p {
-                next = i;
-                break;
+    VOCAB - 1
+}
+
+const PROMPT: &str = "The licenses for most software";
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let (steps, seed) = (arg("--steps", 1500) as usize, arg("--seed", 42));
+    let args: Vec<String> = std::env::args().collect();
+    let transformer = args
+        .windows(2)
+        .any(|w| w[0] == "--model" && w[1] == "transformer");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/text/gpl-3.0.txt");
+    let text: Vec<usize> = std::fs::read(path)?.into_iter().map(encode).collect();
+    let split = text.len() * 9 / 10;
+    let (train_text, held_out) = (&text[..split], &text[split..]);
+    println!(
+        "{} training and {} held-out characters; {steps} steps of batch {B}",
+        train_text.len(),
+        held_out.len()
+    );
+    let mut rng = Rng::new(seed);
+    let mut sample = String::from(PROMPT);
+    if transformer {
+        println!("{}", CharGpt::SUMMARY);
+        let mut net = CharGpt::new_boxed(seed);
+        train(&mut *net, train_text, held_out, steps, 1e-3, &mut rng);
+        // Sampling by running the window: with the causal mask, the output
+        // at step t depends on characters <= t only.
+        let mut ws = CharGpt::new_workspace();
+        let mut context: Vec<usize> = PROMPT.bytes().map(encode).collect();
+        for _ in 0..400 {
+            let window = &context[context.len().saturating_sub(STEPS)..];
+            let mut x = [0.0f32; STEPS];
+            for (v, &id) in x.iter_mut().zip(window) {
+                *v = id as f32;
             }
-            u -= p;
+            let logits = net.forward(&x, &mut ws)[window.len() - 1];
+            let next = draw(&logits, &mut rng);
+            sample.push(decode(next));
+            context.push(next);
         }
-        sample.push(decode(next));
-        logits = *net.step(&[next as f32], &mut stream);
+    } else {
+        println!("{}", CharLm::SUMMARY);
+        let mut net = CharLm::new_boxed(seed);
+        train(&mut *net, train_text, held_out, steps, 3e-3, &mut rng);
+        // Sampling one character at a time through the streaming API.
+        let mut stream = CharLmStream::ZEROED;
+        let mut logits = [0.0f32; VOCAB];
+        for c in PROMPT.bytes() {
+            logits = *net.step(&[encode(c) as f32], &mut stream);
+        }
+        for _ in 0..400 {
+            let next = draw(&logits, &mut rng);
+            sample.push(decode(next));
+            logits = *net.step(&[next as f32], &mut stream);
+        }
     }
     println!("sample (temperature 0.6):\n{sample}");
     Ok(())
