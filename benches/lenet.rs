@@ -7,6 +7,7 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use staticnet::data::mnist::Mnist;
 use staticnet::optim::{Constant, Sgd};
+use staticnet::parallel::ParallelClassifier;
 use staticnet::train::Classifier;
 use staticnet::{Network, Rng};
 use std::hint::black_box;
@@ -70,6 +71,17 @@ fn w3(c: &mut Criterion) {
                 }
             })
         },
+    );
+    // Two threads of 16 (global batch 32) over the first 12,800 images (an
+    // epoch of the truncated set: the parallel loop shuffles itself).
+    let mut subset = data.train.clone();
+    subset.truncate(12_800);
+    let mut opt2 = Sgd::new(0.05);
+    let mut par = ParallelClassifier::<LeNet, 16>::new(LeNet::new_boxed(1), &opt2, 2);
+    let mut rng2 = Rng::new(3);
+    group.bench_function(
+        "W3 lenet training 12800 samples (sgd 0.05, batch 32 = 2 threads x 16)",
+        |b| b.iter(|| black_box(par.train_epoch(&subset, &mut opt2, &lr, &mut rng2, |_, _| {}))),
     );
     group.finish();
 }

@@ -8,6 +8,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use staticnet::data::mnist::Mnist;
 use staticnet::optim::{Constant, Sgd};
+use staticnet::parallel::ParallelClassifier;
 use staticnet::train::Classifier;
 use staticnet::{Network, Rng};
 use std::hint::black_box;
@@ -91,6 +92,19 @@ fn w2(c: &mut Criterion) {
             b.iter(|| {
                 black_box(trainer.train_epoch(&data.train, &mut opt, &lr, &mut rng, |_, _| {}))
             })
+        },
+    );
+    // Two threads of 16 samples: the same global batch of 32.
+    let mut opt2 = Sgd::new(0.1);
+    let mut par = ParallelClassifier::<Mlp, 16>::new(Mlp::new_boxed(1), &opt2, 2);
+    let mut rng2 = Rng::new(3);
+    group.bench_function(
+        format!(
+            "W2 mlp one epoch of {} (sgd 0.1, batch 32 = 2 threads x 16)",
+            data.train.len()
+        ),
+        |b| {
+            b.iter(|| black_box(par.train_epoch(&data.train, &mut opt2, &lr, &mut rng2, |_, _| {})))
         },
     );
     group.finish();

@@ -58,6 +58,8 @@ pub use staticnet_runtime::{flat, flat_mut, init, kernels, layers, loss, math, m
 #[cfg(feature = "std")]
 pub mod data;
 #[cfg(feature = "std")]
+pub mod parallel;
+#[cfg(feature = "std")]
 pub mod train;
 pub mod weights;
 

@@ -1,0 +1,111 @@
+//! Data-parallel training: two threads of 16 samples take the same steps as
+//! one thread of 32 (up to the order of the gradient sums), a run is
+//! bit-for-bit deterministic for a given thread count, and a step allocates
+//! nothing (only starting the threads, once per epoch, does).
+
+use staticnet::data::mnist::Mnist;
+use staticnet::optim::{Constant, Sgd};
+use staticnet::parallel::ParallelClassifier;
+use staticnet::train::Classifier;
+use staticnet::{Network, Rng};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; the counter
+// is an atomic, which never allocates.
+#[allow(unsafe_code, reason = "a GlobalAlloc impl is unsafe by definition")]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+staticnet::network! {
+    struct Mlp { input: [784], dense(64), relu, dense(10) }
+}
+
+fn data(n: usize) -> staticnet::data::mnist::Split {
+    let mut train = Mnist::load(Mnist::default_dir()).unwrap().train;
+    train.truncate(n);
+    train
+}
+
+fn parallel_run(threads: usize, n: usize) -> (Box<Mlp>, f32) {
+    let train = data(n);
+    let mut opt = Sgd::new(0.1).with_momentum(0.9);
+    let mut t = ParallelClassifier::<Mlp, 16>::new(Mlp::new_boxed(3), &opt, threads);
+    let loss = t.train_epoch(
+        &train,
+        &mut opt,
+        &Constant(0.1),
+        &mut Rng::new(4),
+        |_, _| {},
+    );
+    (t.net, loss)
+}
+
+#[test]
+fn two_threads_take_the_steps_of_one_batch_of_32() {
+    let (par, par_loss) = parallel_run(2, 640);
+    let train = data(640);
+    let mut opt = Sgd::new(0.1).with_momentum(0.9);
+    let mut one = Classifier::<Mlp, 32>::new(Mlp::new_boxed(3), &opt);
+    let loss = one.train_epoch(
+        &train,
+        &mut opt,
+        &Constant(0.1),
+        &mut Rng::new(4),
+        |_, _| {},
+    );
+    assert!(
+        (loss - par_loss).abs() <= 1e-5 * loss.abs(),
+        "{loss} vs {par_loss}"
+    );
+    let worst = par
+        .params()
+        .iter()
+        .zip(one.net.params())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    println!("20 steps: mean loss {loss}, worst parameter difference {worst:e}");
+    assert!(worst <= 1e-5, "{worst}");
+}
+
+#[test]
+fn runs_are_deterministic_and_steps_do_not_allocate() {
+    let (a, _) = parallel_run(2, 320);
+    let (b, _) = parallel_run(2, 320);
+    assert_eq!(
+        bytemuck::cast_slice::<f32, u32>(a.params()),
+        bytemuck::cast_slice::<f32, u32>(b.params())
+    );
+    // The same epoch setup with 10 and with 40 steps: equal allocation counts.
+    let train = data(1280);
+    let count = |n: usize| {
+        let mut subset = train.clone();
+        subset.truncate(n);
+        let mut opt = Sgd::new(0.1);
+        let mut t = ParallelClassifier::<Mlp, 16>::new(Mlp::new_boxed(3), &opt, 2);
+        let mut rng = Rng::new(4);
+        // A first epoch warms up whatever the runtime allocates lazily.
+        t.train_epoch(&subset, &mut opt, &Constant(0.1), &mut rng, |_, _| {});
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        t.train_epoch(&subset, &mut opt, &Constant(0.1), &mut rng, |_, _| {});
+        ALLOCATIONS.load(Ordering::Relaxed) - before
+    };
+    let (short, long) = (count(320), count(1280));
+    println!("allocations per epoch: {short} (10 steps), {long} (40 steps)");
+    assert_eq!(short, long);
+}
