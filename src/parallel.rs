@@ -45,7 +45,7 @@ impl SpinBarrier {
             let mut spins = 0u32;
             while self.generation.load(Ordering::Acquire) == generation {
                 spins = spins.wrapping_add(1);
-                if spins % 1024 == 0 {
+                if spins.is_multiple_of(1024) {
                     std::thread::yield_now();
                 } else {
                     core::hint::spin_loop();
