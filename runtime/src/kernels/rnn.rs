@@ -1,60 +1,62 @@
-//! `rnn(hidden, nonlinearity = tanh | relu)`: PyTorch's `nn.RNN` cell,
-//! `h_t = act(x W_ih + b_ih + h_{t-1} W_hh + b_hh)`. The engine is
-//! `recurrent.rs`.
+//! `rnn(hidden, relu = false)`: PyTorch's `nn.RNN` cell,
+//! `h_t = act(x W_ih + b_ih + h_{t-1} W_hh + b_hh)` with `act` tanh or ReLU.
+//! The engine is `recurrent.rs`.
 
 use super::recurrent::Cell;
 use crate::math::tanh;
+use core::marker::PhantomData;
 
-/// The Elman cell with `tanh`.
+/// An activation given by its function and its derivative in terms of its
+/// output.
+pub trait Activation {
+    /// `act(a)`.
+    fn apply(a: f32) -> f32;
+    /// `act'(a)` from `h = act(a)`.
+    fn slope(h: f32) -> f32;
+}
+
+/// `tanh`, PyTorch's default `nonlinearity`.
 #[derive(Clone, Copy, Debug)]
-pub struct RnnTanh;
+pub struct Tanh;
 
-/// The Elman cell with ReLU.
+/// ReLU, `nonlinearity="relu"`.
 #[derive(Clone, Copy, Debug)]
-pub struct RnnRelu;
+pub struct Relu;
 
-impl Cell for RnnTanh {
-    const GATES: usize = 1;
-    const STATE: usize = 0;
-    const SAVE: usize = 0;
-
-    fn forward(
-        hid: usize,
-        xw: &[f32],
-        hw: &[f32],
-        _: &[f32],
-        _: &[f32],
-        h: &mut [f32],
-        _: &mut [f32],
-        _: &mut [f32],
-    ) {
-        for j in 0..hid {
-            h[j] = tanh(xw[j] + hw[j]);
-        }
+impl Activation for Tanh {
+    fn apply(a: f32) -> f32 {
+        tanh(a)
     }
+    fn slope(h: f32) -> f32 {
+        1.0 - h * h
+    }
+}
 
-    fn backward(
-        hid: usize,
-        _: &[f32],
-        _: &[f32],
-        h: &[f32],
-        _: &[f32],
-        _: &[f32],
-        dh: &mut [f32],
-        _: &mut [f32],
-        dxw: &mut [f32],
-        dhw: &mut [f32],
-    ) {
-        for j in 0..hid {
-            let da = dh[j] * (1.0 - h[j] * h[j]);
-            dxw[j] = da;
-            dhw[j] = da;
-            dh[j] = 0.0;
+impl Activation for Relu {
+    fn apply(a: f32) -> f32 {
+        a.max(0.0)
+    }
+    fn slope(h: f32) -> f32 {
+        if h > 0.0 {
+            1.0
+        } else {
+            0.0
         }
     }
 }
 
-impl Cell for RnnRelu {
+/// The Elman cell with activation `A` (one gate, no extra state, saves
+/// nothing: backward reads `h_t`).
+#[derive(Clone, Copy, Debug)]
+pub struct Elman<A>(PhantomData<A>);
+
+/// The Elman cell with `tanh`.
+pub type RnnTanh = Elman<Tanh>;
+
+/// The Elman cell with ReLU.
+pub type RnnRelu = Elman<Relu>;
+
+impl<A: Activation> Cell for Elman<A> {
     const GATES: usize = 1;
     const STATE: usize = 0;
     const SAVE: usize = 0;
@@ -70,7 +72,7 @@ impl Cell for RnnRelu {
         _: &mut [f32],
     ) {
         for j in 0..hid {
-            h[j] = (xw[j] + hw[j]).max(0.0);
+            h[j] = A::apply(xw[j] + hw[j]);
         }
     }
 
@@ -87,7 +89,7 @@ impl Cell for RnnRelu {
         dhw: &mut [f32],
     ) {
         for j in 0..hid {
-            let da = if h[j] > 0.0 { dh[j] } else { 0.0 };
+            let da = dh[j] * A::slope(h[j]);
             dxw[j] = da;
             dhw[j] = da;
             dh[j] = 0.0;
