@@ -624,6 +624,21 @@ fn safetensors_mismatches_list_every_problem() {
         "strict refuses the same file"
     );
 
+    // A batch counter must be a whole number its f32 storage holds exactly
+    // (found by the fuzzer: a negative count did not round-trip).
+    let bad_counter = st_file(&[(
+        "batchnorm0.num_batches_tracked",
+        I64,
+        vec![],
+        (-4_294_967_296i64).to_le_bytes().to_vec(),
+    )]);
+    let err = st::load_with(&bad_counter, &mut *net, st::Options::lenient()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "1 tensor problem(s):\n  tensor `batchnorm0.num_batches_tracked`: a batch counter must be \
+         a whole number in [0, 16777216], found -4294967296"
+    );
+
     let err = st::load(b"not a safetensors file", &mut *net).unwrap_err();
     assert!(matches!(err, st::Error::Format(_)), "{err}");
 }

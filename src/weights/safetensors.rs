@@ -40,7 +40,7 @@ use std::vec::Vec;
 use super::TensorInfo;
 
 /// One problem between a file and a network.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Problem {
     /// The network has the tensor, the file does not.
     Missing {
@@ -79,6 +79,14 @@ pub enum Problem {
         /// Flat index.
         index: usize,
     },
+    /// A batch counter that is not a whole number in `[0, 2^24]` (the range
+    /// its `f32` storage holds exactly).
+    Counter {
+        /// `layer.attr`.
+        name: String,
+        /// The file's value.
+        value: f64,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -106,6 +114,10 @@ impl fmt::Display for Problem {
             Problem::NonFinite { name, index } => {
                 write!(f, "tensor `{name}`: NaN or infinite value at index {index}")
             }
+            Problem::Counter { name, value } => write!(
+                f,
+                "tensor `{name}`: a batch counter must be a whole number in [0, 16777216], found {value}"
+            ),
         }
     }
 }
@@ -230,7 +242,7 @@ pub fn to_bytes<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
             });
         }
         let (dtype, data) = if is_counter(t) {
-            let count = values[0].max(0.0) as i64;
+            let count = values[0] as i64;
             (Dtype::I64, count.to_le_bytes().to_vec())
         } else {
             (
@@ -282,6 +294,22 @@ fn convert(dtype: Dtype, data: &[u8], out: &mut [f32], counter: bool) -> Result<
     match out.iter().position(|v| !v.is_finite()) {
         Some(i) => Err(Some(i)),
         None => Ok(()),
+    }
+}
+
+/// Whether a converted batch counter is a whole number that `f32` holds
+/// exactly, `[0, 2^24]` (checked on the file's integer for `I64`, whose
+/// conversion to `f32` may round).
+fn valid_counter(dtype: Dtype, data: &[u8], converted: f32) -> bool {
+    const MAX: f32 = 16_777_216.0;
+    match dtype {
+        Dtype::I64 => data
+            .try_into()
+            .is_ok_and(|b| (0..=1 << 24).contains(&i64::from_le_bytes(b))),
+        Dtype::I32 => data
+            .try_into()
+            .is_ok_and(|b| (0..=1 << 24).contains(&i32::from_le_bytes(b))),
+        _ => (0.0..=MAX).contains(&converted) && converted.fract() == 0.0,
     }
 }
 
@@ -340,6 +368,16 @@ pub fn load_with<N: Network>(bytes: &[u8], net: &mut N, opts: Options) -> Result
         }
         let out = &mut state[t.offset..t.offset + t.len()];
         match convert(view.dtype(), view.data(), out, is_counter(t)) {
+            Ok(()) if is_counter(t) && !valid_counter(view.dtype(), view.data(), out[0]) => {
+                let value = match view.dtype() {
+                    Dtype::I64 => view
+                        .data()
+                        .try_into()
+                        .map_or(f64::NAN, |b| i64::from_le_bytes(b) as f64),
+                    _ => f64::from(out[0]),
+                };
+                problems.push(Problem::Counter { name, value });
+            }
             Ok(()) => report.loaded.push(name),
             Err(None) => problems.push(Problem::Dtype {
                 name,
