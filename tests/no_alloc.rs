@@ -247,3 +247,36 @@ fn binary_weights_save_and_load_do_not_allocate() {
     assert_eq!(save_load(&*Conv::new_boxed(1)), 0, "Conv");
     assert_eq!(save_load(&*Signal::new_boxed(1)), 0, "Signal");
 }
+
+staticnet::network! {
+    struct Enc { input: [784], dense(32), relu, dense(8) }
+}
+staticnet::network! {
+    struct Dec { input: [8], dense(32), relu, dense(784) }
+}
+
+#[test]
+fn chained_networks_do_not_allocate() {
+    let (enc, dec) = (Enc::new_boxed(1), Dec::new_boxed(2));
+    let (mut ce, mut cd) = (Enc::new_cache::<16>(), Dec::new_cache::<16>());
+    let (mut ge, mut gd) = (Enc::zeroed_boxed(), Dec::zeroed_boxed());
+    let x: Box<[[f32; 784]; 16]> = bytemuck::zeroed_box();
+    let gy: Box<[[f32; 784]; 16]> = bytemuck::zeroed_box();
+    let mut joint: Box<[[f32; 8]; 16]> = bytemuck::zeroed_box();
+    let mut gx: Box<[[f32; 784]; 16]> = bytemuck::zeroed_box();
+    let n = allocations(|| {
+        staticnet::chain_forward(&*enc, &*dec, &x, &mut ce, &mut cd, Mode::Train);
+        staticnet::chain_backward(
+            &*enc,
+            &*dec,
+            &x,
+            &mut ce,
+            &mut cd,
+            &gy,
+            (&mut *ge, &mut *gd),
+            &mut joint,
+            Some(&mut gx),
+        );
+    });
+    assert_eq!(n, 0);
+}
