@@ -69,6 +69,12 @@ pub trait Layer {
     fn scratch(&self, _input: &Shape, _output: &Shape) -> Option<TokenStream> {
         None
     }
+    /// Like [`Layer::scratch`], for the training cache, where the batch
+    /// forward and the backward pass share the buffer: at least `scratch`
+    /// (the default). The single-sample workspace holds only `scratch`.
+    fn train_scratch(&self, input: &Shape, output: &Shape) -> Option<TokenStream> {
+        self.scratch(input, output)
+    }
     /// Code folding this layer (an inference-mode batch norm) into the
     /// layer before it, whose parameters are `prev` (`self.conv0`, with
     /// `weight` and `bias`); the layer becomes the identity.

@@ -138,6 +138,10 @@ impl Layer for Conv {
         let geom = self.geom(input, output);
         Some(quote!(#geom.scratch_len()))
     }
+    fn train_scratch(&self, input: &Shape, output: &Shape) -> Option<TokenStream> {
+        let geom = self.geom(input, output);
+        Some(quote!(#geom.train_scratch_len()))
+    }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, p, x, y, b, s) = (&cx.rt, &cx.params, &cx.x, &cx.y, &cx.batch, &cx.scratch);
         let geom = self.geom(&cx.input, &cx.output);

@@ -61,6 +61,7 @@ pub struct Planned<'a> {
     pub buffers: Option<Params>,
     pub saved: Vec<Saved>,
     pub scratch: Option<TokenStream>,
+    pub train_scratch: Option<TokenStream>,
 }
 
 /// The macro's entry point: parse, shape, validate, expand.
@@ -171,6 +172,7 @@ fn plan(def: &NetDef) -> syn::Result<Vec<Planned<'_>>> {
         let buffers = layer.buffers(&shape, &output);
         let saved = layer.saved(&shape, &output);
         let scratch = layer.scratch(&shape, &output);
+        let train_scratch = layer.train_scratch(&shape, &output);
         planned.push(Planned {
             def,
             layer,
@@ -181,6 +183,7 @@ fn plan(def: &NetDef) -> syn::Result<Vec<Planned<'_>>> {
             buffers,
             saved,
             scratch,
+            train_scratch,
         });
         shape = output;
     }

@@ -293,11 +293,22 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
         .max()
         .unwrap_or(1);
     let scratch_const = format_ident!("__{}_SCRATCH", ident);
-    let scratch_len = layers.iter().filter_map(|l| l.scratch.as_ref()).fold(
-        quote!(0usize),
-        |acc, e| quote!(#rt::kernels::max_len(#acc, #e)),
+    let train_scratch_const = format_ident!("__{}_TRAIN_SCRATCH", ident);
+    let max_of = |lens: Vec<&TokenStream>| {
+        lens.into_iter().fold(
+            quote!(0usize),
+            |acc, e| quote!(#rt::kernels::max_len(#acc, #e)),
+        )
+    };
+    let scratch_len = max_of(layers.iter().filter_map(|l| l.scratch.as_ref()).collect());
+    let train_scratch_len = max_of(
+        layers
+            .iter()
+            .filter_map(|l| l.train_scratch.as_ref())
+            .collect(),
     );
     let scratch = quote!(#scratch_const);
+    let train_scratch = quote!(#train_scratch_const);
     let count = |p: &Option<Params>| p.as_ref().map_or(0, |p| p.count);
     let total_params: usize = layers.iter().map(|l| count(&l.params)).sum();
     let total_buffers: usize = layers.iter().map(|l| count(&l.buffers)).sum();
@@ -499,6 +510,10 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
         const #scratch_const: usize = #scratch_len;
+        /// `f32`s of kernel scratch the layers need in training (the largest).
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        const #train_scratch_const: usize = #train_scratch_len;
 
         #(#attrs)*
         #[repr(C)]
@@ -518,7 +533,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
             /// Backward scratch (gradient ping-pong buffer).
             pub grad_b: [[f32; #widest]; B],
             /// Kernel scratch shared by the layers (convolution columns).
-            pub scratch: [f32; #scratch],
+            pub scratch: [f32; #train_scratch],
             /// Generator for dropout masks; seed it with `Rng::new(seed)`.
             pub rng: #rt::Rng,
         }
@@ -529,7 +544,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
                 #(#cache_zero)*
                 grad_a: [[0.0; #widest]; B],
                 grad_b: [[0.0; #widest]; B],
-                scratch: [0.0; #scratch],
+                scratch: [0.0; #train_scratch],
                 rng: #rt::Rng::new(0),
             };
         }

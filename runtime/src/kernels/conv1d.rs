@@ -45,10 +45,16 @@ pub struct Conv1dGeom {
 }
 
 impl Conv1dGeom {
-    /// The f32s of scratch that [`conv1d_forward`] and [`conv1d_backward`]
-    /// need (independent of the batch size).
+    /// The f32s of scratch that [`conv1d_forward`] needs (independent of
+    /// the batch size).
     pub const fn scratch_len(&self) -> usize {
         self.as_2d().scratch_len()
+    }
+
+    /// The f32s of scratch that [`conv1d_backward`] needs (at least
+    /// [`Self::scratch_len`]).
+    pub const fn train_scratch_len(&self) -> usize {
+        self.as_2d().train_scratch_len()
     }
 
     /// The same convolution in two dimensions, with height 1.
@@ -187,7 +193,7 @@ mod tests {
                 let b = random_vec(42, g.out_c);
                 let gy = random_vec(43, batch * g.out_c * g.out_l);
                 let (x64, w64, b64) = (to_f64(&x), to_f64(&w), to_f64(&b));
-                let mut scratch = std::vec![f32::NAN; g.scratch_len()];
+                let mut scratch = std::vec![f32::NAN; g.train_scratch_len()];
                 for bias in [None, Some(&b[..])] {
                     let mut y = std::vec![f32::NAN; gy.len()];
                     conv1d_forward(&x, &w, bias, &mut y, &mut scratch, batch, &g);

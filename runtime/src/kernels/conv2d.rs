@@ -29,7 +29,10 @@
 //! assert_eq!(y, [12.5, 16.5, 24.5, 28.5]);
 //! ```
 
-use super::gemm::{gemm_nn_rows_with, gemm_nn_with, gemm_nt_with, gemm_tn_with, Isa, Rows, Store};
+use super::gemm::{
+    gemm_nn_rows_with, gemm_nn_with, gemm_nt_rows_with, gemm_nt_with, gemm_outer_with,
+    gemm_tn_with, Isa, Rows, Store,
+};
 
 /// The geometry of a 2-D convolution (all sizes in elements; see the module
 /// docs for the layouts).
@@ -69,24 +72,40 @@ pub struct Conv2dGeom {
 }
 
 impl Conv2dGeom {
-    /// The f32s of scratch that [`conv2d_forward`] and [`conv2d_backward`]
-    /// need (one buffer, shared by both, independent of the batch size): one
-    /// group's unfolded input for the backward pass (and, for a wide
-    /// forward pass (`is_wide`), its padded input and wide output), or nothing for a 1x1 convolution with stride 1 and no
-    /// padding.
+    /// The f32s of scratch that [`conv2d_forward`] needs (independent of
+    /// the batch size): one group's unfolded input, or for a wide geometry
+    /// (`is_wide`) its padded input and wide output, or nothing for a 1x1
+    /// convolution with stride 1 and no padding.
     pub const fn scratch_len(&self) -> usize {
         let col = self.col_rows() * self.out_h * self.out_w;
         if self.is_pointwise() {
             0
         } else if self.is_wide() {
-            let wide = self.padded_len() + self.out_c / self.groups * self.wide_len();
-            if wide > col {
-                wide
-            } else {
-                col
-            }
+            self.padded_len() + self.out_c / self.groups * self.wide_len()
         } else {
             col
+        }
+    }
+
+    /// The f32s of scratch that [`conv2d_backward`] needs, at least
+    /// [`Self::scratch_len`] (a training cache shares one buffer between the
+    /// two passes): for a wide geometry, one group's padded input, its
+    /// output gradient in the wide layout and one input channel's rows of
+    /// the unfolded input gradient; else as the forward pass.
+    pub const fn train_scratch_len(&self) -> usize {
+        let forward = self.scratch_len();
+        if self.is_wide() {
+            let wide = self.padded_len()
+                + (self.out_c / self.groups + self.k_h * self.k_w) * self.wide_len();
+            if wide > forward {
+                wide
+            } else {
+                forward
+            }
+        } else if self.is_pointwise() {
+            0
+        } else {
+            forward
         }
     }
 
@@ -256,22 +275,11 @@ fn forward_wide(
     scratch: &mut [f32],
     g: &Conv2dGeom,
 ) {
-    let (cg, ocg, k, _, hw) = dims(g);
+    let (cg, ocg, k, _, _) = dims(g);
     let (hp, wp, len) = (g.in_h + 2 * g.pad_h, g.in_w + 2 * g.pad_w, g.wide_len());
     let (xp, rest) = scratch.split_at_mut(g.padded_len());
     let y_wide = &mut rest[..ocg * len];
-    let xp: &[f32] = if xp.is_empty() {
-        x
-    } else {
-        xp.fill(0.0);
-        for (xpc, xc) in xp.chunks_exact_mut(hp * wp).zip(x.chunks_exact(hw)) {
-            let rows = xpc[g.pad_h * wp..].chunks_exact_mut(wp);
-            for (xpr, xr) in rows.zip(xc.chunks_exact(g.in_w)) {
-                xpr[g.pad_w..g.pad_w + g.in_w].copy_from_slice(xr);
-            }
-        }
-        xp
-    };
+    let xp = pad_input(x, xp, g);
     // Row `(c, kh, kw)`, column `q = oh wp + ow`: `xp[c][oh + kh dh][ow + kw
     // dw]`, a window of `xp` that ends inside channel `c` (stride 1 makes
     // `out_h + (k_h - 1) dil_h = hp`, and so for the width), read in place:
@@ -296,6 +304,106 @@ fn forward_wide(
                 }
                 None => yr.copy_from_slice(ywr),
             }
+        }
+    }
+}
+
+/// One group's input `x` (`[cg][in_h][in_w]`), zero-padded into `xp` (one
+/// group's [`Conv2dGeom::padded_len`]), or `x` itself without padding.
+fn pad_input<'a>(x: &'a [f32], xp: &'a mut [f32], g: &Conv2dGeom) -> &'a [f32] {
+    if xp.is_empty() {
+        return x;
+    }
+    let wp = g.in_w + 2 * g.pad_w;
+    xp.fill(0.0);
+    let planes = xp.chunks_exact_mut(xp.len() / (g.in_c / g.groups));
+    for (xpc, xc) in planes.zip(x.chunks_exact(g.in_h * g.in_w)) {
+        let rows = xpc[g.pad_h * wp..].chunks_exact_mut(wp);
+        for (xpr, xr) in rows.zip(xc.chunks_exact(g.in_w)) {
+            xpr[g.pad_w..g.pad_w + g.in_w].copy_from_slice(xr);
+        }
+    }
+    xp
+}
+
+/// One sample and group of [`backward_with`] for [`Conv2dGeom::is_wide`]
+/// geometries, with no im2col matrix: `gy` is laid out wide (`gyw[oc][oh wp
+/// + ow]`, zero in the `wp - out_w` gaps), so that the weight gradient `gw
+/// (+)= gyw colᵀ` reads the rows of the wide im2col matrix in place from the
+/// padded input, as the forward pass does, and the unfolded input gradient
+/// `Wᵀ gyw` (one input channel's rows at a time) folds back into the padded
+/// input gradient by adding each row, a contiguous run, at its window.
+fn backward_wide(
+    isa: Isa,
+    x: &[f32],
+    w: &[f32],
+    gy: &[f32],
+    gw: &mut [f32],
+    gx: Option<&mut [f32]>,
+    scratch: &mut [f32],
+    store: Store,
+    g: &Conv2dGeom,
+) {
+    let (cg, ocg, _, p, _) = dims(g);
+    let (hp, wp, len) = (g.in_h + 2 * g.pad_h, g.in_w + 2 * g.pad_w, g.wide_len());
+    let (xp_buf, rest) = scratch.split_at_mut(g.padded_len());
+    let (gyw, dcol) = rest.split_at_mut(ocg * len);
+    for (gywc, gyc) in gyw.chunks_exact_mut(len).zip(gy.chunks_exact(p)) {
+        for (oh, gyr) in gyc.chunks_exact(g.out_w).enumerate() {
+            let row = &mut gywc[oh * wp..];
+            row[..g.out_w].copy_from_slice(gyr);
+            // The gap to the next row (the last row ends the buffer).
+            let gap = (wp - g.out_w).min(row.len() - g.out_w);
+            row[g.out_w..g.out_w + gap].fill(0.0);
+        }
+    }
+    let rows = Rows {
+        dims: [cg, g.k_h, g.k_w],
+        strides: [hp * wp, g.dil_h * wp, g.dil_w],
+    };
+    gemm_nt_rows_with(isa, gyw, pad_input(x, xp_buf, g), rows, gw, ocg, len, store);
+    let Some(gx) = gx else { return };
+    if xp_buf.is_empty() {
+        fold_wide(isa, w, gyw, dcol, gx, g);
+        return;
+    }
+    // The padded input gradient (the padded input is spent), then its inside.
+    fold_wide(isa, w, gyw, dcol, xp_buf, g);
+    let planes = xp_buf.chunks_exact(hp * wp);
+    for (gxc, gxpc) in gx.chunks_exact_mut(g.in_h * g.in_w).zip(planes) {
+        let rows = gxpc[g.pad_h * wp..].chunks_exact(wp);
+        for (gxr, gxpr) in gxc.chunks_exact_mut(g.in_w).zip(rows) {
+            gxr.copy_from_slice(&gxpr[g.pad_w..g.pad_w + g.in_w]);
+        }
+    }
+}
+
+/// `gxp` (one group's padded input gradient, overwritten) = the wide
+/// unfolded input gradient `Wᵀ gyw` folded back: each row `(c, kh, kw)`,
+/// computed into `dcol` one input channel at a time, added at its window.
+fn fold_wide(isa: Isa, w: &[f32], gyw: &[f32], dcol: &mut [f32], gxp: &mut [f32], g: &Conv2dGeom) {
+    let (_, ocg, k, _, _) = dims(g);
+    let (hp, wp, len) = (g.in_h + 2 * g.pad_h, g.in_w + 2 * g.pad_w, g.wide_len());
+    let taps = g.k_h * g.k_w;
+    let dcol = &mut dcol[..taps * len];
+    gxp.fill(0.0);
+    for (c, gxc) in gxp.chunks_exact_mut(hp * wp).enumerate() {
+        // dcol[(kh, kw)][q] = sum_oc w[oc][c][kh][kw] gyw[oc][q].
+        gemm_outer_with(
+            isa,
+            &w[c * taps..],
+            (1, k),
+            gyw,
+            dcol,
+            taps,
+            len,
+            ocg,
+            Store::Overwrite,
+        );
+        for (t, drow) in dcol.chunks_exact(len).enumerate() {
+            let at = t / g.k_w * g.dil_h * wp + t % g.k_w * g.dil_w;
+            let dst = &mut gxc[at..at + len];
+            dst.iter_mut().zip(drow).for_each(|(x, &d)| *x += d);
         }
     }
 }
@@ -326,16 +434,12 @@ pub(crate) fn backward_with(
         "conv2d: gy is [b][oc][oh][ow]"
     );
     debug_assert_eq!(gw.len(), g.out_c * k, "conv2d: gw is [oc][ic][kh][kw]");
-    debug_assert!(
-        scratch.len() >= g.scratch_len(),
-        "conv2d: scratch too short"
-    );
     if let Some(gb) = gb {
         debug_assert_eq!(gb.len(), g.out_c, "conv2d: gb is [oc]");
         gb.fill(0.0);
         for gys in gy.chunks_exact(g.out_c * p) {
             for (gb, gyc) in gb.iter_mut().zip(gys.chunks_exact(p)) {
-                *gb += gyc.iter().sum::<f32>();
+                *gb += super::sum(gyc);
             }
         }
     }
@@ -345,8 +449,10 @@ pub(crate) fn backward_with(
     if batch == 0 {
         gw.fill(0.0);
     }
-    // One group's im2col matrix (none for a pointwise convolution).
-    let col = &mut scratch[..g.scratch_len().min(k * p)];
+    debug_assert!(
+        scratch.len() >= g.train_scratch_len(),
+        "conv2d: scratch too short for the backward pass"
+    );
     for (s, (xs, gys)) in x
         .chunks_exact(g.in_c * hw)
         .zip(gy.chunks_exact(g.out_c * p))
@@ -369,12 +475,16 @@ pub(crate) fn backward_with(
             let gxg = gx
                 .as_deref_mut()
                 .map(|gx| &mut gx[(s * g.in_c + grp * cg) * hw..][..cg * hw]);
-            if g.is_pointwise() {
+            if g.is_wide() {
+                backward_wide(isa, xg, wg, gyg, gwg, gxg, scratch, store, g);
+            } else if g.is_pointwise() {
                 gemm_nt_with(isa, gyg, xg, gwg, ocg, k, p, store);
                 if let Some(gxg) = gxg {
                     gemm_tn_with(isa, wg, gyg, gxg, k, p, ocg, Store::Overwrite);
                 }
             } else {
+                // One group's im2col matrix.
+                let col = &mut scratch[..k * p];
                 im2col(xg, col, g);
                 gemm_nt_with(isa, gyg, col, gwg, ocg, k, p, store);
                 if let Some(gxg) = gxg {
@@ -658,7 +768,8 @@ mod tests {
 
     /// Forward (with and without bias) and backward against the f64
     /// definition and its exact adjoint, on one path, with NaN preloaded in
-    /// `y`, every gradient and the scratch (of exactly `scratch_len`).
+    /// `y`, every gradient and the scratch (of exactly `scratch_len` for the
+    /// forward pass, `train_scratch_len` for the backward pass).
     /// Tolerance rtol 1e-5, atol 1e-5: f32 sums of at most 192 products of
     /// values in [-1, 1) (150 per output, 3 x 64 per weight gradient), as in
     /// gemm's tests.
@@ -674,7 +785,7 @@ mod tests {
             let what = std::format!("y {isa:?} batch={batch} bias={} {g:?}", bias.is_some());
             assert_close(&what, &y, &want, rtol, atol);
         }
-        scratch.fill(f32::NAN);
+        let mut scratch = std::vec![f32::NAN; g.train_scratch_len()];
         let (want_gx, want_gw, want_gb) = backward_ref(&x64, &w64, &gy64, batch, g);
         let mut gw = std::vec![f32::NAN; w.len()];
         let mut gb = std::vec![f32::NAN; b.len()];
@@ -784,7 +895,7 @@ mod tests {
                 let mut gw = std::vec![f32::NAN; w.len()];
                 let mut gb = std::vec![f32::NAN; b.len()];
                 let mut gx = std::vec![f32::NAN; x.len()];
-                let mut scratch = std::vec![f32::NAN; g.scratch_len()];
+                let mut scratch = std::vec![f32::NAN; g.train_scratch_len()];
                 backward_with(
                     isa,
                     &x,
@@ -819,7 +930,7 @@ mod tests {
             let batch = 3;
             let [x, w, b, gy] = data(batch, g);
             let (x64, w64, b64, gy64) = (to_f64(&x), to_f64(&w), to_f64(&b), to_f64(&gy));
-            let mut scratch = std::vec![f32::NAN; g.scratch_len()];
+            let mut scratch = std::vec![f32::NAN; g.train_scratch_len()];
             let mut y = std::vec![f32::NAN; gy.len()];
             conv2d_forward(&x, &w, Some(&b), &mut y, &mut scratch, batch, g);
             let want = forward_ref(&x64, &w64, Some(&b64), batch, g);

@@ -58,7 +58,6 @@ pub(crate) struct Rows {
 
 impl Rows {
     /// The rows of a contiguous `B[k][n]`.
-    #[cfg(target_arch = "x86_64")]
     #[inline]
     pub(crate) const fn dense(k: usize, n: usize) -> Self {
         Self {
@@ -72,6 +71,16 @@ impl Rows {
     pub(crate) fn k(&self) -> usize {
         let [d0, d1, d2] = self.dims;
         d0.saturating_mul(d1).saturating_mul(d2)
+    }
+
+    /// A cursor at row 0, to walk the row starts in order without divisions.
+    #[inline]
+    pub(crate) const fn cursor(&self) -> RowCursor {
+        RowCursor {
+            rows: *self,
+            at: [0, 0, 0],
+            offset: 0,
+        }
     }
 
     /// The start of row `p` (the grid index in `[d0][d1][d2]` order).
@@ -91,6 +100,44 @@ impl Rows {
             end = end.checked_add(d.checked_sub(1)?.checked_mul(s)?)?;
         }
         Some(end)
+    }
+}
+
+/// Walks the row starts of a [`Rows`] grid in order (row `p` after `p`
+/// calls of [`RowCursor::next_offset`]), with additions only.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RowCursor {
+    rows: Rows,
+    at: [usize; 3],
+    offset: usize,
+}
+
+impl RowCursor {
+    /// The start of the current row; moves to the next one. Past the last
+    /// row the offsets are meaningless (never used: callers stop at `k`).
+    #[inline(always)]
+    pub(crate) fn next_offset(&mut self) -> usize {
+        let here = self.offset;
+        let ([_, d1, d2], [s0, s1, s2]) = (self.rows.dims, self.rows.strides);
+        self.at[2] += 1;
+        self.offset = self.offset.wrapping_add(s2);
+        if self.at[2] == d2 {
+            self.at[2] = 0;
+            self.at[1] += 1;
+            self.offset = self
+                .offset
+                .wrapping_sub(d2.wrapping_mul(s2))
+                .wrapping_add(s1);
+            if self.at[1] == d1 {
+                self.at[1] = 0;
+                self.at[0] += 1;
+                self.offset = self
+                    .offset
+                    .wrapping_sub(d1.wrapping_mul(s1))
+                    .wrapping_add(s0);
+            }
+        }
+        here
     }
 }
 
@@ -171,7 +218,7 @@ pub(crate) fn gemm_nt_with(
         return portable::rank1(a, b, c, n, k, acc);
     }
     match isa {
-        Isa::Portable => portable::nt(a, b, c, n, k, acc),
+        Isa::Portable => portable::nt(a, b, Rows::dense(n, k), c, n, k, acc),
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2(t) => t.gemm_nt(a, b, c, m, n, k, acc),
         #[cfg(target_arch = "x86_64")]
@@ -263,6 +310,65 @@ pub(crate) fn gemm_nn_rows_with(
     }
 }
 
+/// `C[m][n] (+)= A[m][k] * B[n][k]^T` with row `j` of `B` at
+/// `b[rows.offset(j)..][..k]` and `n = rows.k()` ([`Rows`]): a convolution's
+/// weight gradient reads its unfolded input in place this way.
+pub(crate) fn gemm_nt_rows_with(
+    isa: Isa,
+    a: &[f32],
+    b: &[f32],
+    rows: Rows,
+    c: &mut [f32],
+    m: usize,
+    k: usize,
+    store: Store,
+) {
+    let n = rows.k();
+    debug_assert_eq!(a.len(), m * k, "gemm_nt_rows: a is [m][k]");
+    debug_assert_eq!(c.len(), m * n, "gemm_nt_rows: c is [m][n]");
+    let acc = store == Store::Accumulate;
+    if m == 0 || n == 0 {
+        return;
+    }
+    match isa {
+        Isa::Portable => portable::nt(a, b, rows, c, n, k, acc),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2(t) => t.gemm_nt_rows(a, b, rows, c, m, k, acc),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512(t) => t.gemm_nt_rows(a, b, rows, c, m, k, acc),
+    }
+}
+
+/// `C[m][n] (+)= sum_{p < k} A(i, p) * B[p][n]` with `A(i, p) = a[i * rsa +
+/// p * csa]`: [`gemm_nn`] and [`gemm_tn`] with any strides for `A`, such as
+/// a block of columns of a transposed matrix.
+pub(crate) fn gemm_outer_with(
+    isa: Isa,
+    a: &[f32],
+    (rsa, csa): (usize, usize),
+    b: &[f32],
+    c: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+    store: Store,
+) {
+    debug_assert!(m == 0 || k == 0 || (m - 1) * rsa + (k - 1) * csa < a.len());
+    debug_assert_eq!(b.len(), k * n, "gemm_outer: b is [k][n]");
+    debug_assert_eq!(c.len(), m * n, "gemm_outer: c is [m][n]");
+    let acc = store == Store::Accumulate;
+    if m == 0 || n == 0 {
+        return;
+    }
+    match isa {
+        Isa::Portable => portable::outer(a, (rsa, csa), b, c, n, k, acc),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2(t) => t.gemm_outer(a, (rsa, csa), b, c, m, n, k, acc),
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512(t) => t.gemm_outer(a, (rsa, csa), b, c, m, n, k, acc),
+    }
+}
+
 /// The safe path: fixed-size accumulator arrays and exact chunks, which the
 /// compiler turns into the target's vector instructions (or plain FPU code).
 /// Callers guarantee `n > 0` and the slice lengths.
@@ -285,10 +391,20 @@ mod portable {
         }
     }
 
-    /// `C[m][n] (+)= A[m][k] * B[n][k]^T`, `k >= 1`: four rows of `B` at a time.
-    pub(super) fn nt(a: &[f32], b: &[f32], c: &mut [f32], n: usize, k: usize, acc: bool) {
+    /// `C[m][n] (+)= A[m][k] * B[n][k]^T`, `k >= 1`, row `j` of `B` at
+    /// `b[rows.offset(j)..][..k]`: four rows of `B` at a time.
+    pub(super) fn nt(
+        a: &[f32],
+        b: &[f32],
+        rows: super::Rows,
+        c: &mut [f32],
+        n: usize,
+        k: usize,
+        acc: bool,
+    ) {
         for (x, crow) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
-            let mut rows = b.chunks_exact(k);
+            let mut cursor = rows.cursor();
+            let mut rows = core::iter::from_fn(|| Some(&b[cursor.next_offset()..][..k])).take(n);
             let mut cols = crow.chunks_exact_mut(4);
             for cs in &mut cols {
                 let (r0, r1, r2, r3) = (rows.next(), rows.next(), rows.next(), rows.next());
@@ -610,6 +726,138 @@ mod tests {
                 gemm_nn_rows_with(isa, &a, &b, rows, &mut c, m, n, Store::Accumulate);
                 let twice: Vec<f64> = want.iter().map(|&v| 2.0 * f64::from(v)).collect();
                 assert_close(&(what + " accumulate"), &c, &twice, rtol, atol);
+            }
+        }
+    }
+
+    /// `gemm_nt_rows` (B's rows placed by a grid, overlapping) against
+    /// `gemm_nt` on the gathered rows, on every path, at odd sizes.
+    #[test]
+    fn nt_rows_matches_nt_on_the_gathered_rows() {
+        let cases = [
+            // LeNet conv2's weight gradient (6 channels, 5x5, 14 wide).
+            (
+                Rows {
+                    dims: [6, 5, 5],
+                    strides: [196, 14, 1],
+                },
+                6 * 196,
+                136,
+                16,
+            ),
+            (
+                Rows {
+                    dims: [1, 5, 5],
+                    strides: [0, 32, 1],
+                },
+                32 * 32,
+                892,
+                6,
+            ),
+            (
+                Rows {
+                    dims: [2, 3, 2],
+                    strides: [40, 9, 2],
+                },
+                80,
+                17,
+                5,
+            ),
+            (
+                Rows {
+                    dims: [1, 1, 65],
+                    strides: [0, 0, 3],
+                },
+                65 * 3 + 63,
+                63,
+                3,
+            ),
+            (
+                Rows {
+                    dims: [3, 1, 1],
+                    strides: [7, 0, 0],
+                },
+                21,
+                1,
+                1,
+            ),
+            (
+                Rows {
+                    dims: [1, 1, 1],
+                    strides: [0, 0, 0],
+                },
+                65,
+                65,
+                65,
+            ),
+        ];
+        for (seed, (rows, b_len, k, m)) in cases.into_iter().enumerate() {
+            let n = rows.k();
+            assert!(rows.span(k).is_some_and(|end| end <= b_len));
+            let a = random_vec(seed as u64, m * k);
+            let b = random_vec(200 + seed as u64, b_len);
+            let gathered: Vec<f32> = (0..n)
+                .flat_map(|j| b[rows.offset(j)..][..k].iter().copied())
+                .collect();
+            let want = reference(&a, (k, 1), &gathered, (1, k), (m, n, k));
+            for isa in Isa::available() {
+                let what = std::format!("{isa:?} {rows:?} m={m} k={k}");
+                let (rtol, atol) = tolerance(k);
+                let mut c = std::vec![f32::NAN; m * n];
+                gemm_nt_rows_with(isa, &a, &b, rows, &mut c, m, k, Store::Overwrite);
+                assert_close(&what, &c, &want, rtol, atol);
+                gemm_nt_rows_with(isa, &a, &b, rows, &mut c, m, k, Store::Accumulate);
+                let twice: Vec<f64> = want.iter().map(|&v| 2.0 * v).collect();
+                assert_close(&(what + " accumulate"), &c, &twice, rtol, 2.0 * atol);
+            }
+        }
+    }
+
+    /// `gemm_outer` with `A` a block of columns of a transposed matrix (as
+    /// the convolution's input gradient reads it) and with plain strides.
+    #[test]
+    fn outer_with_strides_matches_reference() {
+        for isa in Isa::available() {
+            for (m, n, k) in [
+                (25, 136, 16),
+                (25, 892, 6),
+                (1, 1, 1),
+                (3, 65, 63),
+                (65, 3, 1),
+            ] {
+                // A(i, p) = a[off + i + p * lda]: columns off.. of a [k][lda].
+                let (lda, off) = (m + 7, 5);
+                let a = random_vec(8, k * lda + off);
+                let b = random_vec(9, k * n);
+                let want = reference(&a[off..], (1, lda), &b, (n, 1), (m, n, k));
+                let (rtol, atol) = tolerance(k);
+                let what = std::format!("{isa:?} m={m} n={n} k={k}");
+                let mut c = std::vec![f32::NAN; m * n];
+                gemm_outer_with(
+                    isa,
+                    &a[off..],
+                    (1, lda),
+                    &b,
+                    &mut c,
+                    m,
+                    n,
+                    k,
+                    Store::Overwrite,
+                );
+                assert_close(&what, &c, &want, rtol, atol);
+                gemm_outer_with(
+                    isa,
+                    &a[off..],
+                    (1, lda),
+                    &b,
+                    &mut c,
+                    m,
+                    n,
+                    k,
+                    Store::Accumulate,
+                );
+                let twice: Vec<f64> = want.iter().map(|&v| 2.0 * v).collect();
+                assert_close(&(what + " accumulate"), &c, &twice, rtol, 2.0 * atol);
             }
         }
     }

@@ -135,7 +135,84 @@ macro_rules! entry_points {
                 // `m * k <= a.len()`; rows `j < n` of `b` within `n * k <=
                 // b.len()`; writes `c[i * n + j]`, `i < m`, `j < n`, within
                 // `m * n <= c.len()`, all checked just above.
-                unsafe { $nt(a.as_ptr(), b.as_ptr(), c.as_mut_ptr(), m, n, k, acc) }
+                unsafe { $nt(a.as_ptr(), b.as_ptr(), None, c.as_mut_ptr(), m, n, k, acc) }
+            }
+
+            /// `C[m][n] (+)= A[m][k] * B[n][k]^T` with row `j` of `B` at
+            /// `b[rows.offset(j)..][..k]`, `n = rows.k()`.
+            #[inline]
+            pub(crate) fn gemm_nt_rows(
+                self,
+                a: &[f32],
+                b: &[f32],
+                rows: Rows,
+                c: &mut [f32],
+                m: usize,
+                k: usize,
+                acc: bool,
+            ) {
+                let n = rows.k();
+                assert!(fits(a.len(), m, k) && fits(c.len(), m, n));
+                assert!(n == 0 || rows.span(k).is_some_and(|end| end <= b.len()));
+                // SAFETY: `self` proves the CPU features of `$nt`. Rows `i <
+                // m` of `a` are read at `i * k .. i * k + k`, within `m * k <=
+                // a.len()`; row `j < n` of `B` at `b[rows.offset(j) + p]`, `p
+                // < k`, below `rows.span(k)` (the largest offset plus `k`,
+                // computed without overflow) `<= b.len()`; `c[i * n + j]` is
+                // below `m * n <= c.len()`. All checked above.
+                unsafe {
+                    $nt(
+                        a.as_ptr(),
+                        b.as_ptr(),
+                        Some(rows),
+                        c.as_mut_ptr(),
+                        m,
+                        n,
+                        k,
+                        acc,
+                    )
+                }
+            }
+
+            /// `C[m][n] (+)= sum_p A(i, p) * B[p][n]` with `A(i, p) = a[i *
+            /// rsa + p * csa]`, `p < k`.
+            #[inline]
+            pub(crate) fn gemm_outer(
+                self,
+                a: &[f32],
+                (rsa, csa): (usize, usize),
+                b: &[f32],
+                c: &mut [f32],
+                m: usize,
+                n: usize,
+                k: usize,
+                acc: bool,
+            ) {
+                let last_a = (m.max(1) - 1)
+                    .checked_mul(rsa)
+                    .zip((k.max(1) - 1).checked_mul(csa))
+                    .and_then(|(i, p)| i.checked_add(p));
+                assert!(m == 0 || k == 0 || last_a.is_some_and(|last| last < a.len()));
+                assert!(fits(b.len(), k, n) && fits(c.len(), m, n));
+                // SAFETY: `self` proves the CPU features of `$outer`. `outer`
+                // reads `a[i * rsa + p * csa]`, `i < m`, `p < k`, at most
+                // `(m - 1) rsa + (k - 1) csa < a.len()` (checked without
+                // overflow above; nothing is read when `m` or `k` is 0);
+                // `b[p * n + j]` below `k * n <= b.len()`; `c[i * n + j]`
+                // below `m * n <= c.len()`.
+                unsafe {
+                    $outer(
+                        a.as_ptr(),
+                        rsa,
+                        csa,
+                        b.as_ptr(),
+                        c.as_mut_ptr(),
+                        m,
+                        n,
+                        Rows::dense(k, n),
+                        acc,
+                    )
+                }
             }
 
             /// `C[m][n] (+)= A[m][k] * B[k][n]`.
@@ -251,6 +328,7 @@ entry_points!(Avx512, nt_avx512, outer_avx512);
 unsafe fn nt_avx2(
     a: *const f32,
     b: *const f32,
+    rows: Option<Rows>,
     c: *mut f32,
     m: usize,
     n: usize,
@@ -259,10 +337,9 @@ unsafe fn nt_avx2(
 ) {
     // 16 ymm registers: 2x4 accumulators + 4 rows of `b` + 1 row of `a`;
     // a vector: 4 rows x 2 accumulators.
-    if m == 1 {
-        gemv::<Avx2, 4>(a, b, c, n, k, acc);
-    } else {
-        nt::<Avx2, 2, 4>(a, b, c, m, n, k, acc);
+    match rows {
+        None if m == 1 => gemv::<Avx2, 4>(a, b, c, n, k, acc),
+        rows => nt::<Avx2, 2, 4>(a, b, rows.unwrap_or(Rows::dense(n, k)), c, m, n, k, acc),
     }
 }
 
@@ -272,6 +349,7 @@ unsafe fn nt_avx2(
 unsafe fn nt_avx512(
     a: *const f32,
     b: *const f32,
+    rows: Option<Rows>,
     c: *mut f32,
     m: usize,
     n: usize,
@@ -280,10 +358,9 @@ unsafe fn nt_avx512(
 ) {
     // 32 zmm registers: 4x4 accumulators + 4 rows of `b` + 1 row of `a`
     // (6x4 and 8x3 measured slower); a vector: 8 rows x 2 accumulators.
-    if m == 1 {
-        gemv::<Avx512, 8>(a, b, c, n, k, acc);
-    } else {
-        nt::<Avx512, 4, 4>(a, b, c, m, n, k, acc);
+    match rows {
+        None if m == 1 => gemv::<Avx512, 8>(a, b, c, n, k, acc),
+        rows => nt::<Avx512, 4, 4>(a, b, rows.unwrap_or(Rows::dense(n, k)), c, m, n, k, acc),
     }
 }
 
@@ -582,12 +659,14 @@ unsafe fn reduce<S: Simd, const NR: usize>(v: &[S::V; NR]) -> [f32; NR] {
     out
 }
 
-/// `C[m][n] (+)= A[m][k] * B[n][k]^T`: tiles of `MR` rows of `A` by `NR` rows
-/// of `B`, then the leftover rows and columns one at a time.
+/// `C[m][n] (+)= A[m][k] * B[n][k]^T`, row `j` of `B` where `rows` puts it
+/// (from `b`): tiles of `MR` rows of `A` by `NR` rows of `B`, then the
+/// leftover rows and columns one at a time.
 #[inline(always)]
 unsafe fn nt<S: Simd, const MR: usize, const NR: usize>(
     a: *const f32,
     b: *const f32,
+    rows: Rows,
     c: *mut f32,
     m: usize,
     n: usize,
@@ -596,11 +675,11 @@ unsafe fn nt<S: Simd, const MR: usize, const NR: usize>(
 ) {
     let mut i = 0;
     while i + MR <= m {
-        nt_row::<S, MR, NR>(a.add(i * k), b, c.add(i * n), n, k, acc);
+        nt_row::<S, MR, NR>(a.add(i * k), b, rows, c.add(i * n), n, k, acc);
         i += MR;
     }
     while i < m {
-        nt_row::<S, 1, NR>(a.add(i * k), b, c.add(i * n), n, k, acc);
+        nt_row::<S, 1, NR>(a.add(i * k), b, rows, c.add(i * n), n, k, acc);
         i += 1;
     }
 }
@@ -610,28 +689,34 @@ unsafe fn nt<S: Simd, const MR: usize, const NR: usize>(
 unsafe fn nt_row<S: Simd, const MR: usize, const NR: usize>(
     a: *const f32,
     b: *const f32,
+    rows: Rows,
     c: *mut f32,
     n: usize,
     k: usize,
     acc: bool,
 ) {
+    let mut cursor = rows.cursor();
     let mut j = 0;
     while j + NR <= n {
-        nt_tile::<S, MR, NR>(a, b.add(j * k), c.add(j), n, k, acc);
+        let mut brows = [b; NR];
+        for row in &mut brows {
+            *row = b.add(cursor.next_offset());
+        }
+        nt_tile::<S, MR, NR>(a, brows, c.add(j), n, k, acc);
         j += NR;
     }
     while j < n {
-        nt_tile::<S, MR, 1>(a, b.add(j * k), c.add(j), n, k, acc);
+        nt_tile::<S, MR, 1>(a, [b.add(cursor.next_offset())], c.add(j), n, k, acc);
         j += 1;
     }
 }
 
 /// The `MR x NR` block of `C` at `c` (row stride `ldc`): `MR` dot products
-/// of rows of `a` with `NR` rows of `b`, each of length `k`.
+/// of rows of `a` with the `NR` rows at `b`, each of length `k`.
 #[inline(always)]
 unsafe fn nt_tile<S: Simd, const MR: usize, const NR: usize>(
     a: *const f32,
-    b: *const f32,
+    b: [*const f32; NR],
     c: *mut f32,
     ldc: usize,
     k: usize,
@@ -642,7 +727,7 @@ unsafe fn nt_tile<S: Simd, const MR: usize, const NR: usize>(
     let mut p = 0;
     while p + S::W <= k {
         for j in 0..NR {
-            bv[j] = S::load(b.add(j * k + p));
+            bv[j] = S::load(b[j].add(p));
         }
         for i in 0..MR {
             let av = S::load(a.add(i * k + p));
@@ -655,7 +740,7 @@ unsafe fn nt_tile<S: Simd, const MR: usize, const NR: usize>(
     if p < k {
         let len = k - p;
         for j in 0..NR {
-            bv[j] = S::load_part(b.add(j * k + p), len);
+            bv[j] = S::load_part(b[j].add(p), len);
         }
         for i in 0..MR {
             let av = S::load_part(a.add(i * k + p), len);
