@@ -327,12 +327,13 @@ fn pad_input<'a>(x: &'a [f32], xp: &'a mut [f32], g: &Conv2dGeom) -> &'a [f32] {
 }
 
 /// One sample and group of [`backward_with`] for [`Conv2dGeom::is_wide`]
-/// geometries, with no im2col matrix: `gy` is laid out wide (`gyw[oc][oh wp
-/// + ow]`, zero in the `wp - out_w` gaps), so that the weight gradient `gw
-/// (+)= gyw colᵀ` reads the rows of the wide im2col matrix in place from the
-/// padded input, as the forward pass does, and the unfolded input gradient
-/// `Wᵀ gyw` (one input channel's rows at a time) folds back into the padded
-/// input gradient by adding each row, a contiguous run, at its window.
+/// geometries, with no im2col matrix. The output gradient is laid out wide,
+/// `gyw[oc][oh wp + ow]` with zeros in the `wp - out_w` gaps, so that the
+/// weight gradient, `gyw` times the wide im2col matrix transposed, reads the
+/// rows of that matrix in place from the padded input, as the forward pass
+/// does; the unfolded input gradient `Wᵀ gyw` (one input channel's rows at a
+/// time) folds back into the padded input gradient by adding each row, a
+/// contiguous run, at its window.
 fn backward_wide(
     isa: Isa,
     x: &[f32],
