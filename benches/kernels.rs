@@ -1,8 +1,13 @@
 //! Dense-layer kernels at the sizes staticnet's examples use, against
-//! `matrixmultiply::sgemm` on the same products.
+//! `matrixmultiply::sgemm` on the same products, LeNet's convolutions, and
+//! the hardware limits the workloads are measured against (`HW`: the
+//! single-core f32 FMA peak with AVX-512 and AVX2, 12 independent chains, as
+//! `../shared/peers` measures it; and the time to stream W1's 401 KB of
+//! weights from L2 with aligned AVX-512 loads).
 //!
 //! ```text
 //! cargo bench --bench kernels -- --warm-up-time 1 --measurement-time 3
+//! taskset -c 0 cargo bench --bench kernels -- HW
 //! ```
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -260,7 +265,7 @@ fn conv(c: &mut Criterion) {
         let k = g.in_c / g.groups * g.k_h * g.k_w;
         let (inp, out) = (g.in_c * g.in_h * g.in_w, g.out_c * g.out_h * g.out_w);
         let (w, b) = (data(g.out_c * k, 2), data(g.out_c, 3));
-        let mut scratch = vec![0.0; g.scratch_len()];
+        let mut scratch = vec![0.0; g.train_scratch_len()];
         let macs = out * k;
 
         let (x, mut y) = (data(inp, 1), vec![0.0; out]);
@@ -300,5 +305,117 @@ fn conv(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, forward, backward, tiny_network, conv);
+/// FMA peak and L2 streaming floor (x86-64 only; the group is empty elsewhere).
+fn hardware(c: &mut Criterion) {
+    let mut group = c.benchmark_group("HW");
+    #[cfg(target_arch = "x86_64")]
+    {
+        const STEPS: usize = 100_000;
+        if std::is_x86_feature_detected!("avx512f") {
+            group.throughput(Throughput::Elements((STEPS * 12 * 16 * 2) as u64));
+            group.bench_function("fma peak avx512", |b| {
+                b.iter(|| probe::fma_avx512(black_box(STEPS)))
+            });
+        }
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            group.throughput(Throughput::Elements((STEPS * 12 * 8 * 2) as u64));
+            group.bench_function("fma peak avx2", |b| {
+                b.iter(|| probe::fma_avx2(black_box(STEPS)))
+            });
+        }
+        if std::is_x86_feature_detected!("avx512f") {
+            // W1's first weight matrix, 784 x 128 f32, 64-byte aligned.
+            let lines = 784 * 128 / 16;
+            let buf: Vec<Line> = (0..lines).map(|i| Line([i as f32 * 1e-6; 16])).collect();
+            let floats: &[f32] = bytemuck::cast_slice(&buf);
+            assert_eq!(floats.as_ptr().align_offset(64), 0);
+            group.throughput(Throughput::Bytes((floats.len() * 4) as u64));
+            group.bench_function("l2 read 401KB", |b| {
+                b.iter(|| probe::sum_avx512(black_box(floats)))
+            });
+        }
+    }
+    group.finish();
+}
+
+/// One 64-byte cache line of f32s.
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C, align(64))]
+struct Line([f32; 16]);
+
+/// The probes' inner loops, with the CPU features they need.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code, reason = "SIMD intrinsics need `target_feature` functions")]
+mod probe {
+    use std::arch::x86_64::*;
+
+    /// `steps` rounds of 12 independent `zmm` FMA chains.
+    pub fn fma_avx512(steps: usize) -> f32 {
+        assert!(std::is_x86_feature_detected!("avx512f"));
+        // SAFETY: the CPU has AVX-512F (asserted above); the function only
+        // computes on registers.
+        unsafe { fma512(steps) }
+    }
+
+    /// `steps` rounds of 12 independent `ymm` FMA chains.
+    pub fn fma_avx2(steps: usize) -> f32 {
+        assert!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
+        // SAFETY: the CPU has AVX2 and FMA (asserted above); registers only.
+        unsafe { fma256(steps) }
+    }
+
+    /// The sum of `x` (64-byte aligned, a multiple of 16 long) with aligned
+    /// 512-bit loads into 8 accumulators.
+    pub fn sum_avx512(x: &[f32]) -> f32 {
+        assert!(std::is_x86_feature_detected!("avx512f"));
+        assert!(x.as_ptr().align_offset(64) == 0 && x.len() % 128 == 0);
+        // SAFETY: AVX-512F is present; `sum512` reads `x[..x.len()]` in
+        // aligned 16-lane loads, in bounds as the length is a multiple of 128.
+        unsafe { sum512(x.as_ptr(), x.len()) }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    unsafe fn fma512(steps: usize) -> f32 {
+        let (x, y) = (_mm512_set1_ps(0.999_999), _mm512_set1_ps(1e-7));
+        let mut acc = [_mm512_setzero_ps(); 12];
+        for _ in 0..steps {
+            for a in &mut acc {
+                *a = _mm512_fmadd_ps(*a, x, y);
+            }
+        }
+        let s = acc.iter().fold(_mm512_setzero_ps(), |s, &a| _mm512_add_ps(s, a));
+        _mm512_reduce_add_ps(s)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn fma256(steps: usize) -> f32 {
+        let (x, y) = (_mm256_set1_ps(0.999_999), _mm256_set1_ps(1e-7));
+        let mut acc = [_mm256_setzero_ps(); 12];
+        for _ in 0..steps {
+            for a in &mut acc {
+                *a = _mm256_fmadd_ps(*a, x, y);
+            }
+        }
+        let s = acc.iter().fold(_mm256_setzero_ps(), |s, &a| _mm256_add_ps(s, a));
+        let mut out = [0.0f32; 8];
+        _mm256_storeu_ps(out.as_mut_ptr(), s);
+        out.iter().sum()
+    }
+
+    #[target_feature(enable = "avx512f")]
+    unsafe fn sum512(x: *const f32, len: usize) -> f32 {
+        let mut acc = [_mm512_setzero_ps(); 8];
+        let mut p = 0;
+        while p < len {
+            for (j, a) in acc.iter_mut().enumerate() {
+                *a = _mm512_add_ps(*a, _mm512_load_ps(x.add(p + 16 * j)));
+            }
+            p += 128;
+        }
+        let s = acc.iter().fold(_mm512_setzero_ps(), |s, &a| _mm512_add_ps(s, a));
+        _mm512_reduce_add_ps(s)
+    }
+}
+
+criterion_group!(benches, hardware, forward, backward, tiny_network, conv);
 criterion_main!(benches);

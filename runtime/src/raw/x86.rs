@@ -678,13 +678,19 @@ unsafe fn nt<S: Simd, const MR: usize, const NR: usize>(
         nt_row::<S, MR, NR>(a.add(i * k), b, rows, c.add(i * n), n, k, acc);
         i += MR;
     }
+    // The leftover rows in tiles of 3, 2 or 1 rows: every tile streams all
+    // of `B` once, so one row at a time would read it `m % MR` times.
     while i < m {
-        nt_row::<S, 1, NR>(a.add(i * k), b, rows, c.add(i * n), n, k, acc);
-        i += 1;
+        let (a, c) = (a.add(i * k), c.add(i * n));
+        i += match m - i {
+            1 => nt_row::<S, 1, NR>(a, b, rows, c, n, k, acc),
+            2 => nt_row::<S, 2, NR>(a, b, rows, c, n, k, acc),
+            _ => nt_row::<S, 3, NR>(a, b, rows, c, n, k, acc),
+        };
     }
 }
 
-/// `MR` rows of `C`: every column, `NR` at a time.
+/// `MR` rows of `C`: every column, `NR` at a time. Returns `MR`.
 #[inline(always)]
 unsafe fn nt_row<S: Simd, const MR: usize, const NR: usize>(
     a: *const f32,
@@ -694,7 +700,7 @@ unsafe fn nt_row<S: Simd, const MR: usize, const NR: usize>(
     n: usize,
     k: usize,
     acc: bool,
-) {
+) -> usize {
     let mut cursor = rows.cursor();
     let mut j = 0;
     while j + NR <= n {
@@ -709,6 +715,7 @@ unsafe fn nt_row<S: Simd, const MR: usize, const NR: usize>(
         nt_tile::<S, MR, 1>(a, [b.add(cursor.next_offset())], c.add(j), n, k, acc);
         j += 1;
     }
+    MR
 }
 
 /// The `MR x NR` block of `C` at `c` (row stride `ldc`): `MR` dot products
@@ -896,15 +903,21 @@ unsafe fn outer_col<S: Simd, const MR: usize, const NR: usize, const PART: bool>
         outer_tile::<S, MR, NR, PART>(a.add(i * rsa), csa, b, c.add(i * n), n, rows, rsa, len, acc);
         i += MR;
     }
+    // The leftover rows in tiles of 3, 2 or 1 rows (each tile streams its
+    // columns of `B` once).
     while i < m {
-        outer_tile::<S, 1, NR, PART>(a.add(i * rsa), csa, b, c.add(i * n), n, rows, rsa, len, acc);
-        i += 1;
+        let (a, c) = (a.add(i * rsa), c.add(i * n));
+        i += match m - i {
+            1 => outer_tile::<S, 1, NR, PART>(a, csa, b, c, n, rows, rsa, len, acc),
+            2 => outer_tile::<S, 2, NR, PART>(a, csa, b, c, n, rows, rsa, len, acc),
+            _ => outer_tile::<S, 3, NR, PART>(a, csa, b, c, n, rows, rsa, len, acc),
+        };
     }
 }
 
 /// The `MR x NR`-vector block of `C` at `c` (row stride `n`): `sum_p A(i, p)
 /// * B[p][..]`, row `p` of `B` where `rows` puts it (from `b`). With `PART`, `NR` is 1 and the
-/// block is the first `len < W` columns.
+/// block is the first `len < W` columns. Returns `MR`.
 #[inline(always)]
 unsafe fn outer_tile<S: Simd, const MR: usize, const NR: usize, const PART: bool>(
     a: *const f32,
@@ -916,7 +929,7 @@ unsafe fn outer_tile<S: Simd, const MR: usize, const NR: usize, const PART: bool
     rsa: usize,
     len: usize,
     acc: bool,
-) {
+) -> usize {
     let mut s = [[S::zero(); NR]; MR];
     let mut bv = [S::zero(); NR];
     let ([d0, d1, d2], [s0, s1, s2]) = (rows.dims, rows.strides);
@@ -965,4 +978,5 @@ unsafe fn outer_tile<S: Simd, const MR: usize, const NR: usize, const PART: bool
             }
         }
     }
+    MR
 }
