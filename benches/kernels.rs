@@ -345,7 +345,10 @@ struct Line([f32; 16]);
 
 /// The probes' inner loops, with the CPU features they need.
 #[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code, reason = "SIMD intrinsics need `target_feature` functions")]
+#[allow(
+    unsafe_code,
+    reason = "SIMD intrinsics need `target_feature` functions"
+)]
 mod probe {
     use std::arch::x86_64::*;
 
@@ -383,7 +386,9 @@ mod probe {
                 *a = _mm512_fmadd_ps(*a, x, y);
             }
         }
-        let s = acc.iter().fold(_mm512_setzero_ps(), |s, &a| _mm512_add_ps(s, a));
+        let s = acc
+            .iter()
+            .fold(_mm512_setzero_ps(), |s, &a| _mm512_add_ps(s, a));
         _mm512_reduce_add_ps(s)
     }
 
@@ -396,7 +401,9 @@ mod probe {
                 *a = _mm256_fmadd_ps(*a, x, y);
             }
         }
-        let s = acc.iter().fold(_mm256_setzero_ps(), |s, &a| _mm256_add_ps(s, a));
+        let s = acc
+            .iter()
+            .fold(_mm256_setzero_ps(), |s, &a| _mm256_add_ps(s, a));
         let mut out = [0.0f32; 8];
         _mm256_storeu_ps(out.as_mut_ptr(), s);
         out.iter().sum()
@@ -412,7 +419,9 @@ mod probe {
             }
             p += 128;
         }
-        let s = acc.iter().fold(_mm512_setzero_ps(), |s, &a| _mm512_add_ps(s, a));
+        let s = acc
+            .iter()
+            .fold(_mm512_setzero_ps(), |s, &a| _mm512_add_ps(s, a));
         _mm512_reduce_add_ps(s)
     }
 }

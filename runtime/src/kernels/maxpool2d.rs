@@ -20,6 +20,8 @@
 //! assert_eq!(y, [5.0, 6.0]);
 //! ```
 
+use super::gemm::Isa;
+
 /// The geometry of a 2-D pooling layer without padding, shared by
 /// [`maxpool2d`](self) and [`avgpool2d`](super::avgpool2d).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +75,7 @@ impl Pool2dGeom {
 pub fn maxpool2d_forward(x: &[f32], y: &mut [f32], batch: usize, g: &Pool2dGeom) {
     g.debug_check(batch, x.len(), y.len());
     if g.is_2x2() {
-        forward_2x2(x, y, g);
+        forward_2x2(Isa::best(), x, y, g);
     } else {
         forward_generic(x, y, g);
     }
@@ -84,6 +86,18 @@ impl Pool2dGeom {
     /// `maxpool2d(2)`, which has a specialised path.
     fn is_2x2(&self) -> bool {
         self.k_h == 2 && self.k_w == 2 && self.stride_h == 2 && self.stride_w == 2
+    }
+
+    /// The AVX-512 kernels' view: every plane of the batch.
+    #[cfg(target_arch = "x86_64")]
+    fn as_2x2(&self, x_len: usize) -> crate::raw::Pool2x2 {
+        crate::raw::Pool2x2 {
+            planes: x_len / self.in_plane().max(1),
+            in_h: self.in_h,
+            in_w: self.in_w,
+            out_h: self.out_h,
+            out_w: self.out_w,
+        }
     }
 }
 
@@ -105,8 +119,13 @@ fn pick(m: f32, v: f32) -> f32 {
 /// [`maxpool2d_forward`] for 2x2 windows with stride 2: each output is
 /// `pick(pick(a, b), pick(c, d))` of its window `[a b; c d]`, read with no
 /// index arithmetic from two rows of `x` (the same bits as
-/// [`forward_generic`]).
-fn forward_2x2(x: &[f32], y: &mut [f32], g: &Pool2dGeom) {
+/// [`forward_generic`]); on AVX-512, 16 windows at a time.
+fn forward_2x2(isa: Isa, x: &[f32], y: &mut [f32], g: &Pool2dGeom) {
+    #[cfg(target_arch = "x86_64")]
+    if let Isa::Avx512(t) = isa {
+        return t.maxpool2x2_forward(x, y, g.as_2x2(x.len()));
+    }
+    let _ = isa;
     let (in_w, out_w) = (g.in_w, g.out_w);
     let planes = x
         .chunks_exact(g.in_plane())
@@ -163,15 +182,23 @@ pub fn maxpool2d_backward(
     g.debug_check(batch, x.len(), y.len());
     g.debug_check(batch, gx.len(), gy.len());
     if g.is_2x2() {
-        backward_2x2(x, y, gy, gx, g);
+        backward_2x2(Isa::best(), x, y, gy, gx, g);
     } else {
         backward_generic(x, y, gy, gx, g);
     }
 }
 
 /// [`maxpool2d_backward`] for 2x2 windows with stride 2 (no overlap: each
-/// window's first hit gets `0 + gy`, the same bits as [`backward_generic`]).
-fn backward_2x2(x: &[f32], y: &[f32], gy: &[f32], gx: &mut [f32], g: &Pool2dGeom) {
+/// window's first hit gets `0 + gy`, the same bits as [`backward_generic`]);
+/// on AVX-512, 16 windows at a time when rows have at least 8 windows (for
+/// LeNet's 5-window rows the scalar loop measured faster: 22 against 27 µs
+/// at batch 32; for its 14-window rows slower: 59 against 27 µs).
+fn backward_2x2(isa: Isa, x: &[f32], y: &[f32], gy: &[f32], gx: &mut [f32], g: &Pool2dGeom) {
+    #[cfg(target_arch = "x86_64")]
+    if let (Isa::Avx512(t), true) = (isa, g.out_w >= 8) {
+        return t.maxpool2x2_backward(x, y, gy, gx, g.as_2x2(x.len()));
+    }
+    let _ = isa;
     let (in_w, out_w) = (g.in_w, g.out_w);
     let planes = x
         .chunks_exact(g.in_plane())
@@ -288,9 +315,16 @@ mod tests {
             f32::NAN,
             f32::from_bits(0x7fc0_0001),
         ];
-        for (batch, channels, in_h, in_w) in
-            [(1, 1, 2, 2), (2, 3, 5, 7), (1, 2, 9, 4), (3, 1, 28, 28)]
-        {
+        for (batch, channels, in_h, in_w) in [
+            (1, 1, 2, 2),
+            (2, 3, 5, 7),
+            (1, 2, 9, 4),
+            (3, 1, 28, 28),
+            (2, 2, 10, 10),
+            (1, 1, 3, 65),
+            (1, 2, 4, 66),
+            (1, 1, 2, 3),
+        ] {
             let g = Pool2dGeom {
                 channels,
                 in_h,
@@ -314,14 +348,18 @@ mod tests {
                 .map(|_| vals[(rng.uniform() * 7.0) as usize % 7])
                 .collect();
             let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<std::vec::Vec<_>>();
-            let (mut y, mut want) = (std::vec![0.0; n_out], std::vec![0.0; n_out]);
-            maxpool2d_forward(&x, &mut y, batch, &g);
+            let mut want = std::vec![0.0; n_out];
             forward_generic(&x, &mut want, &g);
-            assert_eq!(bits(&y), bits(&want), "{g:?}");
-            let (mut gx, mut want) = (std::vec![f32::NAN; n_in], std::vec![f32::NAN; n_in]);
-            maxpool2d_backward(&x, &y, &gy, &mut gx, batch, &g);
-            backward_generic(&x, &y, &gy, &mut want, &g);
-            assert_eq!(bits(&gx), bits(&want), "{g:?} backward");
+            let mut want_gx = std::vec![f32::NAN; n_in];
+            backward_generic(&x, &want, &gy, &mut want_gx, &g);
+            for isa in Isa::available() {
+                let mut y = std::vec![f32::NAN; n_out];
+                forward_2x2(isa, &x, &mut y, &g);
+                assert_eq!(bits(&y), bits(&want), "{isa:?} {g:?}");
+                let mut gx = std::vec![f32::NAN; n_in];
+                backward_2x2(isa, &x, &y, &gy, &mut gx, &g);
+                assert_eq!(bits(&gx), bits(&want_gx), "{isa:?} {g:?} backward");
+            }
         }
     }
 

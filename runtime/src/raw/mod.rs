@@ -19,7 +19,7 @@ pub use embed::{embedded, Aligned};
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 pub(crate) use x86::dense_small_sse2;
 #[cfg(target_arch = "x86_64")]
-pub(crate) use x86::{best_isa, Avx2, Avx512};
+pub(crate) use x86::{best_isa, Avx2, Avx512, Pool2x2};
 
 /// `C[m][n] = A[m][k] * B[k][n]` by `matrixmultiply::sgemm`, with explicit
 /// strides (`rs*` between rows, `cs*` between columns): the test oracle.
