@@ -80,7 +80,7 @@ fn w3(c: &mut Criterion) {
     let mut par = ParallelClassifier::<LeNet, 16>::new(LeNet::new_boxed(1), &opt2, 2);
     let mut rng2 = Rng::new(3);
     group.bench_function(
-        "W3 lenet training 12800 samples (sgd 0.05, batch 32 = 2 threads x 16)",
+        "W3 lenet training 12800 samples (sgd 0.05, 2 threads x 16)",
         |b| b.iter(|| black_box(par.train_epoch(&subset, &mut opt2, &lr, &mut rng2, |_, _| {}))),
     );
     group.finish();

@@ -45,7 +45,7 @@ OURS = {
     "W4": ("lenet", "W4 lenet batch-1 forward", "us", 1, 833_040, 10.0, "low"),
     "W3": ("lenet", "W3/W3 lenet training 12800 samples (sgd 0.05, batch 32)", "samples/s", 1,
            2_263_920 * 12_800, 30_000, "high"),
-    "W3 2 threads": ("lenet", "W3/W3 lenet training 12800 samples (sgd 0.05, batch 32" + T2,
+    "W3 2 threads": ("lenet", "W3/W3 lenet training 12800 samples (sgd 0.05, 2 threads x 16)",
                      "samples/s", 2, 2_263_920 * 12_800, None, "high"),
 }
 HW = {"fma512": "HW/fma peak avx512", "fma256": "HW/fma peak avx2", "l2": "HW/l2 read 401KB"}
