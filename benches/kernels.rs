@@ -371,7 +371,7 @@ mod probe {
     /// 512-bit loads into 8 accumulators.
     pub fn sum_avx512(x: &[f32]) -> f32 {
         assert!(std::is_x86_feature_detected!("avx512f"));
-        assert!(x.as_ptr().align_offset(64) == 0 && x.len() % 128 == 0);
+        assert!(x.as_ptr().align_offset(64) == 0 && x.len().is_multiple_of(128));
         // SAFETY: AVX-512F is present; `sum512` reads `x[..x.len()]` in
         // aligned 16-lane loads, in bounds as the length is a multiple of 128.
         unsafe { sum512(x.as_ptr(), x.len()) }

@@ -46,6 +46,15 @@ fn w1(c: &mut Criterion) {
             black_box(y[0])
         })
     });
+    // The same call with its product split over two threads.
+    staticnet::threads::set_threads(2);
+    c.bench_function("W1 mlp 784-128-10 batch-1 forward, 2 kernel threads", |b| {
+        b.iter(|| {
+            let y = net.forward(black_box(&x), &mut ws);
+            black_box(y[0])
+        })
+    });
+    staticnet::threads::set_threads(1);
 }
 
 fn w5(c: &mut Criterion) {
@@ -94,6 +103,17 @@ fn w2(c: &mut Criterion) {
             })
         },
     );
+    // One batch of 32, its products and SGD step split over two threads.
+    staticnet::threads::set_threads(2);
+    group.bench_function(
+        "W2 mlp one epoch (sgd 0.1, batch 32, 2 kernel threads)",
+        |b| {
+            b.iter(|| {
+                black_box(trainer.train_epoch(&data.train, &mut opt, &lr, &mut rng, |_, _| {}))
+            })
+        },
+    );
+    staticnet::threads::set_threads(1);
     // Two threads of 16 samples: the same global batch of 32.
     let mut opt2 = Sgd::new(0.1);
     let mut par = ParallelClassifier::<Mlp, 16>::new(Mlp::new_boxed(1), &opt2, 2);

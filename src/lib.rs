@@ -53,7 +53,9 @@ extern crate std;
 
 pub use staticnet_macros::network;
 pub use staticnet_runtime::{chain_backward, chain_forward, Feeds, Mode, Network, Rng};
-pub use staticnet_runtime::{flat, flat_mut, init, kernels, layers, loss, math, memory, optim};
+pub use staticnet_runtime::{
+    flat, flat_mut, init, kernels, layers, loss, math, memory, optim, threads,
+};
 
 #[cfg(feature = "std")]
 pub mod data;

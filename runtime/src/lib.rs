@@ -4,7 +4,8 @@
 //!
 //! Every kernel takes flat `&[f32]` slices plus its dimensions as arguments,
 //! `debug_assert!`s the lengths and cannot fail. Nothing here allocates; the
-//! `std` feature only adds CPU feature detection and `Box` constructors.
+//! `std` feature only adds CPU feature detection, `Box` constructors and the
+//! optional kernel threads of [`threads`] (started once, at setup).
 #![no_std]
 #![warn(missing_docs)]
 
@@ -26,6 +27,7 @@ pub mod memory;
 pub mod network;
 pub mod optim;
 mod raw;
+pub mod threads;
 pub mod weights;
 
 pub use init::Rng;

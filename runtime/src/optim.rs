@@ -113,17 +113,22 @@ impl Optimizer for Sgd {
             nesterov,
             weight_decay,
         } = *self;
-        if momentum == 0.0 {
-            for (p, &g) in params.iter_mut().zip(grads) {
-                *p -= lr * (g + weight_decay * *p);
+        // Elementwise: split over the kernel threads (`crate::threads`) when
+        // there are enough parameters (the same bits on any thread count).
+        let parts = crate::threads::parts(params.len() * 8, params.len() / 4096);
+        crate::raw::split_update(parts, params, grads, state, &|params, grads, state| {
+            if momentum == 0.0 {
+                for (p, &g) in params.iter_mut().zip(grads) {
+                    *p -= lr * (g + weight_decay * *p);
+                }
+                return;
             }
-            return;
-        }
-        for ((p, &g), b) in params.iter_mut().zip(grads).zip(state) {
-            let g = g + weight_decay * *p;
-            *b = math::flush_subnormal(momentum * *b + g);
-            *p -= lr * if nesterov { g + momentum * *b } else { *b };
-        }
+            for ((p, &g), b) in params.iter_mut().zip(grads).zip(state) {
+                let g = g + weight_decay * *p;
+                *b = math::flush_subnormal(momentum * *b + g);
+                *p -= lr * if nesterov { g + momentum * *b } else { *b };
+            }
+        });
     }
 
     fn lr(&self) -> f32 {
@@ -402,6 +407,36 @@ mod tests {
     #[track_caller]
     fn assert_steps(got: &[f32], want: &[f64], tol: f64) {
         crate::testutil::assert_close("trajectory", got, want, 0.0, tol);
+    }
+
+    /// Split over 3 threads, a step over many parameters (plain and with
+    /// Nesterov momentum and weight decay) gives the same bits as on one.
+    #[test]
+    fn sgd_on_threads_gives_the_same_bits() {
+        let n = 100_003;
+        let grads = crate::testutil::random_vec(1, n);
+        for opt in [
+            Sgd::new(0.1),
+            Sgd::new(0.05)
+                .with_momentum(0.9)
+                .with_nesterov()
+                .with_weight_decay(1e-3),
+        ] {
+            let run = |threads: usize| {
+                crate::threads::set_threads(threads);
+                let (mut opt, mut p) = (opt, crate::testutil::random_vec(2, n));
+                let mut state = std::vec![0.0; opt.state_slots() * n];
+                for _ in 0..3 {
+                    opt.step(&mut p, &grads, &mut state);
+                }
+                crate::threads::set_threads(1);
+                (p, state)
+            };
+            let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<std::vec::Vec<_>>();
+            let ((p1, s1), (p3, s3)) = (run(1), run(3));
+            assert_eq!(bits(&p1), bits(&p3), "{opt:?}");
+            assert_eq!(bits(&s1), bits(&s3), "{opt:?}");
+        }
     }
 
     #[test]

@@ -57,6 +57,19 @@ pub struct Split {
     pub cols: usize,
 }
 
+/// `PIXEL[p] = p / 255` (as `f32`, the same bits as dividing): a table
+/// lookup per pixel instead of a division, which was a tenth of an MLP
+/// training epoch.
+static PIXEL: [f32; 256] = {
+    let mut t = [0.0f32; 256];
+    let mut p = 0;
+    while p < 256 {
+        t[p] = p as f32 / 255.0;
+        p += 1;
+    }
+    t
+};
+
 impl Split {
     /// Number of samples.
     pub fn len(&self) -> usize {
@@ -104,7 +117,7 @@ impl Split {
         for (k, &i) in indices.iter().enumerate() {
             let dst = &mut x[k * n..(k + 1) * n];
             for (d, &p) in dst.iter_mut().zip(self.image(i)) {
-                *d = f32::from(p) / 255.0;
+                *d = PIXEL[usize::from(p)];
             }
             labels[k] = usize::from(self.labels[i]);
         }
@@ -541,6 +554,18 @@ mod tests {
         }
         v.extend_from_slice(data);
         v
+    }
+
+    #[test]
+    fn the_pixel_table_divides_by_255() {
+        for p in 0..=255u8 {
+            let want = f32::from(std::hint::black_box(p)) / std::hint::black_box(255.0);
+            assert_eq!(
+                super::PIXEL[usize::from(p)].to_bits(),
+                want.to_bits(),
+                "{p}"
+            );
+        }
     }
 
     #[test]

@@ -905,6 +905,50 @@ mod tests {
         }
     }
 
+    /// Split over 2 and 3 threads (`crate::threads`), the products give the
+    /// same bits as on one thread, on every path, at sizes above the split
+    /// threshold with odd remainders.
+    #[test]
+    fn threads_give_the_same_bits() {
+        let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let jobs = crate::threads::split_jobs;
+        let jobs_before = jobs();
+        for isa in Isa::available() {
+            for (variant, (m, n, k)) in [
+                (Variant::Nt, (32, 128, 784)),
+                (Variant::Nt, (1, 128, 784)),
+                (Variant::Nt, (5, 65, 400)),
+                (Variant::Tn, (128, 784, 32)),
+                (Variant::Tn, (63, 65, 33)),
+                (Variant::Nn, (32, 784, 128)),
+            ] {
+                let a = random_vec(10, m * k);
+                let b = random_vec(11, k * n);
+                let c0 = random_vec(12, m * n);
+                let run = |threads: usize, store: Store| {
+                    crate::threads::set_threads(threads);
+                    let mut c = c0.clone();
+                    variant.run(isa, &a, &b, &mut c, (m, n, k), store);
+                    crate::threads::set_threads(1);
+                    c
+                };
+                for store in [Store::Overwrite, Store::Accumulate] {
+                    let one = bits(&run(1, store));
+                    for threads in [2, 3] {
+                        let what =
+                            std::format!("{variant:?} {isa:?} {m}x{n}x{k} {store:?} {threads}");
+                        assert_eq!(bits(&run(threads, store)), one, "{what}");
+                    }
+                }
+            }
+        }
+        // The x86 paths split (a job only runs serially while another test's
+        // job holds the pool, so most of these ran on threads).
+        if Isa::available().len() > 1 {
+            assert!(jobs() > jobs_before, "no product ran on several threads");
+        }
+    }
+
     /// `matrixmultiply` agrees at the large sizes (a second, independent oracle).
     #[test]
     fn matches_matrixmultiply() {

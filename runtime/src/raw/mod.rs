@@ -4,6 +4,8 @@
 //! - [`pod`]: `Pod` for the const-generic parameter blocks of [`crate::layers`]
 //!   (bytemuck's derive cannot check padding of generic structs).
 //! - `embed`: a weights file in read-only memory viewed as a network.
+//! - `pool` (feature `std`): the worker threads of [`crate::threads`] and the
+//!   hand-off of a borrowed job to them.
 //! - `x86`: AVX2/FMA and AVX-512 kernels behind runtime (with `std`) or
 //!   compile-time feature detection, and an SSE2 (x86-64 baseline) kernel for
 //!   small single-sample dense layers.
@@ -11,11 +13,15 @@
 
 mod embed;
 mod pod;
+#[cfg(any(feature = "std", test))]
+mod pool;
 // AVX-512 intrinsics are stable since Rust 1.89, the workspace's `rust-version`.
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
 pub use embed::{embedded, Aligned};
+#[cfg(any(feature = "std", test))]
+pub(crate) use pool::{ensure_workers, run as pool_run, PARALLEL_JOBS};
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 pub(crate) use x86::dense_small_sse2;
 #[cfg(target_arch = "x86_64")]
@@ -60,4 +66,65 @@ pub(crate) fn sgemm_oracle(
             1,
         );
     }
+}
+
+/// A raw pointer that may cross threads: a kernel split over threads cuts
+/// one output into disjoint blocks, one per part, and each part writes only
+/// its own block (argued at each use).
+#[derive(Clone, Copy)]
+pub(crate) struct Shared(*mut f32);
+
+impl Shared {
+    pub(crate) fn new(p: *const f32) -> Self {
+        Shared(p.cast_mut())
+    }
+
+    /// The address (a method, so that closures capture the whole `Shared`).
+    pub(crate) fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+// SAFETY: `Shared` carries an address only; every use derives disjoint
+// blocks from it for the parts of one job, so no two threads touch one
+// element, and the job ends before the borrow it came from.
+unsafe impl Sync for Shared {}
+
+/// An elementwise update of a piece of parameters, gradients and state.
+pub(crate) type Update<'a> = &'a (dyn Fn(&mut [f32], &[f32], &mut [f32]) + Sync);
+
+/// Calls `f` on `parts` pieces of `(p, g, s)`, cut at the same points (in
+/// multiples of 64 elements), in parallel ([`crate::threads::par`]): an
+/// elementwise update of parameters `p` from gradients `g` with state `s`
+/// (empty, or one value per parameter).
+pub(crate) fn split_update(parts: usize, p: &mut [f32], g: &[f32], s: &mut [f32], f: Update<'_>) {
+    let n = p.len();
+    assert!(g.len() == n && (s.is_empty() || s.len() == n));
+    let with_state = !s.is_empty();
+    let (pp, gp, sp) = (
+        Shared::new(p.as_mut_ptr()),
+        Shared::new(g.as_ptr()),
+        Shared::new(s.as_mut_ptr()),
+    );
+    crate::threads::par(parts, &|t| {
+        let (lo, hi) = crate::threads::range(n, parts, t, 64);
+        // SAFETY: `lo <= hi <= n` (`range`), and `p`, `g` (and `s` when
+        // not empty) hold `n` elements (asserted), so each piece is in
+        // bounds; the pieces of the parts are disjoint, so the `&mut`
+        // pieces of `p` and `s` never alias, and `g` is only read. The
+        // borrows of `p`, `g`, `s` outlive the job (`par` returns after
+        // every part).
+        let (pt, gt, st) = unsafe {
+            (
+                core::slice::from_raw_parts_mut(pp.get().add(lo), hi - lo),
+                core::slice::from_raw_parts(gp.get().add(lo).cast_const(), hi - lo),
+                if with_state {
+                    core::slice::from_raw_parts_mut(sp.get().add(lo), hi - lo)
+                } else {
+                    &mut []
+                },
+            )
+        };
+        f(pt, gt, st);
+    });
 }

@@ -29,7 +29,9 @@
 //! The AVX-512 intrinsics and the `avx512f` target feature are stable since
 //! Rust 1.89, the workspace's `rust-version`.
 
+use super::Shared;
 use crate::kernels::gemm::{Isa, Rows};
+use crate::threads;
 use core::arch::x86_64::*;
 use core::sync::atomic::{AtomicU8, Ordering};
 
@@ -130,12 +132,27 @@ macro_rules! entry_points {
                 acc: bool,
             ) {
                 assert!(fits(a.len(), m, k) && fits(b.len(), n, k) && fits(c.len(), m, n));
-                // SAFETY: `self` proves the CPU features of `$nt`. `nt` reads
-                // rows `i < m` of `a` at `i * k .. i * k + k`, within
-                // `m * k <= a.len()`; rows `j < n` of `b` within `n * k <=
-                // b.len()`; writes `c[i * n + j]`, `i < m`, `j < n`, within
-                // `m * n <= c.len()`, all checked just above.
-                unsafe { $nt(a.as_ptr(), b.as_ptr(), None, c.as_mut_ptr(), m, n, k, acc) }
+                // Columns split in multiples of 8, the widest tile of rows of
+                // `B` (so every element is summed as on one thread).
+                let parts = threads::parts(m * n * k, n / 8);
+                let (a, b, c) = (
+                    Shared::new(a.as_ptr()),
+                    Shared::new(b.as_ptr()),
+                    Shared::new(c.as_mut_ptr()),
+                );
+                threads::par(parts, &|t| {
+                    let (j0, j1) = threads::range(n, parts, t, 8);
+                    let (a, b, c) = (a.get().cast_const(), b.get().cast_const(), c.get());
+                    // SAFETY: `self` proves the CPU features of `$nt`. `nt`
+                    // reads rows `i < m` of `a` at `i * k .. i * k + k`,
+                    // within `m * k <= a.len()`; rows `j0 <= j < j1 <= n` of
+                    // `b` within `n * k <= b.len()`; writes `c[i * n + j]`,
+                    // `i < m`, `j0 <= j < j1`, within `m * n <= c.len()`, all
+                    // checked above (`b` is only read through `Shared`). The
+                    // parts' column ranges are disjoint, so no element of
+                    // `c` is written by two threads.
+                    unsafe { $nt(a, b.add(j0 * k), None, c.add(j0), n, m, j1 - j0, k, acc) }
+                });
             }
 
             /// `C[m][n] (+)= A[m][k] * B[n][k]^T` with row `j` of `B` at
@@ -166,6 +183,7 @@ macro_rules! entry_points {
                         b.as_ptr(),
                         Some(rows),
                         c.as_mut_ptr(),
+                        n,
                         m,
                         n,
                         k,
@@ -298,22 +316,36 @@ macro_rules! entry_points {
                 acc: bool,
             ) {
                 assert!(fits(a.len(), k, m) && fits(b.len(), k, n) && fits(c.len(), m, n));
-                // SAFETY: as for `gemm_nn`, with `rsa = 1`, `csa = m`: `outer`
-                // reads `a[p * m + i]`, `p < k`, `i < m`, below `k * m <=
-                // a.len()`; `b` and `c` are bounded as there.
-                unsafe {
-                    $outer(
-                        a.as_ptr(),
-                        1,
-                        m,
-                        b.as_ptr(),
-                        c.as_mut_ptr(),
-                        m,
-                        n,
-                        Rows::dense(k, n),
-                        acc,
-                    )
-                }
+                // Rows split in multiples of 12 (the row tiles of both paths).
+                let parts = threads::parts(m * n * k, m / 12);
+                let (a, b, c) = (
+                    Shared::new(a.as_ptr()),
+                    Shared::new(b.as_ptr()),
+                    Shared::new(c.as_mut_ptr()),
+                );
+                threads::par(parts, &|t| {
+                    let (i0, i1) = threads::range(m, parts, t, 12);
+                    let (a, b, c) = (a.get().cast_const(), b.get().cast_const(), c.get());
+                    // SAFETY: as for `gemm_nn`, with `rsa = 1`, `csa = m`:
+                    // `outer` reads `a[p * m + i]`, `p < k`, `i0 <= i < i1 <=
+                    // m`, below `k * m <= a.len()`; `b[p * n + j]` below `k *
+                    // n <= b.len()`; writes rows `i0 .. i1` of `c`, below `m *
+                    // n <= c.len()`, checked above (`a` is only read). Row
+                    // ranges of the parts are disjoint.
+                    unsafe {
+                        $outer(
+                            a.add(i0),
+                            1,
+                            m,
+                            b,
+                            c.add(i0 * n),
+                            i1 - i0,
+                            n,
+                            Rows::dense(k, n),
+                            acc,
+                        )
+                    }
+                });
             }
         }
     };
@@ -330,6 +362,7 @@ unsafe fn nt_avx2(
     b: *const f32,
     rows: Option<Rows>,
     c: *mut f32,
+    ldc: usize,
     m: usize,
     n: usize,
     k: usize,
@@ -339,7 +372,17 @@ unsafe fn nt_avx2(
     // a vector: 4 rows x 2 accumulators.
     match rows {
         None if m == 1 => gemv::<Avx2, 4>(a, b, c, n, k, acc),
-        rows => nt::<Avx2, 2, 4>(a, b, rows.unwrap_or(Rows::dense(n, k)), c, m, n, k, acc),
+        rows => nt::<Avx2, 2, 4>(
+            a,
+            b,
+            rows.unwrap_or(Rows::dense(n, k)),
+            c,
+            ldc,
+            m,
+            n,
+            k,
+            acc,
+        ),
     }
 }
 
@@ -351,6 +394,7 @@ unsafe fn nt_avx512(
     b: *const f32,
     rows: Option<Rows>,
     c: *mut f32,
+    ldc: usize,
     m: usize,
     n: usize,
     k: usize,
@@ -360,7 +404,17 @@ unsafe fn nt_avx512(
     // (6x4 and 8x3 measured slower); a vector: 8 rows x 2 accumulators.
     match rows {
         None if m == 1 => gemv::<Avx512, 8>(a, b, c, n, k, acc),
-        rows => nt::<Avx512, 4, 4>(a, b, rows.unwrap_or(Rows::dense(n, k)), c, m, n, k, acc),
+        rows => nt::<Avx512, 4, 4>(
+            a,
+            b,
+            rows.unwrap_or(Rows::dense(n, k)),
+            c,
+            ldc,
+            m,
+            n,
+            k,
+            acc,
+        ),
     }
 }
 
@@ -660,14 +714,15 @@ unsafe fn reduce<S: Simd, const NR: usize>(v: &[S::V; NR]) -> [f32; NR] {
 }
 
 /// `C[m][n] (+)= A[m][k] * B[n][k]^T`, row `j` of `B` where `rows` puts it
-/// (from `b`): tiles of `MR` rows of `A` by `NR` rows of `B`, then the
-/// leftover rows and columns one at a time.
+/// (from `b`), row `i` of `C` at `c + i * ldc`: tiles of `MR` rows of `A` by
+/// `NR` rows of `B`, then the leftover rows and columns.
 #[inline(always)]
 unsafe fn nt<S: Simd, const MR: usize, const NR: usize>(
     a: *const f32,
     b: *const f32,
     rows: Rows,
     c: *mut f32,
+    ldc: usize,
     m: usize,
     n: usize,
     k: usize,
@@ -675,17 +730,17 @@ unsafe fn nt<S: Simd, const MR: usize, const NR: usize>(
 ) {
     let mut i = 0;
     while i + MR <= m {
-        nt_row::<S, MR, NR>(a.add(i * k), b, rows, c.add(i * n), n, k, acc);
+        nt_row::<S, MR, NR>(a.add(i * k), b, rows, c.add(i * ldc), ldc, n, k, acc);
         i += MR;
     }
     // The leftover rows in tiles of 3, 2 or 1 rows: every tile streams all
     // of `B` once, so one row at a time would read it `m % MR` times.
     while i < m {
-        let (a, c) = (a.add(i * k), c.add(i * n));
+        let (a, c) = (a.add(i * k), c.add(i * ldc));
         i += match m - i {
-            1 => nt_row::<S, 1, NR>(a, b, rows, c, n, k, acc),
-            2 => nt_row::<S, 2, NR>(a, b, rows, c, n, k, acc),
-            _ => nt_row::<S, 3, NR>(a, b, rows, c, n, k, acc),
+            1 => nt_row::<S, 1, NR>(a, b, rows, c, ldc, n, k, acc),
+            2 => nt_row::<S, 2, NR>(a, b, rows, c, ldc, n, k, acc),
+            _ => nt_row::<S, 3, NR>(a, b, rows, c, ldc, n, k, acc),
         };
     }
 }
@@ -697,6 +752,7 @@ unsafe fn nt_row<S: Simd, const MR: usize, const NR: usize>(
     b: *const f32,
     rows: Rows,
     c: *mut f32,
+    ldc: usize,
     n: usize,
     k: usize,
     acc: bool,
@@ -708,11 +764,11 @@ unsafe fn nt_row<S: Simd, const MR: usize, const NR: usize>(
         for row in &mut brows {
             *row = b.add(cursor.next_offset());
         }
-        nt_tile::<S, MR, NR>(a, brows, c.add(j), n, k, acc);
+        nt_tile::<S, MR, NR>(a, brows, c.add(j), ldc, k, acc);
         j += NR;
     }
     while j < n {
-        nt_tile::<S, MR, 1>(a, [b.add(cursor.next_offset())], c.add(j), n, k, acc);
+        nt_tile::<S, MR, 1>(a, [b.add(cursor.next_offset())], c.add(j), ldc, k, acc);
         j += 1;
     }
     MR

@@ -1,0 +1,78 @@
+//! Products split over kernel threads (`staticnet::threads`): training an
+//! MLP on two threads takes bit-for-bit the steps of one thread, and after
+//! the threads are started a step allocates nothing on any thread. One test
+//! in its own binary, as it sets the process-wide thread count and counts
+//! every allocation of the process.
+
+use staticnet::data::mnist::Mnist;
+use staticnet::optim::{Constant, Sgd};
+use staticnet::train::Classifier;
+use staticnet::Network;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; the counter
+// is an atomic, which never allocates.
+#[allow(unsafe_code, reason = "a GlobalAlloc impl is unsafe by definition")]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+staticnet::network! {
+    struct Mlp { input: [784], dense(128), relu, dense(10) }
+}
+
+/// Trains 20 steps of 32 on `threads` kernel threads; the parameters, and
+/// the allocations made by the last 19 steps (the first starts the threads).
+fn run(threads: usize) -> (Box<Mlp>, usize) {
+    let train = Mnist::load(Mnist::default_dir()).unwrap().train;
+    let mut opt = Sgd::new(0.1).with_momentum(0.9);
+    let mut t = Classifier::<Mlp, 32>::new(Mlp::new_boxed(5), &opt);
+    let batches: Vec<Vec<usize>> = (0..20).map(|s| (s * 32..s * 32 + 32).collect()).collect();
+    staticnet::threads::set_threads(threads);
+    t.train_batch(&train, &batches[0], &mut opt, &Constant(0.1));
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for batch in &batches[1..] {
+        t.train_batch(&train, batch, &mut opt, &Constant(0.1));
+    }
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    staticnet::threads::set_threads(1);
+    (t.net, allocations)
+}
+
+#[test]
+fn two_kernel_threads_take_the_same_steps_and_do_not_allocate() {
+    let (one, _) = run(1);
+    let jobs = staticnet::threads::split_jobs();
+    let (two, allocations) = run(2);
+    // 19 steps x (forward, weight gradient, SGD step) split (at least).
+    assert!(
+        staticnet::threads::split_jobs() - jobs >= 57,
+        "products ran on one thread"
+    );
+    let bits = |n: &Mlp| n.params().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&two), bits(&one), "two threads changed the result");
+    assert_eq!(allocations, 0, "steps on two threads allocated");
+    let moved = one
+        .params()
+        .iter()
+        .zip(Mlp::new_boxed(5).params())
+        .filter(|(a, b)| a != b)
+        .count();
+    // (MNIST's border pixels are always 0: their weights get no gradient.)
+    assert!(moved > 50_000, "training changed only {moved} parameters");
+}
