@@ -109,7 +109,12 @@ impl<N: Network, const B: usize> Classifier<N, B> {
         let order = core::mem::take(&mut self.order);
         let mut total = 0.0f64;
         let mut batches = 0usize;
-        for chunk in order.chunks_exact(B) {
+        let mut chunks = order.chunks_exact(B).peekable();
+        while let Some(chunk) = chunks.next() {
+            // The next batch's images load while this step computes.
+            if let Some(next) = chunks.peek() {
+                data.prefetch(next);
+            }
             let l = self.train_batch(data, chunk, opt, schedule);
             total += f64::from(l);
             batches += 1;

@@ -37,6 +37,18 @@ pub const fn max_len(a: usize, b: usize) -> usize {
     }
 }
 
+/// Asks the CPU to start loading `data` into its caches (a hint: on x86-64
+/// one prefetch per cache line, elsewhere nothing). A training loop calls it
+/// on the next batch's inputs so that their cache misses overlap the
+/// current step.
+#[inline]
+pub fn prefetch(data: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    crate::raw::prefetch(data);
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
+}
+
 /// The sum of `x` in 16 interleaved partial sums (lane `l` adds `x[16 i +
 /// l]`), combined pairwise at the end: the compiler vectorises it, where a
 /// sequential `iter().sum()` is one dependent addition per element (it was

@@ -25,6 +25,8 @@ pub(crate) use pool::{ensure_workers, run as pool_run, PARALLEL_JOBS};
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 pub(crate) use x86::dense_small_sse2;
 #[cfg(target_arch = "x86_64")]
+pub(crate) use x86::prefetch;
+#[cfg(target_arch = "x86_64")]
 pub(crate) use x86::{best_isa, Avx2, Avx512, Pool2x2};
 
 /// `C[m][n] = A[m][k] * B[k][n]` by `matrixmultiply::sgemm`, with explicit

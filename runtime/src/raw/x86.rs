@@ -1209,3 +1209,14 @@ unsafe fn pool_bwd(x: *const f32, y: *const f32, gy: *const f32, gx: *mut f32, g
         }
     }
 }
+
+/// Asks the CPU to bring the cache lines of `data` into its caches.
+#[inline]
+pub(crate) fn prefetch(data: &[u8]) {
+    for line in data.chunks(64) {
+        // SAFETY: a prefetch is a hint: it never faults and changes no
+        // memory; the address is inside `data` anyway. SSE, which
+        // `_mm_prefetch` needs, is part of the x86-64 baseline.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
+    }
+}
