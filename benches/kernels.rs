@@ -335,7 +335,66 @@ fn hardware(c: &mut Criterion) {
             });
         }
     }
+    cross_core(&mut group);
     group.finish();
+}
+
+/// The cost of writing 100 KB (W2's batch of 32 inputs) that another core has
+/// just read, against writing it again on the same core: what a step split
+/// over two threads pays whenever one thread overwrites what the other read.
+fn cross_core(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+    use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    let buf: Arc<Vec<AtomicU32>> = Arc::new((0..25_600).map(|_| AtomicU32::new(0)).collect());
+    // Even: the reader may read; odd: it has read (or `usize::MAX`: stop).
+    let turn = Arc::new(AtomicUsize::new(1));
+    let reader = {
+        let (buf, turn) = (Arc::clone(&buf), Arc::clone(&turn));
+        std::thread::spawn(move || loop {
+            let t = turn.load(Ordering::Acquire);
+            if t == usize::MAX {
+                return;
+            }
+            if t % 2 == 0 {
+                let s = buf.iter().fold(0u32, |s, v| s.wrapping_add(v.load(Ordering::Relaxed)));
+                black_box(s);
+                turn.store(t + 1, Ordering::Release);
+            } else {
+                std::hint::spin_loop();
+            }
+        })
+    };
+    let write = |v: u32| buf.iter().for_each(|x| x.store(v, Ordering::Relaxed));
+    group.throughput(Throughput::Bytes(102_400));
+    group.bench_function("write 100KB read by the other core", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for i in 0..iters {
+                let t = turn.load(Ordering::Acquire) + 1;
+                turn.store(t, Ordering::Release);
+                while turn.load(Ordering::Acquire) == t {
+                    std::hint::spin_loop();
+                }
+                let start = Instant::now();
+                write(i as u32);
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    group.bench_function("write 100KB on the same core", |b| {
+        b.iter_custom(|iters| {
+            write(0);
+            let start = Instant::now();
+            for i in 0..iters {
+                write(black_box(i as u32));
+            }
+            start.elapsed()
+        })
+    });
+    turn.store(usize::MAX, Ordering::Release);
+    reader.join().expect("reader thread");
 }
 
 /// One 64-byte cache line of f32s.
