@@ -342,6 +342,7 @@ fn hardware(c: &mut Criterion) {
 /// The cost of writing 100 KB (W2's batch of 32 inputs) that another core has
 /// just read, against writing it again on the same core: what a step split
 /// over two threads pays whenever one thread overwrites what the other read.
+/// Needs two CPUs (run it unpinned).
 fn cross_core(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
     use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
     use std::sync::Arc;
@@ -357,11 +358,13 @@ fn cross_core(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::
                 return;
             }
             if t % 2 == 0 {
-                let s = buf.iter().fold(0u32, |s, v| s.wrapping_add(v.load(Ordering::Relaxed)));
+                let s = buf
+                    .iter()
+                    .fold(0u32, |s, v| s.wrapping_add(v.load(Ordering::Relaxed)));
                 black_box(s);
                 turn.store(t + 1, Ordering::Release);
             } else {
-                std::hint::spin_loop();
+                std::thread::yield_now();
             }
         })
     };
@@ -374,7 +377,7 @@ fn cross_core(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::
                 let t = turn.load(Ordering::Acquire) + 1;
                 turn.store(t, Ordering::Release);
                 while turn.load(Ordering::Acquire) == t {
-                    std::hint::spin_loop();
+                    std::thread::yield_now();
                 }
                 let start = Instant::now();
                 write(i as u32);

@@ -38,12 +38,12 @@ staticnet::network! {
 
 /// Trains 20 steps of 32 on `threads` kernel threads; the parameters, and
 /// the allocations made by the last 19 steps (the first starts the threads).
-fn run(threads: usize) -> (Box<Mlp>, usize) {
+fn run(threads: usize) -> (Box<Mlp>, usize, usize) {
     let train = Mnist::load(Mnist::default_dir()).unwrap().train;
     let mut opt = Sgd::new(0.1).with_momentum(0.9);
     let mut t = Classifier::<Mlp, 32>::new(Mlp::new_boxed(5), &opt);
     let batches: Vec<Vec<usize>> = (0..20).map(|s| (s * 32..s * 32 + 32).collect()).collect();
-    staticnet::threads::set_threads(threads);
+    let threads = staticnet::threads::set_threads(threads);
     t.train_batch(&train, &batches[0], &mut opt, &Constant(0.1));
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     for batch in &batches[1..] {
@@ -51,19 +51,20 @@ fn run(threads: usize) -> (Box<Mlp>, usize) {
     }
     let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
     staticnet::threads::set_threads(1);
-    (t.net, allocations)
+    (t.net, allocations, threads)
 }
 
 #[test]
 fn two_kernel_threads_take_the_same_steps_and_do_not_allocate() {
-    let (one, _) = run(1);
+    let (one, _, _) = run(1);
     let jobs = staticnet::threads::split_jobs();
-    let (two, allocations) = run(2);
-    // 19 steps x (forward, weight gradient, SGD step) split (at least).
-    assert!(
-        staticnet::threads::split_jobs() - jobs >= 57,
-        "products ran on one thread"
-    );
+    let (two, allocations, threads) = run(2);
+    // 19 steps x (forward, weight gradient, SGD step) split (at least), where
+    // this process may use two CPUs.
+    if threads == 2 {
+        let split = staticnet::threads::split_jobs() - jobs;
+        assert!(split >= 57, "only {split} products ran on two threads");
+    }
     let bits = |n: &Mlp| n.params().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&two), bits(&one), "two threads changed the result");
     assert_eq!(allocations, 0, "steps on two threads allocated");

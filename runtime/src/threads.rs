@@ -13,8 +13,8 @@
 //! ```
 //! # #[cfg(feature = "std")] {
 //! use staticnet_runtime::threads;
-//! threads::set_threads(2);
-//! assert_eq!(threads::threads(), 2);
+//! let n = threads::set_threads(2); // 1 on a single CPU
+//! assert_eq!(threads::threads(), n);
 //! threads::set_threads(1); // back to one thread
 //! # }
 //! ```
@@ -35,13 +35,17 @@ pub fn threads() -> usize {
     THREADS.load(Ordering::Relaxed)
 }
 
-/// Splits large products over `n` threads (clamped to `1..=MAX_THREADS`),
-/// starting the worker threads the first time they are needed.
+/// Splits large products over `n` threads, at most the CPUs this process
+/// may run on (`std::thread::available_parallelism`, which follows
+/// `taskset`) and [`MAX_THREADS`]; starts the worker threads the first time
+/// they are needed. Returns the number set.
 #[cfg(any(feature = "std", test))]
-pub fn set_threads(n: usize) {
-    let n = n.clamp(1, MAX_THREADS);
+pub fn set_threads(n: usize) -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let n = n.clamp(1, MAX_THREADS.min(cpus).max(1));
     crate::raw::ensure_workers(n);
     THREADS.store(n, Ordering::Relaxed);
+    n
 }
 
 /// Products and steps that have run split over several threads so far in

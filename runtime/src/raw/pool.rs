@@ -157,8 +157,15 @@ pub(crate) fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
         }
     }
     f(0);
+    let mut spins = 0u32;
     while pool.done.load(Ordering::Acquire) + 1 < parts {
-        core::hint::spin_loop();
+        // Yield now and then, in case a worker shares this CPU.
+        spins = spins.wrapping_add(1);
+        if spins.is_multiple_of(1 << 12) {
+            std::thread::yield_now();
+        } else {
+            core::hint::spin_loop();
+        }
     }
     // SAFETY: every worker of this job is done with `job` (the loop above).
     unsafe { *pool.job.get() = None };
