@@ -57,6 +57,25 @@ pub fn split_jobs() -> usize {
     0
 }
 
+/// Calls `f(i, chunk)` for every `chunk_len`-long chunk `i` of `data` (its
+/// length a multiple of `chunk_len`), split over the threads when there are
+/// at least `min_len` elements: for per-sample work outside the kernels,
+/// such as converting a batch of inputs.
+pub fn for_each_chunk(
+    data: &mut [f32],
+    chunk_len: usize,
+    min_len: usize,
+    f: &(dyn Fn(usize, &mut [f32]) + Sync),
+) {
+    let chunks = data.len() / chunk_len.max(1);
+    let parts = if data.len() >= min_len {
+        threads().min(chunks).max(1)
+    } else {
+        1
+    };
+    crate::raw::split_chunks(parts, data, chunk_len, f);
+}
+
 /// Runs `f(t)` for every `t < parts`: on the worker threads with `std`,
 /// else one after the other.
 #[inline]

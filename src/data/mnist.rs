@@ -113,12 +113,15 @@ impl Split {
             indices.len(),
             "`fill_batch`: `labels` must hold one label per index"
         );
-        for (k, &i) in indices.iter().enumerate() {
-            let dst = &mut x[k * n..(k + 1) * n];
-            for (d, &p) in dst.iter_mut().zip(self.image(i)) {
+        // Split over the kernel threads when there are several: each then
+        // writes (and later reads first) its share of the batch.
+        crate::threads::for_each_chunk(x, n.max(1), 1 << 14, &|k, dst| {
+            for (d, &p) in dst.iter_mut().zip(self.image(indices[k])) {
                 *d = pixel(p);
             }
-            labels[k] = usize::from(self.labels[i]);
+        });
+        for (label, &i) in labels.iter_mut().zip(indices) {
+            *label = usize::from(self.labels[i]);
         }
     }
 

@@ -130,3 +130,30 @@ pub(crate) fn split_update(parts: usize, p: &mut [f32], g: &[f32], s: &mut [f32]
         f(pt, gt, st);
     });
 }
+
+/// Calls `f(i, chunk)` for every `chunk_len`-long chunk `i` of `data`, the
+/// chunks shared out in `parts` runs of consecutive chunks, in parallel
+/// ([`crate::threads::par`]).
+pub(crate) fn split_chunks(
+    parts: usize,
+    data: &mut [f32],
+    chunk_len: usize,
+    f: &(dyn Fn(usize, &mut [f32]) + Sync),
+) {
+    assert!(chunk_len > 0 && data.len() % chunk_len == 0);
+    let chunks = data.len() / chunk_len;
+    let base = Shared::new(data.as_mut_ptr());
+    crate::threads::par(parts, &|t| {
+        let (lo, hi) = crate::threads::range(chunks, parts, t, 1);
+        for i in lo..hi {
+            // SAFETY: `i < chunks`, so chunk `i` lies inside `data`
+            // (asserted a whole number of chunks); the parts' runs of chunks
+            // are disjoint, so no two `&mut` chunks alias; `data` outlives
+            // the job (`par` returns after every part).
+            let chunk = unsafe {
+                core::slice::from_raw_parts_mut(base.get().add(i * chunk_len), chunk_len)
+            };
+            f(i, chunk);
+        }
+    });
+}
