@@ -140,7 +140,7 @@ pub(crate) fn split_chunks(
     chunk_len: usize,
     f: &(dyn Fn(usize, &mut [f32]) + Sync),
 ) {
-    assert!(chunk_len > 0 && data.len() % chunk_len == 0);
+    assert!(chunk_len > 0 && data.len().is_multiple_of(chunk_len));
     let chunks = data.len() / chunk_len;
     let base = Shared::new(data.as_mut_ptr());
     crate::threads::par(parts, &|t| {
