@@ -8,29 +8,7 @@ use staticnet::data::mnist::Mnist;
 use staticnet::optim::{Constant, Sgd};
 use staticnet::train::Classifier;
 use staticnet::Network;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; the counter
-// is an atomic, which never allocates.
-#[allow(unsafe_code, reason = "a GlobalAlloc impl is unsafe by definition")]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+mod counting;
 
 staticnet::network! {
     struct Mlp { input: [784], dense(128), relu, dense(10) }
@@ -45,11 +23,11 @@ fn run(threads: usize) -> (Box<Mlp>, usize, usize) {
     let batches: Vec<Vec<usize>> = (0..20).map(|s| (s * 32..s * 32 + 32).collect()).collect();
     let threads = staticnet::threads::set_threads(threads);
     t.train_batch(&train, &batches[0], &mut opt, &Constant(0.1));
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = counting::allocations();
     for batch in &batches[1..] {
         t.train_batch(&train, batch, &mut opt, &Constant(0.1));
     }
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocations = counting::allocations() - before;
     staticnet::threads::set_threads(1);
     (t.net, allocations, threads)
 }

@@ -8,29 +8,7 @@ use staticnet::optim::{Constant, Sgd};
 use staticnet::parallel::ParallelClassifier;
 use staticnet::train::Classifier;
 use staticnet::{Network, Rng};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; the counter
-// is an atomic, which never allocates.
-#[allow(unsafe_code, reason = "a GlobalAlloc impl is unsafe by definition")]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+mod counting;
 
 staticnet::network! {
     struct Mlp { input: [784], dense(64), relu, dense(10) }
@@ -101,9 +79,9 @@ fn runs_are_deterministic_and_steps_do_not_allocate() {
         let mut rng = Rng::new(4);
         // A first epoch warms up whatever the runtime allocates lazily.
         t.train_epoch(&subset, &mut opt, &Constant(0.1), &mut rng, |_, _| {});
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = counting::allocations();
         t.train_epoch(&subset, &mut opt, &Constant(0.1), &mut rng, |_, _| {});
-        ALLOCATIONS.load(Ordering::Relaxed) - before
+        counting::allocations() - before
     };
     let (short, long) = (count(320), count(1280));
     println!("allocations per epoch: {short} (10 steps), {long} (40 steps)");

@@ -509,6 +509,11 @@ mod tests {
     use crate::testutil::{assert_close, random_vec, to_f64};
     use std::vec::Vec;
 
+    /// A `Rows` grid, for the test tables.
+    fn grid(dims: [usize; 3], strides: [usize; 3]) -> Rows {
+        Rows { dims, strides }
+    }
+
     /// Sizes that reach every remainder path: a single element, less than one
     /// vector, exactly one AVX-512 vector, one less and one more than four.
     const SIZES: [usize; 5] = [1, 3, 16, 63, 65];
@@ -643,60 +648,12 @@ mod tests {
         // Overlapping rows (an im2col matrix read in place) at odd sizes, and
         // the dense layout; against `gemm_nn` (portable) on a copy of the rows.
         let cases = [
-            (
-                Rows {
-                    dims: [3, 5, 5],
-                    strides: [14 * 14, 14, 1],
-                },
-                3 * 14 * 14,
-                136,
-                16,
-            ),
-            (
-                Rows {
-                    dims: [1, 5, 5],
-                    strides: [0, 32, 1],
-                },
-                32 * 32,
-                892,
-                6,
-            ),
-            (
-                Rows {
-                    dims: [2, 3, 2],
-                    strides: [40, 9, 2],
-                },
-                80,
-                17,
-                5,
-            ),
-            (
-                Rows {
-                    dims: [1, 1, 7],
-                    strides: [0, 0, 65],
-                },
-                7 * 65,
-                65,
-                3,
-            ),
-            (
-                Rows {
-                    dims: [2, 1, 3],
-                    strides: [20, 0, 1],
-                },
-                40,
-                1,
-                1,
-            ),
-            (
-                Rows {
-                    dims: [1, 0, 3],
-                    strides: [0, 0, 1],
-                },
-                4,
-                4,
-                2,
-            ),
+            (grid([3, 5, 5], [14 * 14, 14, 1]), 3 * 14 * 14, 136, 16),
+            (grid([1, 5, 5], [0, 32, 1]), 32 * 32, 892, 6),
+            (grid([2, 3, 2], [40, 9, 2]), 80, 17, 5),
+            (grid([1, 1, 7], [0, 0, 65]), 7 * 65, 65, 3),
+            (grid([2, 1, 3], [20, 0, 1]), 40, 1, 1),
+            (grid([1, 0, 3], [0, 0, 1]), 4, 4, 2),
         ];
         for (seed, (rows, b_len, n, m)) in cases.into_iter().enumerate() {
             let k = rows.k();
@@ -736,60 +693,12 @@ mod tests {
     fn nt_rows_matches_nt_on_the_gathered_rows() {
         let cases = [
             // LeNet conv2's weight gradient (6 channels, 5x5, 14 wide).
-            (
-                Rows {
-                    dims: [6, 5, 5],
-                    strides: [196, 14, 1],
-                },
-                6 * 196,
-                136,
-                16,
-            ),
-            (
-                Rows {
-                    dims: [1, 5, 5],
-                    strides: [0, 32, 1],
-                },
-                32 * 32,
-                892,
-                6,
-            ),
-            (
-                Rows {
-                    dims: [2, 3, 2],
-                    strides: [40, 9, 2],
-                },
-                80,
-                17,
-                5,
-            ),
-            (
-                Rows {
-                    dims: [1, 1, 65],
-                    strides: [0, 0, 3],
-                },
-                65 * 3 + 63,
-                63,
-                3,
-            ),
-            (
-                Rows {
-                    dims: [3, 1, 1],
-                    strides: [7, 0, 0],
-                },
-                21,
-                1,
-                1,
-            ),
-            (
-                Rows {
-                    dims: [1, 1, 1],
-                    strides: [0, 0, 0],
-                },
-                65,
-                65,
-                65,
-            ),
+            (grid([6, 5, 5], [196, 14, 1]), 6 * 196, 136, 16),
+            (grid([1, 5, 5], [0, 32, 1]), 32 * 32, 892, 6),
+            (grid([2, 3, 2], [40, 9, 2]), 80, 17, 5),
+            (grid([1, 1, 65], [0, 0, 3]), 65 * 3 + 63, 63, 3),
+            (grid([3, 1, 1], [7, 0, 0]), 21, 1, 1),
+            (grid([1, 1, 1], [0, 0, 0]), 65, 65, 65),
         ];
         for (seed, (rows, b_len, k, m)) in cases.into_iter().enumerate() {
             let n = rows.k();
