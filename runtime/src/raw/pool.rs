@@ -27,6 +27,8 @@ struct Pool {
     done: AtomicUsize,
     /// Taken by the thread running a job.
     busy: AtomicBool,
+    /// Set by a worker whose part of the current job panicked.
+    panicked: AtomicBool,
     /// The current job; written only by the holder of `busy` before it bumps
     /// `generation`, read by workers after they see the bump.
     job: UnsafeCell<Option<Job>>,
@@ -59,6 +61,7 @@ fn pool() -> &'static Pool {
         generation: AtomicUsize::new(0),
         done: AtomicUsize::new(0),
         busy: AtomicBool::new(false),
+        panicked: AtomicBool::new(false),
         job: UnsafeCell::new(None),
         workers: Mutex::new(Vec::new()),
         started: AtomicUsize::new(0),
@@ -116,7 +119,12 @@ fn worker(pool: &'static Pool, index: usize, mut seen: usize, sleeping: &'static
             // `done` increment below.
             let job = unsafe { (*pool.job.get()).expect("a job is published") };
             // SAFETY: as above, `job` points to a live `dyn Fn(usize) + Sync`.
-            unsafe { (*job)(index) };
+            let part = || unsafe { (*job)(index) };
+            // A panicking part still counts as done (else `run` would wait
+            // forever); `run` then panics on the caller's thread.
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(part)).is_err() {
+                pool.panicked.store(true, Ordering::Release);
+            }
             pool.done.fetch_add(1, Ordering::AcqRel);
         }
     }
@@ -138,9 +146,10 @@ pub(crate) fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
     }
     PARALLEL_JOBS.fetch_add(1, Ordering::Relaxed);
     // SAFETY: erasing the lifetime of `f` is sound because this function does
-    // not return before every worker that reads the pointer has finished
-    // calling it (the wait on `done` below), and the pointer is replaced by
-    // `None` before `busy` is released.
+    // not return, nor unwind, before every worker that reads the pointer has
+    // finished calling it (`Wait`, below, waits on `done` when dropped, and a
+    // worker counts a part as done even if it panics), and the pointer is
+    // replaced by `None` before `busy` is released.
     let job: Job = unsafe { core::mem::transmute::<&(dyn Fn(usize) + Sync), Job>(f) };
     // SAFETY: this thread holds `busy`, so no other thread writes `job`, and
     // no worker reads it until the generation bump below.
@@ -156,18 +165,67 @@ pub(crate) fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
             }
         }
     }
+    // Waits for the workers when this scope ends, also if `f(0)` panics, so
+    // that no worker still runs `f` once this frame is gone.
+    let _wait = Wait { pool, parts };
     f(0);
-    let mut spins = 0u32;
-    while pool.done.load(Ordering::Acquire) + 1 < parts {
-        // Yield now and then, in case a worker shares this CPU.
-        spins = spins.wrapping_add(1);
-        if spins.is_multiple_of(1 << 12) {
-            std::thread::yield_now();
-        } else {
-            core::hint::spin_loop();
+}
+
+/// Ends a job: waits until every worker's part is done, then releases the
+/// pool (on return and on unwinding alike).
+struct Wait {
+    pool: &'static Pool,
+    parts: usize,
+}
+
+impl Drop for Wait {
+    fn drop(&mut self) {
+        let pool = self.pool;
+        let mut spins = 0u32;
+        while pool.done.load(Ordering::Acquire) + 1 < self.parts {
+            // Yield now and then, in case a worker shares this CPU.
+            spins = spins.wrapping_add(1);
+            if spins.is_multiple_of(1 << 12) {
+                std::thread::yield_now();
+            } else {
+                core::hint::spin_loop();
+            }
+        }
+        // SAFETY: every worker of this job is done with `job` (the loop
+        // above), and this thread still holds `busy`.
+        unsafe { *pool.job.get() = None };
+        let panicked = pool.panicked.swap(false, Ordering::AcqRel);
+        pool.busy.store(false, Ordering::Release);
+        if panicked && !std::thread::panicking() {
+            panic!("a staticnet kernel thread panicked");
         }
     }
-    // SAFETY: every worker of this job is done with `job` (the loop above).
-    unsafe { *pool.job.get() = None };
-    pool.busy.store(false, Ordering::Release);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A part that panics on a worker makes `run` panic on the caller, after
+    /// every part has ended; the pool works afterwards. Where the process
+    /// has one CPU or the pool is busy with another test's job the parts run
+    /// serially, and the panic comes from the caller's own call of `f(1)`.
+    #[test]
+    fn a_panicking_part_panics_the_caller_and_the_pool_recovers() {
+        ensure_workers(2);
+        let ran = AtomicUsize::new(0);
+        let result = std::panic::catch_unwind(|| {
+            run(2, &|t| {
+                ran.fetch_add(1, Ordering::Relaxed);
+                assert!(t != 1, "part 1 fails");
+            })
+        });
+        assert!(result.is_err());
+        assert_eq!(ran.load(Ordering::Relaxed), 2);
+        let sum = AtomicUsize::new(0);
+        run(2, &|t| {
+            sum.fetch_add(t + 1, Ordering::Relaxed);
+        });
+        assert_eq!(sum.load(Ordering::Relaxed), 3);
+    }
 }
