@@ -1108,7 +1108,9 @@ fn mask16(len: usize) -> __mmask16 {
 unsafe fn deinterleave(x: *const f32, n: usize) -> (__m512, __m512) {
     let lo_len = (2 * n).min(16);
     let lo = _mm512_maskz_loadu_ps(mask16(lo_len), x);
-    let hi = _mm512_maskz_loadu_ps(mask16(2 * n - lo_len), x.add(16));
+    // `wrapping_add`: with `2 n <= 16` the mask is empty and the address may
+    // lie past the end of the slice, where `add` would be undefined.
+    let hi = _mm512_maskz_loadu_ps(mask16(2 * n - lo_len), x.wrapping_add(16));
     let even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     let odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     (
@@ -1128,7 +1130,8 @@ unsafe fn interleave_store(x: *mut f32, e: __m512, o: __m512, n: usize) {
     let lo_len = (2 * n).min(16);
     _mm512_mask_storeu_ps(x, mask16(lo_len), _mm512_permutex2var_ps(e, lo_idx, o));
     _mm512_mask_storeu_ps(
-        x.add(16),
+        // `wrapping_add`, as in `deinterleave`: the mask may be empty.
+        x.wrapping_add(16),
         mask16(2 * n - lo_len),
         _mm512_permutex2var_ps(e, hi_idx, o),
     );
