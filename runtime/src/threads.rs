@@ -80,6 +80,10 @@ pub fn for_each_chunk(
 /// else one after the other.
 #[inline]
 pub(crate) fn par(parts: usize, f: &(dyn Fn(usize) + Sync)) {
+    // The common case (one thread, or a small product) skips the pool.
+    if parts == 1 {
+        return f(0);
+    }
     #[cfg(any(feature = "std", test))]
     crate::raw::pool_run(parts, f);
     #[cfg(not(any(feature = "std", test)))]

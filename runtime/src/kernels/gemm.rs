@@ -241,17 +241,7 @@ pub(crate) fn gemm_tn_with(
     debug_assert_eq!(a.len(), k * m, "gemm_tn: a is [k][m]");
     debug_assert_eq!(b.len(), k * n, "gemm_tn: b is [k][n]");
     debug_assert_eq!(c.len(), m * n, "gemm_tn: c is [m][n]");
-    let acc = store == Store::Accumulate;
-    if m == 0 || n == 0 {
-        return;
-    }
-    match isa {
-        Isa::Portable => portable::outer(a, (1, m), b, c, n, k, acc),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2(t) => t.gemm_tn(a, b, c, m, n, k, acc),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512(t) => t.gemm_tn(a, b, c, m, n, k, acc),
-    }
+    gemm_outer_with(isa, a, (1, m), b, c, m, n, k, store);
 }
 
 /// [`gemm_nn`] on the given path.
@@ -269,17 +259,7 @@ pub(crate) fn gemm_nn_with(
     debug_assert_eq!(a.len(), m * k, "gemm_nn: a is [m][k]");
     debug_assert_eq!(b.len(), k * n, "gemm_nn: b is [k][n]");
     debug_assert_eq!(c.len(), m * n, "gemm_nn: c is [m][n]");
-    let acc = store == Store::Accumulate;
-    if m == 0 || n == 0 {
-        return;
-    }
-    match isa {
-        Isa::Portable => portable::outer(a, (k, 1), b, c, n, k, acc),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2(t) => t.gemm_nn(a, b, c, m, n, k, acc),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512(t) => t.gemm_nn(a, b, c, m, n, k, acc),
-    }
+    gemm_outer_with(isa, a, (k, 1), b, c, m, n, k, store);
 }
 
 /// `C[m][n] (+)= A[m][k] * B[k][n]` with row `p` of `B` at

@@ -212,58 +212,39 @@ macro_rules! entry_points {
                     .and_then(|(i, p)| i.checked_add(p));
                 assert!(m == 0 || k == 0 || last_a.is_some_and(|last| last < a.len()));
                 assert!(fits(b.len(), k, n) && fits(c.len(), m, n));
-                // SAFETY: `self` proves the CPU features of `$outer`. `outer`
-                // reads `a[i * rsa + p * csa]`, `i < m`, `p < k`, at most
-                // `(m - 1) rsa + (k - 1) csa < a.len()` (checked without
-                // overflow above; nothing is read when `m` or `k` is 0);
-                // `b[p * n + j]` below `k * n <= b.len()`; `c[i * n + j]`
-                // below `m * n <= c.len()`.
-                unsafe {
-                    $outer(
-                        a.as_ptr(),
-                        rsa,
-                        csa,
-                        b.as_ptr(),
-                        c.as_mut_ptr(),
-                        m,
-                        n,
-                        Rows::dense(k, n),
-                        acc,
-                    )
-                }
-            }
-
-            /// `C[m][n] (+)= A[m][k] * B[k][n]`.
-            #[inline]
-            pub(crate) fn gemm_nn(
-                self,
-                a: &[f32],
-                b: &[f32],
-                c: &mut [f32],
-                m: usize,
-                n: usize,
-                k: usize,
-                acc: bool,
-            ) {
-                assert!(fits(a.len(), m, k) && fits(b.len(), k, n) && fits(c.len(), m, n));
-                // SAFETY: `self` proves the CPU features of `$outer`. With
-                // `rsa = k`, `csa = 1`, `outer` reads `a[i * k + p]`, `i < m`,
-                // `p < k`, below `m * k <= a.len()`; `b[p * n + j]`, `p < k`,
-                // `j < n`, below `k * n <= b.len()`; and reads/writes
-                // `c[i * n + j]` below `m * n <= c.len()`, checked above.
-                unsafe {
-                    $outer(
-                        a.as_ptr(),
-                        k,
-                        1,
-                        b.as_ptr(),
-                        c.as_mut_ptr(),
-                        m,
-                        n,
-                        Rows::dense(k, n),
-                        acc,
-                    )
-                }
+                // Rows split in multiples of 12 (the row tiles of both paths;
+                // each element is summed in the same order for any split).
+                let parts = threads::parts(m * n * k, m / 12);
+                let (a, b, c) = (
+                    Shared::new(a.as_ptr()),
+                    Shared::new(b.as_ptr()),
+                    Shared::new(c.as_mut_ptr()),
+                );
+                threads::par(parts, &|t| {
+                    let (i0, i1) = threads::range(m, parts, t, 12);
+                    let (a, b, c) = (a.get().cast_const(), b.get().cast_const(), c.get());
+                    // SAFETY: `self` proves the CPU features of `$outer`.
+                    // `outer` reads `a[i * rsa + p * csa]`, `i0 <= i < i1 <=
+                    // m`, `p < k`, at most `(m - 1) rsa + (k - 1) csa <
+                    // a.len()` (checked without overflow above; nothing is
+                    // read when `m` or `k` is 0); `b[p * n + j]` below `k * n
+                    // <= b.len()`; writes rows `i0 .. i1` of `c`, below `m * n
+                    // <= c.len()` (`a` and `b` are only read through
+                    // `Shared`). The parts' row ranges are disjoint.
+                    unsafe {
+                        $outer(
+                            a.add(i0 * rsa),
+                            rsa,
+                            csa,
+                            b,
+                            c.add(i0 * n),
+                            i1 - i0,
+                            n,
+                            Rows::dense(k, n),
+                            acc,
+                        )
+                    }
+                });
             }
 
             /// `C[m][n] (+)= A[m][k] * B[k][n]` with row `p` of `B` at
@@ -301,51 +282,6 @@ macro_rules! entry_points {
                         acc,
                     )
                 }
-            }
-
-            /// `C[m][n] (+)= A[k][m]^T * B[k][n]`.
-            #[inline]
-            pub(crate) fn gemm_tn(
-                self,
-                a: &[f32],
-                b: &[f32],
-                c: &mut [f32],
-                m: usize,
-                n: usize,
-                k: usize,
-                acc: bool,
-            ) {
-                assert!(fits(a.len(), k, m) && fits(b.len(), k, n) && fits(c.len(), m, n));
-                // Rows split in multiples of 12 (the row tiles of both paths).
-                let parts = threads::parts(m * n * k, m / 12);
-                let (a, b, c) = (
-                    Shared::new(a.as_ptr()),
-                    Shared::new(b.as_ptr()),
-                    Shared::new(c.as_mut_ptr()),
-                );
-                threads::par(parts, &|t| {
-                    let (i0, i1) = threads::range(m, parts, t, 12);
-                    let (a, b, c) = (a.get().cast_const(), b.get().cast_const(), c.get());
-                    // SAFETY: as for `gemm_nn`, with `rsa = 1`, `csa = m`:
-                    // `outer` reads `a[p * m + i]`, `p < k`, `i0 <= i < i1 <=
-                    // m`, below `k * m <= a.len()`; `b[p * n + j]` below `k *
-                    // n <= b.len()`; writes rows `i0 .. i1` of `c`, below `m *
-                    // n <= c.len()`, checked above (`a` is only read). Row
-                    // ranges of the parts are disjoint.
-                    unsafe {
-                        $outer(
-                            a.add(i0),
-                            1,
-                            m,
-                            b,
-                            c.add(i0 * n),
-                            i1 - i0,
-                            n,
-                            Rows::dense(k, n),
-                            acc,
-                        )
-                    }
-                });
             }
         }
     };
