@@ -13,6 +13,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use staticnet::kernels::conv2d::{conv2d_backward, conv2d_forward, Conv2dGeom};
 use staticnet::kernels::dense::{dense_backward, dense_forward};
+use staticnet::kernels::maxpool2d::{maxpool2d_backward, maxpool2d_forward, Pool2dGeom};
 use std::hint::black_box;
 
 /// (batch, inp, out): MNIST's two layers at batch 1 and 32, and the layers of
@@ -488,5 +489,50 @@ mod probe {
     }
 }
 
-criterion_group!(benches, hardware, forward, backward, tiny_network, conv);
+/// LeNet-5's two 2x2 max pools (6x28x28 and 16x10x10 inputs), forward and
+/// backward at batch 32.
+fn maxpool(c: &mut Criterion) {
+    let mut group = c.benchmark_group("maxpool2d");
+    for (name, channels, size) in [("lenet_pool1", 6, 28), ("lenet_pool2", 16, 10)] {
+        let g = Pool2dGeom {
+            channels,
+            in_h: size,
+            in_w: size,
+            out_h: size / 2,
+            out_w: size / 2,
+            k_h: 2,
+            k_w: 2,
+            stride_h: 2,
+            stride_w: 2,
+        };
+        let batch = 32;
+        let x = data(batch * channels * size * size, 1);
+        let gy = data(batch * channels * size * size / 4, 2);
+        let (mut y, mut gx) = (vec![0.0; gy.len()], vec![0.0; x.len()]);
+        group.bench_function(
+            BenchmarkId::new("forward", format!("{name}/b{batch}")),
+            |bench| bench.iter(|| maxpool2d_forward(black_box(&x), &mut y, batch, &g)),
+        );
+        maxpool2d_forward(&x, &mut y, batch, &g);
+        group.bench_function(
+            BenchmarkId::new("backward", format!("{name}/b{batch}")),
+            |bench| {
+                bench.iter(|| {
+                    maxpool2d_backward(black_box(&x), &y, black_box(&gy), &mut gx, batch, &g)
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    hardware,
+    forward,
+    backward,
+    tiny_network,
+    conv,
+    maxpool
+);
 criterion_main!(benches);
