@@ -408,6 +408,27 @@ fn fill_batch_converts_to_unit_range() {
     split.fill_batch(&[], &mut [], &mut []);
 }
 
+/// Every pixel value, in images of 263 pixels (vector steps and a scalar
+/// tail), converts to the bits of `p / 255.0`.
+#[test]
+fn fill_batch_divides_every_value_by_255_exactly() {
+    let n = 263;
+    let images: Vec<u8> = (0..3 * n).map(|i| (i * 7 % 256) as u8).collect();
+    let split = Split {
+        images: images.clone(),
+        labels: vec![0, 1, 2],
+        rows: 1,
+        cols: n,
+    };
+    let mut x = vec![f32::NAN; 3 * n];
+    let mut y = [0; 3];
+    split.fill_batch(&[0, 1, 2], &mut x, &mut y);
+    for (i, (&p, &got)) in images.iter().zip(&x).enumerate() {
+        let want = f32::from(std::hint::black_box(p)) / std::hint::black_box(255.0);
+        assert_eq!(got.to_bits(), want.to_bits(), "pixel {i} = {p}");
+    }
+}
+
 #[test]
 #[should_panic(expected = "`x` must hold")]
 fn fill_batch_checks_lengths() {

@@ -107,27 +107,17 @@ impl Optimizer for Sgd {
             !self.nesterov || self.momentum > 0.0,
             "nesterov needs momentum > 0"
         );
-        let Self {
-            lr,
-            momentum,
-            nesterov,
-            weight_decay,
-        } = *self;
+        let opt = *self;
         // Elementwise: split over the kernel threads (`crate::threads`) when
         // there are enough parameters (the same bits on any thread count).
         let parts = crate::threads::parts(params.len() * 8, params.len() / 4096);
+        // Plain SGD is bound by memory bandwidth once the parameters outgrow
+        // L1; 512-bit registers take the 784-128-10 step from 11.4 to 9.5 µs.
         crate::raw::split_update(parts, params, grads, state, &|params, grads, state| {
-            if momentum == 0.0 {
-                for (p, &g) in params.iter_mut().zip(grads) {
-                    *p -= lr * (g + weight_decay * *p);
-                }
-                return;
-            }
-            for ((p, &g), b) in params.iter_mut().zip(grads).zip(state) {
-                let g = g + weight_decay * *p;
-                *b = math::flush_subnormal(momentum * *b + g);
-                *p -= lr * if nesterov { g + momentum * *b } else { *b };
-            }
+            crate::kernels::vectorized(
+                #[inline(always)]
+                || sgd_update(&opt, params, grads, state),
+            );
         });
     }
 
@@ -137,6 +127,36 @@ impl Optimizer for Sgd {
 
     fn set_lr(&mut self, lr: f32) {
         self.lr = lr;
+    }
+}
+
+/// One piece of an [`Sgd`] step (`state` empty without momentum), inlined
+/// into [`crate::kernels::vectorized`]'s wide-register function.
+#[inline(always)]
+fn sgd_update(opt: &Sgd, params: &mut [f32], grads: &[f32], state: &mut [f32]) {
+    let Sgd {
+        lr,
+        momentum,
+        nesterov,
+        weight_decay,
+    } = *opt;
+    // As PyTorch, no decay term at all without weight decay (`0 * inf`
+    // would make an infinite parameter NaN).
+    let decay = weight_decay != 0.0;
+    if momentum == 0.0 && !decay {
+        for (p, &g) in params.iter_mut().zip(grads) {
+            *p -= lr * g;
+        }
+    } else if momentum == 0.0 {
+        for (p, &g) in params.iter_mut().zip(grads) {
+            *p -= lr * (g + weight_decay * *p);
+        }
+    } else {
+        for ((p, &g), b) in params.iter_mut().zip(grads).zip(state) {
+            let g = if decay { g + weight_decay * *p } else { g };
+            *b = math::flush_subnormal(momentum * *b + g);
+            *p -= lr * if nesterov { g + momentum * *b } else { *b };
+        }
     }
 }
 
@@ -436,6 +456,39 @@ mod tests {
             let ((p1, s1), (p3, s3)) = (run(1), run(3));
             assert_eq!(bits(&p1), bits(&p3), "{opt:?}");
             assert_eq!(bits(&s1), bits(&s3), "{opt:?}");
+        }
+    }
+
+    /// A step over 1,003 parameters at once (vectorised with the widest
+    /// registers the CPU has) gives the bits of steps on one parameter at a
+    /// time (scalar code), in each of SGD's three loops, and with infinite
+    /// parameters: without weight decay `inf - lr g` stays infinite.
+    #[test]
+    fn sgd_vectorised_gives_the_bits_of_scalar_steps() {
+        let n = 1_003;
+        let grads = crate::testutil::random_vec(3, n);
+        let mut p0 = crate::testutil::random_vec(4, n);
+        p0[7] = f32::INFINITY;
+        for opt in [
+            Sgd::new(0.1),
+            Sgd::new(0.1).with_weight_decay(1e-2),
+            Sgd::new(0.05).with_momentum(0.9).with_nesterov(),
+        ] {
+            let slots = opt.state_slots();
+            let (mut all, mut one) = (opt, opt);
+            let (mut p, mut state) = (p0.clone(), std::vec![0.25; slots * n]);
+            let (mut q, mut qstate) = (p0.clone(), state.clone());
+            for _ in 0..3 {
+                all.step(&mut p, &grads, &mut state);
+                for i in 0..n {
+                    let s = &mut qstate[i * slots..][..slots];
+                    one.step(&mut q[i..=i], &grads[i..=i], s);
+                }
+            }
+            let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<std::vec::Vec<_>>();
+            assert_eq!(bits(&p), bits(&q), "{opt:?}");
+            assert_eq!(bits(&state), bits(&qstate), "{opt:?}");
+            assert_eq!(p[7].is_infinite(), opt.weight_decay == 0.0, "{opt:?}");
         }
     }
 

@@ -1159,3 +1159,31 @@ pub(crate) fn prefetch(data: &[u8]) {
         unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
     }
 }
+
+/// Generates `vectorized` on a token: `f` runs inside a `#[target_feature]`
+/// function, so that the loops inlined into it compile for those features.
+macro_rules! vectorized {
+    ($token:ty, $features:literal) => {
+        impl $token {
+            /// Calls `f` from a function compiled with this token's
+            /// features. `f` and the `#[inline(always)]` functions it calls
+            /// inline into it and vectorise with its registers (LLVM inlines
+            /// code without target features into code with more). Rust never
+            /// contracts `a * b + c` into an FMA, so the results are the bits
+            /// `f` gives anywhere else.
+            #[inline]
+            pub(crate) fn vectorized<R>(self, f: impl FnOnce() -> R) -> R {
+                #[target_feature(enable = $features)]
+                unsafe fn run<R>(f: impl FnOnce() -> R) -> R {
+                    f()
+                }
+                // SAFETY: the token proves that the CPU has the features
+                // `run` is compiled with; `run` only calls `f`, safe code.
+                unsafe { run(f) }
+            }
+        }
+    };
+}
+
+vectorized!(Avx2, "avx2,fma");
+vectorized!(Avx512, "avx512f,avx2,fma");
