@@ -14,7 +14,9 @@ use std::vec::Vec;
 pub struct Classifier<N: Network, const B: usize> {
     /// The parameters being trained.
     pub net: Box<N>,
-    /// Gradients of the last step.
+    /// Gradients of the last step (with a fused optimizer, [`Sgd::fused`]
+    /// (crate::optim::Sgd::fused), only those of the layers that do not fuse
+    /// their step: the dense weights' are never stored).
     pub grads: Box<N>,
     /// Activations of the last batch.
     pub cache: Box<N::Cache<B>>,
@@ -78,15 +80,26 @@ impl<N: Network, const B: usize> Classifier<N, B> {
         );
         // Batch norm's running statistics (a no-op without batch norm).
         self.net.update_buffers(&self.cache);
-        self.net.backward(
-            &self.x,
-            &mut self.cache,
-            &self.grad_out,
-            &mut self.grads,
-            None,
-        );
         opt.set_lr(schedule.lr(self.step));
-        opt.step(self.net.params_mut(), self.grads.params(), &mut self.state);
+        if let Some(lr) = opt.fused_lr() {
+            // `Sgd::fused`: the step inside the backward pass, same bits.
+            self.net.backward_sgd(
+                &self.x,
+                &mut self.cache,
+                &self.grad_out,
+                &mut self.grads,
+                lr,
+            );
+        } else {
+            self.net.backward(
+                &self.x,
+                &mut self.cache,
+                &self.grad_out,
+                &mut self.grads,
+                None,
+            );
+            opt.step(self.net.params_mut(), self.grads.params(), &mut self.state);
+        }
         self.step += 1;
         l
     }

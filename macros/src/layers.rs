@@ -133,6 +133,12 @@ pub trait Layer {
     /// Backward code: reads `cx.gy` (and `cx.x`, `cx.y`), writes the parameter
     /// gradients into `cx.grads` and `cx.gx` when it is `Some`.
     fn backward(&self, cx: &Cx) -> TokenStream;
+    /// Backward code fused with the SGD step `cx.params -= lr * gradient`
+    /// (`lr` an `f32` in scope), for `Network::backward_sgd`; `None` (the
+    /// default) runs [`Layer::backward`] and then steps the parameters.
+    fn backward_sgd(&self, _cx: &Cx) -> Option<TokenStream> {
+        None
+    }
 }
 
 /// A layer's parameter block: one field of the network struct.

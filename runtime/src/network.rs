@@ -86,6 +86,28 @@ pub trait Network: Pod {
         grad_input: Option<&mut [Self::Input; B]>,
     );
 
+    /// [`backward`](Network::backward) fused with a plain SGD step, `p -= lr
+    /// * g` on every parameter (what [`Optimizer::fused_lr`]
+    /// (crate::optim::Optimizer::fused_lr) asks for): the parameters end
+    /// with the bits of `backward` then [`Sgd::step`](crate::optim::Sgd),
+    /// and no input gradient is computed. `grads` is scratch: it holds the
+    /// gradients of the layers that do not fuse their step. Generated
+    /// networks fuse dense layers' weight steps into their weight-gradient
+    /// products and step every other layer right after its own backward
+    /// pass (no layer's backward reads another's parameters); this default
+    /// runs `backward`, then the step.
+    fn backward_sgd<const B: usize>(
+        &mut self,
+        input: &[Self::Input; B],
+        cache: &mut Self::Cache<B>,
+        grad_output: &[Self::Output; B],
+        grads: &mut Self,
+        lr: f32,
+    ) {
+        self.backward(input, cache, grad_output, grads, None);
+        crate::optim::sgd_step(self.params_mut(), grads.params(), lr);
+    }
+
     /// After a [`Mode::Train`] [`forward_batch`](Network::forward_batch),
     /// folds the batch statistics saved in `cache` into the buffers (batch
     /// norm's running mean and variance, momentum 0.1 as PyTorch). A no-op for

@@ -116,4 +116,19 @@ impl Layer for Dense {
             );
         }
     }
+    fn backward_sgd(&self, cx: &Cx) -> Option<TokenStream> {
+        let (rt, p, x, gy, gx, b) = (&cx.rt, &cx.params, &cx.x, &cx.gy, &cx.gx, &cx.batch);
+        let (inp, out, rows) = (last(&cx.input), self.units, rows(&cx.input));
+        let b = quote!(#b * #rows);
+        let bias = if self.bias {
+            quote!(Some(&mut #p.bias[..]))
+        } else {
+            quote!(None)
+        };
+        Some(quote! {
+            #rt::kernels::dense::dense_backward_sgd(
+                #x, #rt::flat_mut(&mut #p.weight), #bias, #gy, #gx, #b, #inp, #out, lr,
+            );
+        })
+    }
 }

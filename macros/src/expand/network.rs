@@ -416,7 +416,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
             quote!(grad_b)
         }
     };
-    let mut bwd = Vec::new();
+    let (mut bwd, mut bwd_sgd) = (Vec::new(), Vec::new());
     for (i, l) in layers.iter().enumerate().rev() {
         let name = &l.name;
         let mut cx = cx_for(
@@ -440,6 +440,22 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
             quote!(Some(&mut #rt::flat_mut(&mut cache.#b)[..B * #len]))
         };
         bwd.push(l.layer.backward(&cx));
+        // The fused-SGD variant: no later (earlier-declared) layer reads this
+        // one's parameters, so it can step them as soon as its gradients are
+        // known.
+        bwd_sgd.push(l.layer.backward_sgd(&cx).unwrap_or_else(|| {
+            let backward = l.layer.backward(&cx);
+            match &l.params {
+                Some(_) => {
+                    let (p, g) = (&cx.params, &cx.grads);
+                    quote! {
+                        #backward
+                        #rt::optim::sgd_step(#rt::flat_mut(&mut #p), #rt::flat(&#g), lr);
+                    }
+                }
+                None => backward,
+            }
+        }));
     }
 
     // init, in declaration order from one generator; buffers after.
@@ -640,6 +656,21 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
                 let mut grad_input = grad_input.map(|g| #rt::flat_mut(g));
                 let _ = (&grads, &mut grad_input);
                 #(#bwd)*
+            }
+
+            fn backward_sgd<const B: usize>(
+                &mut self,
+                input: &[#input_ty; B],
+                cache: &mut #cache_ident<B>,
+                grad_output: &[#output_ty; B],
+                grads: &mut Self,
+                lr: f32,
+            ) {
+                let input: &[f32] = #rt::flat(input);
+                let grad_output: &[f32] = #rt::flat(grad_output);
+                let mut grad_input: ::core::option::Option<&mut [f32]> = ::core::option::Option::None;
+                let _ = (&grads, &mut grad_input, lr);
+                #(#bwd_sgd)*
             }
 
             fn update_buffers<const B: usize>(&mut self, cache: &#cache_ident<B>) {

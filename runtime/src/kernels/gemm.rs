@@ -44,6 +44,28 @@ pub enum Store {
     Accumulate,
 }
 
+/// What the outer-product kernels do with an element `c` of `C` and its
+/// product `s`: a [`Store`], or the fused SGD step of a weight gradient.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Out {
+    /// `c = s`.
+    Set,
+    /// `c = c + s`.
+    Add,
+    /// `c = c - lr * s`: the bits of storing `s`, then `Sgd::step`.
+    Descend(f32),
+}
+
+impl From<Store> for Out {
+    #[inline]
+    fn from(store: Store) -> Self {
+        match store {
+            Store::Overwrite => Out::Set,
+            Store::Accumulate => Out::Add,
+        }
+    }
+}
+
 /// Where the rows of a `B[k][n]` operand start in its slice: row `p`, counted
 /// as `(i0, i1, i2)` in a `[d0][d1][d2]` grid (`dims`), starts at `i0 s0 + i1
 /// s1 + i2 s2` (`strides`). Rows may overlap: a convolution reads its im2col
@@ -284,9 +306,9 @@ pub(crate) fn gemm_nn_rows_with(
     match isa {
         Isa::Portable => portable::outer_rows(a, b, rows, c, n, acc),
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2(t) => t.gemm_nn_rows(a, b, rows, c, m, n, acc),
+        Isa::Avx2(t) => t.gemm_nn_rows(a, b, rows, c, m, n, store.into()),
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512(t) => t.gemm_nn_rows(a, b, rows, c, m, n, acc),
+        Isa::Avx512(t) => t.gemm_nn_rows(a, b, rows, c, m, n, store.into()),
     }
 }
 
@@ -331,22 +353,39 @@ pub(crate) fn gemm_outer_with(
     m: usize,
     n: usize,
     k: usize,
-    store: Store,
+    store: impl Into<Out>,
 ) {
     debug_assert!(m == 0 || k == 0 || (m - 1) * rsa + (k - 1) * csa < a.len());
     debug_assert_eq!(b.len(), k * n, "gemm_outer: b is [k][n]");
     debug_assert_eq!(c.len(), m * n, "gemm_outer: c is [m][n]");
-    let acc = store == Store::Accumulate;
+    let out = store.into();
     if m == 0 || n == 0 {
         return;
     }
     match isa {
-        Isa::Portable => portable::outer(a, (rsa, csa), b, c, n, k, acc),
+        Isa::Portable => portable::outer(a, (rsa, csa), b, c, n, k, out),
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2(t) => t.gemm_outer(a, (rsa, csa), b, c, m, n, k, acc),
+        Isa::Avx2(t) => t.gemm_outer(a, (rsa, csa), b, c, m, n, k, out),
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512(t) => t.gemm_outer(a, (rsa, csa), b, c, m, n, k, acc),
+        Isa::Avx512(t) => t.gemm_outer(a, (rsa, csa), b, c, m, n, k, out),
     }
+}
+
+/// `C[m][n] -= lr * A[k][m]^T * B[k][n]`: an SGD step on `C` with the
+/// product as its gradient, which is never stored (the bits of
+/// [`gemm_tn`] into a gradient, then `c -= lr * g`).
+pub(crate) fn gemm_tn_descend_with(
+    isa: Isa,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    m: usize,
+    n: usize,
+    k: usize,
+    lr: f32,
+) {
+    debug_assert_eq!(a.len(), k * m, "gemm_tn: a is [k][m]");
+    gemm_outer_with(isa, a, (1, m), b, c, m, n, k, Out::Descend(lr));
 }
 
 /// The safe path: fixed-size accumulator arrays and exact chunks, which the
@@ -459,7 +498,8 @@ mod portable {
         }
     }
 
-    /// `C[i][..] (+)= sum_p A(i, p) * B[p][..]` with `A(i, p) = a[i * rs + p * cs]`.
+    /// `C[i][..] (+)= sum_p A(i, p) * B[p][..]` with `A(i, p) = a[i * rs + p * cs]`
+    /// (`Out::Descend`: the sums in a stack block of columns, then the step).
     pub(super) fn outer(
         a: &[f32],
         (rs, cs): (usize, usize),
@@ -467,16 +507,40 @@ mod portable {
         c: &mut [f32],
         n: usize,
         k: usize,
-        acc: bool,
+        out: super::Out,
     ) {
+        /// Columns per block of sums for `Out::Descend`.
+        const BLOCK: usize = 64;
         for (i, crow) in c.chunks_exact_mut(n).enumerate() {
-            if !acc {
-                crow.fill(0.0);
-            }
-            for (p, brow) in b.chunks_exact(n).take(k).enumerate() {
-                let ap = a[i * rs + p * cs];
-                for (c, &b) in crow.iter_mut().zip(brow) {
-                    *c += ap * b;
+            let lr = match out {
+                super::Out::Set => {
+                    crow.fill(0.0);
+                    None
+                }
+                super::Out::Add => None,
+                super::Out::Descend(lr) => Some(lr),
+            };
+            let Some(lr) = lr else {
+                for (p, brow) in b.chunks_exact(n).take(k).enumerate() {
+                    let ap = a[i * rs + p * cs];
+                    for (c, &b) in crow.iter_mut().zip(brow) {
+                        *c += ap * b;
+                    }
+                }
+                continue;
+            };
+            for (j, cblock) in crow.chunks_mut(BLOCK).enumerate() {
+                let mut sums = [0.0f32; BLOCK];
+                let sums = &mut sums[..cblock.len()];
+                for (p, brow) in b.chunks_exact(n).take(k).enumerate() {
+                    let ap = a[i * rs + p * cs];
+                    let brow = &brow[j * BLOCK..][..cblock.len()];
+                    for (s, &b) in sums.iter_mut().zip(brow) {
+                        *s += ap * b;
+                    }
+                }
+                for (c, &s) in cblock.iter_mut().zip(&*sums) {
+                    *c -= lr * s;
                 }
             }
         }

@@ -30,7 +30,7 @@
 //! Rust 1.89, the workspace's `rust-version`.
 
 use super::Shared;
-use crate::kernels::gemm::{Isa, Rows};
+use crate::kernels::gemm::{Isa, Out, Rows};
 use crate::threads;
 use core::arch::x86_64::*;
 use core::sync::atomic::{AtomicU8, Ordering};
@@ -204,7 +204,7 @@ macro_rules! entry_points {
                 m: usize,
                 n: usize,
                 k: usize,
-                acc: bool,
+                out: Out,
             ) {
                 let last_a = (m.max(1) - 1)
                     .checked_mul(rsa)
@@ -241,7 +241,7 @@ macro_rules! entry_points {
                             i1 - i0,
                             n,
                             Rows::dense(k, n),
-                            acc,
+                            out,
                         )
                     }
                 });
@@ -258,7 +258,7 @@ macro_rules! entry_points {
                 c: &mut [f32],
                 m: usize,
                 n: usize,
-                acc: bool,
+                out: Out,
             ) {
                 let k = rows.k();
                 assert!(fits(a.len(), m, k) && fits(c.len(), m, n));
@@ -279,7 +279,7 @@ macro_rules! entry_points {
                         m,
                         n,
                         rows,
-                        acc,
+                        out,
                     )
                 }
             }
@@ -366,10 +366,10 @@ unsafe fn outer_avx2(
     m: usize,
     n: usize,
     rows: Rows,
-    acc: bool,
+    out: Out,
 ) {
     // 6x2 accumulators (6 rows x 16 columns) + 2 of `b` + 1 broadcast.
-    outer::<Avx2, 6, 2>(a, rsa, csa, b, c, m, n, rows, acc);
+    outer::<Avx2, 6, 2>(a, rsa, csa, b, c, m, n, rows, out);
 }
 
 /// # Safety
@@ -384,10 +384,10 @@ unsafe fn outer_avx512(
     m: usize,
     n: usize,
     rows: Rows,
-    acc: bool,
+    out: Out,
 ) {
     // 4x4 accumulators (4 rows x 64 columns) + 4 of `b` + 1 broadcast.
-    outer::<Avx512, 4, 4>(a, rsa, csa, b, c, m, n, rows, acc);
+    outer::<Avx512, 4, 4>(a, rsa, csa, b, c, m, n, rows, out);
 }
 
 /// `y[o] = bias[o] + x . weight[o]` for one sample of a small dense layer
@@ -494,6 +494,10 @@ trait Simd: Copy {
     /// `a * b + c`, one rounding.
     unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    /// `a - b`.
+    unsafe fn sub(a: Self::V, b: Self::V) -> Self::V;
+    /// `a * b`.
+    unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
     /// The sum of the lanes.
     unsafe fn hsum(v: Self::V) -> f32;
     /// The sums of the lanes of four vectors.
@@ -541,6 +545,14 @@ impl Simd for Avx2 {
     #[inline(always)]
     unsafe fn fma(a: __m256, b: __m256, c: __m256) -> __m256 {
         _mm256_fmadd_ps(a, b, c)
+    }
+    #[inline(always)]
+    unsafe fn sub(a: __m256, b: __m256) -> __m256 {
+        _mm256_sub_ps(a, b)
+    }
+    #[inline(always)]
+    unsafe fn mul(a: __m256, b: __m256) -> __m256 {
+        _mm256_mul_ps(a, b)
     }
     #[inline(always)]
     unsafe fn add(a: __m256, b: __m256) -> __m256 {
@@ -611,6 +623,14 @@ impl Simd for Avx512 {
     #[inline(always)]
     unsafe fn fma(a: __m512, b: __m512, c: __m512) -> __m512 {
         _mm512_fmadd_ps(a, b, c)
+    }
+    #[inline(always)]
+    unsafe fn sub(a: __m512, b: __m512) -> __m512 {
+        _mm512_sub_ps(a, b)
+    }
+    #[inline(always)]
+    unsafe fn mul(a: __m512, b: __m512) -> __m512 {
+        _mm512_mul_ps(a, b)
     }
     #[inline(always)]
     unsafe fn add(a: __m512, b: __m512) -> __m512 {
@@ -860,19 +880,19 @@ unsafe fn outer<S: Simd, const MR: usize, const NR: usize>(
     m: usize,
     n: usize,
     rows: Rows,
-    acc: bool,
+    out: Out,
 ) {
     let mut j = 0;
     while j + NR * S::W <= n {
-        outer_col::<S, MR, NR, false>(a, rsa, csa, b.add(j), c.add(j), m, n, rows, 0, acc);
+        outer_col::<S, MR, NR, false>(a, rsa, csa, b.add(j), c.add(j), m, n, rows, 0, out);
         j += NR * S::W;
     }
     while j + S::W <= n {
-        outer_col::<S, MR, 1, false>(a, rsa, csa, b.add(j), c.add(j), m, n, rows, 0, acc);
+        outer_col::<S, MR, 1, false>(a, rsa, csa, b.add(j), c.add(j), m, n, rows, 0, out);
         j += S::W;
     }
     if j < n {
-        outer_col::<S, MR, 1, true>(a, rsa, csa, b.add(j), c.add(j), m, n, rows, n - j, acc);
+        outer_col::<S, MR, 1, true>(a, rsa, csa, b.add(j), c.add(j), m, n, rows, n - j, out);
     }
 }
 
@@ -888,11 +908,11 @@ unsafe fn outer_col<S: Simd, const MR: usize, const NR: usize, const PART: bool>
     n: usize,
     rows: Rows,
     len: usize,
-    acc: bool,
+    out: Out,
 ) {
     let mut i = 0;
     while i + MR <= m {
-        outer_tile::<S, MR, NR, PART>(a.add(i * rsa), csa, b, c.add(i * n), n, rows, rsa, len, acc);
+        outer_tile::<S, MR, NR, PART>(a.add(i * rsa), csa, b, c.add(i * n), n, rows, rsa, len, out);
         i += MR;
     }
     // The leftover rows in tiles of 3, 2 or 1 rows (each tile streams its
@@ -900,9 +920,9 @@ unsafe fn outer_col<S: Simd, const MR: usize, const NR: usize, const PART: bool>
     while i < m {
         let (a, c) = (a.add(i * rsa), c.add(i * n));
         i += match m - i {
-            1 => outer_tile::<S, 1, NR, PART>(a, csa, b, c, n, rows, rsa, len, acc),
-            2 => outer_tile::<S, 2, NR, PART>(a, csa, b, c, n, rows, rsa, len, acc),
-            _ => outer_tile::<S, 3, NR, PART>(a, csa, b, c, n, rows, rsa, len, acc),
+            1 => outer_tile::<S, 1, NR, PART>(a, csa, b, c, n, rows, rsa, len, out),
+            2 => outer_tile::<S, 2, NR, PART>(a, csa, b, c, n, rows, rsa, len, out),
+            _ => outer_tile::<S, 3, NR, PART>(a, csa, b, c, n, rows, rsa, len, out),
         };
     }
 }
@@ -920,7 +940,7 @@ unsafe fn outer_tile<S: Simd, const MR: usize, const NR: usize, const PART: bool
     rows: Rows,
     rsa: usize,
     len: usize,
-    acc: bool,
+    out: Out,
 ) -> usize {
     let mut s = [[S::zero(); NR]; MR];
     let mut bv = [S::zero(); NR];
@@ -953,19 +973,22 @@ unsafe fn outer_tile<S: Simd, const MR: usize, const NR: usize, const PART: bool
         let crow = c.add(i * n);
         for j in 0..NR {
             let cp = crow.add(j * S::W);
-            if PART {
-                let v = if acc {
-                    S::add(S::load_part(cp, len), s[i][j])
+            let old = || {
+                if PART {
+                    S::load_part(cp, len)
                 } else {
-                    s[i][j]
-                };
+                    S::load(cp)
+                }
+            };
+            let v = match out {
+                Out::Set => s[i][j],
+                Out::Add => S::add(old(), s[i][j]),
+                // `c - lr s`, the bits of an SGD step on the stored product.
+                Out::Descend(lr) => S::sub(old(), S::mul(S::splat(lr), s[i][j])),
+            };
+            if PART {
                 S::store_part(cp, len, v);
             } else {
-                let v = if acc {
-                    S::add(S::load(cp), s[i][j])
-                } else {
-                    s[i][j]
-                };
                 S::store(cp, v);
             }
         }
