@@ -14,9 +14,9 @@ use std::vec::Vec;
 pub struct Classifier<N: Network, const B: usize> {
     /// The parameters being trained.
     pub net: Box<N>,
-    /// Gradients of the last step (with a fused optimizer, [`Sgd::fused`]
-    /// (crate::optim::Sgd::fused), only those of the layers that do not fuse
-    /// their step: the dense weights' are never stored).
+    /// Gradients of the last step (with a fused optimizer,
+    /// [`Sgd::fused`](crate::optim::Sgd::fused), only those of the layers
+    /// that do not fuse their step: the dense weights' are never stored).
     pub grads: Box<N>,
     /// Activations of the last batch.
     pub cache: Box<N::Cache<B>>,

@@ -86,10 +86,11 @@ pub trait Network: Pod {
         grad_input: Option<&mut [Self::Input; B]>,
     );
 
-    /// [`backward`](Network::backward) fused with a plain SGD step, `p -= lr
-    /// * g` on every parameter (what [`Optimizer::fused_lr`]
-    /// (crate::optim::Optimizer::fused_lr) asks for): the parameters end
-    /// with the bits of `backward` then [`Sgd::step`](crate::optim::Sgd),
+    /// [`backward`](Network::backward) fused with a plain SGD step on every
+    /// parameter, `p -= lr * g` (what
+    /// [`Optimizer::fused_lr`](crate::optim::Optimizer::fused_lr) asks
+    /// for): the parameters end with the bits of `backward` then
+    /// [`Sgd::step`](crate::optim::Sgd),
     /// and no input gradient is computed. `grads` is scratch: it holds the
     /// gradients of the layers that do not fuse their step. Generated
     /// networks fuse dense layers' weight steps into their weight-gradient
