@@ -583,7 +583,7 @@ mod tests {
     }
 
     /// Which product, and its operand strides in `reference` form.
-    #[derive(Clone, Copy, Debug)]
+    #[derive(Clone, Copy, Debug, PartialEq)]
     enum Variant {
         Nt,
         Tn,
@@ -891,6 +891,21 @@ mod tests {
                         let what =
                             std::format!("{variant:?} {isa:?} {m}x{n}x{k} {store:?} {threads}");
                         assert_eq!(bits(&run(threads, store)), one, "{what}");
+                    }
+                }
+                // The fused SGD step of a weight gradient (`Out::Descend`).
+                if variant == Variant::Tn {
+                    let descend = |threads: usize| {
+                        crate::threads::set_threads(threads);
+                        let mut c = c0.clone();
+                        gemm_tn_descend_with(isa, &a, &b, &mut c, m, n, k, 0.3);
+                        crate::threads::set_threads(1);
+                        bits(&c)
+                    };
+                    let one = descend(1);
+                    for threads in [2, 3] {
+                        let what = std::format!("descend {isa:?} {m}x{n}x{k} {threads}");
+                        assert_eq!(descend(threads), one, "{what}");
                     }
                 }
             }
