@@ -439,23 +439,19 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
             let (b, len) = (buf(i), l.input.len());
             quote!(Some(&mut #rt::flat_mut(&mut cache.#b)[..B * #len]))
         };
-        bwd.push(l.layer.backward(&cx));
+        let backward = l.layer.backward(&cx);
         // The fused-SGD variant: no later (earlier-declared) layer reads this
         // one's parameters, so it can step them as soon as its gradients are
         // known.
         bwd_sgd.push(l.layer.backward_sgd(&cx).unwrap_or_else(|| {
-            let backward = l.layer.backward(&cx);
-            match &l.params {
-                Some(_) => {
-                    let (p, g) = (&cx.params, &cx.grads);
-                    quote! {
-                        #backward
-                        #rt::optim::sgd_step(#rt::flat_mut(&mut #p), #rt::flat(&#g), lr);
-                    }
-                }
-                None => backward,
-            }
+            let (p, g) = (&cx.params, &cx.grads);
+            let step = l
+                .params
+                .as_ref()
+                .map(|_| quote!(#rt::optim::sgd_step(#rt::flat_mut(&mut #p), #rt::flat(&#g), lr);));
+            quote!(#backward #step)
         }));
+        bwd.push(backward);
     }
 
     // init, in declaration order from one generator; buffers after.

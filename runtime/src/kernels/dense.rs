@@ -175,13 +175,7 @@ fn backward_sgd_with(
     out: usize,
     lr: f32,
 ) {
-    debug_assert_eq!(x.len(), batch * inp, "dense_backward: x is [batch][inp]");
-    debug_assert_eq!(
-        weight.len(),
-        out * inp,
-        "dense_backward: weight is [out][inp]"
-    );
-    debug_assert_eq!(gy.len(), batch * out, "dense_backward: gy is [batch][out]");
+    check_backward(x, weight, gy, batch, inp, out);
     if let Some(gx) = gx {
         gemm_nn_with(isa, gy, weight, gx, batch, inp, out, Store::Overwrite);
     }
@@ -234,6 +228,18 @@ fn forward_with(
     gemm_nt_with(isa, x, weight, y, batch, out, inp, store);
 }
 
+/// The length checks of both backward passes.
+#[inline]
+fn check_backward(x: &[f32], weight: &[f32], gy: &[f32], batch: usize, inp: usize, out: usize) {
+    debug_assert_eq!(x.len(), batch * inp, "dense_backward: x is [batch][inp]");
+    debug_assert_eq!(
+        weight.len(),
+        out * inp,
+        "dense_backward: weight is [out][inp]"
+    );
+    debug_assert_eq!(gy.len(), batch * out, "dense_backward: gy is [batch][out]");
+}
+
 /// [`dense_backward`] on the given path.
 #[inline]
 fn backward_with(
@@ -248,13 +254,7 @@ fn backward_with(
     inp: usize,
     out: usize,
 ) {
-    debug_assert_eq!(x.len(), batch * inp, "dense_backward: x is [batch][inp]");
-    debug_assert_eq!(
-        weight.len(),
-        out * inp,
-        "dense_backward: weight is [out][inp]"
-    );
-    debug_assert_eq!(gy.len(), batch * out, "dense_backward: gy is [batch][out]");
+    check_backward(x, weight, gy, batch, inp, out);
     gemm_tn_with(isa, gy, x, gw, out, inp, batch, Store::Overwrite);
     if let Some(gb) = gb {
         debug_assert_eq!(gb.len(), out, "dense_backward: gb is [out]");
