@@ -161,6 +161,14 @@ pub trait Network: Pod {
     fn new_workspace() -> alloc::boxed::Box<Self::Workspace> {
         bytemuck::zeroed_box()
     }
+
+    /// A zeroed batch of `B` input samples on the heap, to fill with your
+    /// data (`net.forward_batch(&batch, ...)`); large batches never pass
+    /// through the stack.
+    #[cfg(feature = "std")]
+    fn new_batch<const B: usize>() -> alloc::boxed::Box<[Self::Input; B]> {
+        bytemuck::zeroed_box()
+    }
 }
 
 /// Views any `Pod` value made of `f32` (a nested array, a batch) as a flat slice.
