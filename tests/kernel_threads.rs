@@ -9,6 +9,7 @@ use staticnet::optim::{Constant, Sgd};
 use staticnet::train::Classifier;
 use staticnet::Network;
 mod counting;
+mod mnist_data;
 
 staticnet::network! {
     struct Mlp { input: [784], dense(128), relu, dense(10) }
@@ -17,7 +18,7 @@ staticnet::network! {
 /// Trains 20 steps of 32 on `threads` kernel threads; the parameters, and
 /// the allocations made by the last 19 steps (the first starts the threads).
 fn run(threads: usize) -> (Box<Mlp>, usize, usize) {
-    let train = Mnist::load(Mnist::default_dir()).unwrap().train;
+    let train = Mnist::load(mnist_data::SLICE_DIR).unwrap().train;
     let mut opt = Sgd::new(0.1).with_momentum(0.9);
     let mut t = Classifier::<Mlp, 32>::new(Mlp::new_boxed(5), &opt);
     let batches: Vec<Vec<usize>> = (0..20).map(|s| (s * 32..s * 32 + 32).collect()).collect();

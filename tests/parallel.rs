@@ -9,13 +9,14 @@ use staticnet::parallel::ParallelClassifier;
 use staticnet::train::Classifier;
 use staticnet::{Network, Rng};
 mod counting;
+mod mnist_data;
 
 staticnet::network! {
     struct Mlp { input: [784], dense(64), relu, dense(10) }
 }
 
 fn data(n: usize) -> staticnet::data::mnist::Split {
-    let mut train = Mnist::load(Mnist::default_dir()).unwrap().train;
+    let mut train = Mnist::load(mnist_data::SLICE_DIR).unwrap().train;
     train.truncate(n);
     train
 }

@@ -6,9 +6,9 @@
 //! mini-batch to `f32` in `[0, 1]` into caller-owned buffers, so a training
 //! loop allocates nothing after loading.
 //!
-//! The repository carries the first 10,000 training and 2,000 test images in
-//! `data/mnist/`; set `MNIST_DIR` to use the full set instead (see
-//! [`Mnist::default_dir`]).
+//! The staticnet repository carries the first 10,000 training and 2,000 test
+//! images in `data/mnist/` (the crate package does not); [`Mnist::default_dir`]
+//! is `MNIST_DIR` if set, else `data/mnist` under the current directory.
 //!
 //! ```
 //! use staticnet::data::mnist::Mnist;
@@ -200,12 +200,17 @@ impl Mnist {
         Ok(Mnist { train, test })
     }
 
-    /// `MNIST_DIR` if set, else the slice in the repository:
-    /// `concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist")`.
+    /// The environment variable `MNIST_DIR` if it is set and not empty, else
+    /// `data/mnist` relative to the current directory (in a clone of the
+    /// staticnet repository, where `cargo run --example` and `cargo test` run,
+    /// that is the slice it ships). It never points into staticnet's own
+    /// source folder, so a program that depends on staticnet finds its own
+    /// `data/mnist`; a directory without the files is a typed error from
+    /// [`Mnist::load`] naming the missing file.
     pub fn default_dir() -> PathBuf {
         match std::env::var_os("MNIST_DIR") {
             Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-            _ => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist")),
+            _ => PathBuf::from("data/mnist"),
         }
     }
 }
