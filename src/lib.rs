@@ -45,6 +45,23 @@
 //! assert!(l > 0.0);
 //! # }
 //! ```
+//!
+//! The generated code finds staticnet under the name the user's `Cargo.toml`
+//! gives it (`sn = { package = "staticnet", ... }`, then `sn::network!`). A
+//! crate that re-exports staticnet, which `Cargo.toml` cannot tell, gives the
+//! path with `#[staticnet(crate = "...")]`, like serde's `#[serde(crate)]`:
+//!
+//! ```
+//! mod my_lib {
+//!     pub use staticnet::*;
+//! }
+//! my_lib::network! {
+//!     #[staticnet(crate = "my_lib")]
+//!     pub struct Tiny { input: [2], dense(1) }
+//! }
+//! # use staticnet::Network;
+//! assert_eq!(Tiny::PARAMS, 3);
+//! ```
 #![no_std]
 #![warn(missing_docs)]
 

@@ -1,14 +1,18 @@
 //! The parsed declaration: tokens and spans only, no shapes.
 
 use proc_macro2::Span;
-use syn::{Attribute, Expr, Ident, LitInt, Visibility};
+use syn::{Attribute, Expr, Ident, LitInt, Path, Visibility};
 
 /// `<attrs> <vis> struct Name { input: [dims], layers... }`
 pub struct NetDef {
-    /// Attributes passed through to the struct (`#[budget]` taken out).
+    /// Attributes passed through to the struct (`#[budget]` and
+    /// `#[staticnet]` taken out).
     pub attrs: Vec<Attribute>,
     /// `#[budget(ram = 1024, ...)]` limits, in bytes.
     pub budget: Vec<BudgetDef>,
+    /// `#[staticnet(crate = "my_lib::staticnet")]`: the facade's path, for a
+    /// crate that re-exports staticnet; `None` looks it up in `Cargo.toml`.
+    pub krate: Option<Path>,
     pub vis: Visibility,
     pub ident: Ident,
     pub input: InputDef,

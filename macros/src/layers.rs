@@ -53,8 +53,10 @@ pub trait Layer {
     }
     /// The per-sample output shape for a per-sample input shape.
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError>;
-    /// The parameter block, if the layer has parameters.
-    fn params(&self, _input: &Shape, _output: &Shape) -> Option<Params> {
+    /// The parameter block, if the layer has parameters. Here and below, `rt`
+    /// is the runtime's path as the user's crate sees it
+    /// (`::staticnet::__private::rt` unless renamed).
+    fn params(&self, _rt: &TokenStream, _input: &Shape, _output: &Shape) -> Option<Params> {
         None
     }
     /// Tensors forward saves in the cache for backward (dropout's mask, batch
@@ -66,14 +68,19 @@ pub trait Layer {
     /// kernels needs, whatever the batch size (convolution's column buffer),
     /// usually the kernel's own `const fn`, so the two cannot disagree. One
     /// buffer of the largest need is shared by all layers.
-    fn scratch(&self, _input: &Shape, _output: &Shape) -> Option<TokenStream> {
+    fn scratch(&self, _rt: &TokenStream, _input: &Shape, _output: &Shape) -> Option<TokenStream> {
         None
     }
     /// Like [`Layer::scratch`], for the training cache, where the batch
     /// forward and the backward pass share the buffer: at least `scratch`
     /// (the default). The single-sample workspace holds only `scratch`.
-    fn train_scratch(&self, input: &Shape, output: &Shape) -> Option<TokenStream> {
-        self.scratch(input, output)
+    fn train_scratch(
+        &self,
+        rt: &TokenStream,
+        input: &Shape,
+        output: &Shape,
+    ) -> Option<TokenStream> {
+        self.scratch(rt, input, output)
     }
     /// Code folding this layer (an inference-mode batch norm) into the
     /// layer before it, whose parameters are `prev` (`self.conv0`, with
@@ -83,7 +90,7 @@ pub trait Layer {
     }
     /// Non-trainable state (batch norm's running statistics), stored after
     /// all parameters in a field `<name>_stats`.
-    fn buffers(&self, _input: &Shape, _output: &Shape) -> Option<Params> {
+    fn buffers(&self, _rt: &TokenStream, _input: &Shape, _output: &Shape) -> Option<Params> {
         None
     }
     /// Code of `Network::update_buffers` for this layer (`cx.buffers` is
@@ -114,7 +121,7 @@ pub trait Layer {
         self.forward(cx)
     }
     /// Scratch one step needs (a constant expression), like [`Layer::scratch`].
-    fn step_scratch(&self, _output: &Shape) -> Option<TokenStream> {
+    fn step_scratch(&self, _rt: &TokenStream, _output: &Shape) -> Option<TokenStream> {
         None
     }
     /// For the two halves of a `residual` block: the other half's name.

@@ -6,6 +6,7 @@
 mod args;
 mod ast;
 mod expand;
+mod facade;
 mod layers;
 mod parse;
 mod shape;

@@ -1,19 +1,25 @@
 //! `syn` parsing of the declaration into [`crate::ast`].
 
 use crate::ast::{Arg, BudgetDef, InputDef, LayerDef, NetDef};
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{braced, bracketed, parenthesized, Attribute, Expr, Ident, LitInt, Token, Visibility};
+use syn::{
+    braced, bracketed, parenthesized, Attribute, Expr, Ident, LitInt, LitStr, Path, Token,
+    Visibility,
+};
 
 impl Parse for NetDef {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let (budget_attrs, attrs): (Vec<Attribute>, Vec<Attribute>) = input
-            .call(Attribute::parse_outer)?
-            .into_iter()
-            .partition(|a| a.path().is_ident("budget"));
-        let mut budget = Vec::new();
-        for attr in &budget_attrs {
-            budget.extend(attr.parse_args_with(parse_budget)?);
+        let (mut attrs, mut budget, mut krate) = (Vec::new(), Vec::new(), None);
+        for attr in input.call(Attribute::parse_outer)? {
+            if attr.path().is_ident("budget") {
+                budget.extend(attr.parse_args_with(parse_budget)?);
+            } else if attr.path().is_ident("staticnet") {
+                attr.parse_args_with(|input: ParseStream<'_>| parse_options(input, &mut krate))?;
+            } else {
+                attrs.push(attr);
+            }
         }
         let vis: Visibility = input.parse()?;
         input.parse::<Token![struct]>()?;
@@ -96,6 +102,7 @@ impl Parse for NetDef {
         Ok(NetDef {
             attrs,
             budget,
+            krate,
             vis,
             ident,
             input,
@@ -136,6 +143,64 @@ fn parse_budget(input: ParseStream<'_>) -> syn::Result<Vec<BudgetDef>> {
         }
     }
     Ok(items)
+}
+
+/// Keys of `#[staticnet(...)]`.
+pub const OPTION_KEYS: &[&str] = &["crate"];
+
+/// `crate = "my_lib::staticnet"` (or the path unquoted, like serde's
+/// `#[serde(crate = "...")]`): where generated code finds the facade.
+fn parse_options(input: ParseStream<'_>, krate: &mut Option<Path>) -> syn::Result<()> {
+    let expected = match OPTION_KEYS {
+        [one] => format!("`{one}`"),
+        keys => format!("one of {}", crate::args::quoted_list(keys)),
+    };
+    if input.is_empty() {
+        return Err(input.error(format!("staticnet: expected an option, {expected}")));
+    }
+    while !input.is_empty() {
+        // `crate` is a keyword: `parse_any` takes keywords as identifiers.
+        let key = input.call(Ident::parse_any)?;
+        if !OPTION_KEYS.iter().any(|k| key == k) {
+            return Err(syn::Error::new(
+                key.span(),
+                format!("staticnet: unknown option `{key}`, expected {expected}"),
+            ));
+        }
+        if krate.is_some() {
+            return Err(syn::Error::new(
+                key.span(),
+                format!("staticnet: duplicate option `{key}`"),
+            ));
+        }
+        input.parse::<Token![=]>()?;
+        *krate = Some(parse_crate_path(input)?);
+        if !input.is_empty() {
+            input.parse::<Token![,]>()?;
+        }
+    }
+    Ok(())
+}
+
+/// The value of `crate =`: a path such as `my_lib::staticnet`, quoted or not.
+fn parse_crate_path(input: ParseStream<'_>) -> syn::Result<Path> {
+    let expected = "staticnet: `crate` expects the path of the staticnet crate, \
+                    for example `crate = \"my_lib::staticnet\"`";
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        return lit.parse_with(Path::parse_mod_style).map_err(|_| {
+            syn::Error::new(lit.span(), format!("{expected}, found `{:?}`", lit.value()))
+        });
+    }
+    // `crate`, `self` and `super` are keywords that `peek_any` accepts.
+    if !(input.peek(Token![::]) || input.peek(Ident::peek_any)) {
+        let found: proc_macro2::TokenTree = input.parse()?;
+        return Err(syn::Error::new(
+            found.span(),
+            format!("{expected}, found `{found}`"),
+        ));
+    }
+    Path::parse_mod_style(input)
 }
 
 /// `residual { layers... }`, flattened into the layer list between a

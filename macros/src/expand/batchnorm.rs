@@ -50,8 +50,8 @@ impl Layer for BatchNorm {
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
         shape::batchnorm(input)
     }
-    fn params(&self, input: &Shape, _output: &Shape) -> Option<Params> {
-        let (rt, c) = (super::rt(), input.0[0]);
+    fn params(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<Params> {
+        let c = input.0[0];
         Some(Params {
             ty: quote!(#rt::layers::BatchNorm<#c>),
             zeroed: quote!(#rt::layers::BatchNorm::<#c>::ZEROED),
@@ -61,8 +61,8 @@ impl Layer for BatchNorm {
             foldable: false,
         })
     }
-    fn buffers(&self, input: &Shape, _output: &Shape) -> Option<Params> {
-        let (rt, c) = (super::rt(), input.0[0]);
+    fn buffers(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<Params> {
+        let c = input.0[0];
         Some(Params {
             ty: quote!(#rt::layers::BatchNormStats<#c>),
             zeroed: quote!(#rt::layers::BatchNormStats::<#c>::ZEROED),

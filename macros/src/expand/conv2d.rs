@@ -69,8 +69,7 @@ fn init_bias(cx: &Cx, he: bool) -> TokenStream {
 
 impl Conv {
     /// The runtime's geometry value for this layer.
-    fn geom(&self, input: &Shape, output: &Shape) -> TokenStream {
-        let rt = super::rt();
+    fn geom(&self, rt: &TokenStream, input: &Shape, output: &Shape) -> TokenStream {
         let (in_c, in_h, in_w) = chw(input);
         let (out_c, out_h, out_w) = chw(output);
         let ConvSpec {
@@ -107,8 +106,7 @@ impl Layer for Conv {
             shape::conv2d(input, &self.spec)
         }
     }
-    fn params(&self, input: &Shape, output: &Shape) -> Option<Params> {
-        let rt = super::rt();
+    fn params(&self, rt: &TokenStream, input: &Shape, output: &Shape) -> Option<Params> {
         let (in_c, _, _) = chw(input);
         let (oc, _, _) = chw(output);
         let icg = in_c / self.spec.groups;
@@ -134,17 +132,22 @@ impl Layer for Conv {
             foldable: self.bias,
         })
     }
-    fn scratch(&self, input: &Shape, output: &Shape) -> Option<TokenStream> {
-        let geom = self.geom(input, output);
+    fn scratch(&self, rt: &TokenStream, input: &Shape, output: &Shape) -> Option<TokenStream> {
+        let geom = self.geom(rt, input, output);
         Some(quote!(#geom.scratch_len()))
     }
-    fn train_scratch(&self, input: &Shape, output: &Shape) -> Option<TokenStream> {
-        let geom = self.geom(input, output);
+    fn train_scratch(
+        &self,
+        rt: &TokenStream,
+        input: &Shape,
+        output: &Shape,
+    ) -> Option<TokenStream> {
+        let geom = self.geom(rt, input, output);
         Some(quote!(#geom.train_scratch_len()))
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, p, x, y, b, s) = (&cx.rt, &cx.params, &cx.x, &cx.y, &cx.batch, &cx.scratch);
-        let geom = self.geom(&cx.input, &cx.output);
+        let geom = self.geom(&cx.rt, &cx.input, &cx.output);
         let bias = if self.bias {
             quote!(Some(&#p.bias[..]))
         } else {
@@ -163,7 +166,7 @@ impl Layer for Conv {
             &cx.batch,
             &cx.scratch,
         );
-        let geom = self.geom(&cx.input, &cx.output);
+        let geom = self.geom(&cx.rt, &cx.input, &cx.output);
         let gb = if self.bias {
             quote!(Some(&mut #g.bias[..]))
         } else {

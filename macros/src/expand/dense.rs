@@ -58,9 +58,8 @@ impl Layer for Dense {
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
         shape::dense(input, self.units)
     }
-    fn params(&self, input: &Shape, _output: &Shape) -> Option<Params> {
+    fn params(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<Params> {
         let (inp, out) = (last(input), self.units);
-        let rt = super::rt();
         let count = shape::dense_params(inp, out, self.bias)?;
         Some(if self.bias {
             Params {

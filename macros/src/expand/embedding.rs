@@ -37,8 +37,8 @@ impl Layer for Embedding {
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
         shape::embedding(input, self.dim)
     }
-    fn params(&self, _input: &Shape, _output: &Shape) -> Option<Params> {
-        let (rt, v, d) = (super::rt(), self.vocab, self.dim);
+    fn params(&self, rt: &TokenStream, _input: &Shape, _output: &Shape) -> Option<Params> {
+        let (v, d) = (self.vocab, self.dim);
         Some(Params {
             ty: quote!(#rt::layers::Embedding<#v, #d>),
             zeroed: quote!(#rt::layers::Embedding::<#v, #d>::ZEROED),

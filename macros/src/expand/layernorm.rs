@@ -35,8 +35,8 @@ impl Layer for LayerNorm {
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
         shape::elementwise(input)
     }
-    fn params(&self, input: &Shape, _output: &Shape) -> Option<Params> {
-        let (rt, d) = (super::rt(), input.last());
+    fn params(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<Params> {
+        let d = input.last();
         Some(Params {
             ty: quote!(#rt::layers::LayerNorm<#d>),
             zeroed: quote!(#rt::layers::BatchNorm::<#d>::ZEROED),

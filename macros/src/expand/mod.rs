@@ -34,21 +34,13 @@ pub mod tanh;
 
 use crate::args::quoted_list;
 use crate::ast::{LayerDef, NetDef};
+use crate::facade::Facade;
 use crate::layers::{self, Layer, Params, Saved};
 use crate::shape::Shape;
 use crate::validate;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::Ident;
-
-/// Path of the runtime crate as seen from the user's crate.
-pub fn rt() -> TokenStream {
-    quote!(::staticnet::__private::rt)
-}
-
-fn bytemuck() -> TokenStream {
-    quote!(::staticnet::__private::bytemuck)
-}
 
 /// A layer with its name and shapes resolved.
 pub struct Planned<'a> {
@@ -70,7 +62,8 @@ pub fn network(tokens: TokenStream) -> TokenStream {
         Ok(def) => def,
         Err(err) => return fallback(&tokens, err),
     };
-    match plan(&def).and_then(|layers| network::generate(&def, &layers)) {
+    let facade = Facade::new(def.krate.as_ref());
+    match plan(&def, &facade.rt).and_then(|layers| network::generate(&def, &layers, &facade)) {
         Ok(out) => out,
         Err(err) => fallback(&tokens, err),
     }
@@ -108,7 +101,7 @@ pub fn combine(errors: Vec<syn::Error>) -> syn::Result<()> {
 }
 
 /// Builds every layer, names it and computes its shapes.
-fn plan(def: &NetDef) -> syn::Result<Vec<Planned<'_>>> {
+fn plan<'a>(def: &'a NetDef, rt: &TokenStream) -> syn::Result<Vec<Planned<'a>>> {
     let mut errors = Vec::new();
     let mut dims = Vec::new();
     for lit in &def.input.dims {
@@ -168,11 +161,11 @@ fn plan(def: &NetDef) -> syn::Result<Vec<Planned<'_>>> {
         let output = layer
             .output_shape(&shape)
             .map_err(|e| syn::Error::new(def.kind.span(), format!("{kind}: {e}")))?;
-        let params = layer.params(&shape, &output);
-        let buffers = layer.buffers(&shape, &output);
+        let params = layer.params(rt, &shape, &output);
+        let buffers = layer.buffers(rt, &shape, &output);
         let saved = layer.saved(&shape, &output);
-        let scratch = layer.scratch(&shape, &output);
-        let train_scratch = layer.train_scratch(&shape, &output);
+        let scratch = layer.scratch(rt, &shape, &output);
+        let train_scratch = layer.train_scratch(rt, &shape, &output);
         planned.push(Planned {
             def,
             layer,
@@ -262,4 +255,63 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    fn expand(tokens: proc_macro2::TokenStream) -> String {
+        super::network(tokens).to_string()
+    }
+
+    #[test]
+    fn crate_override_is_the_only_path() {
+        let out = expand(quote! {
+            #[staticnet(crate = "my_lib::nn")]
+            #[budget(ram = 4096)]
+            struct Net { input: [2], dense(3), relu, dense(1) }
+        });
+        assert!(out.contains("my_lib :: nn :: __private :: rt"), "{out}");
+        assert!(
+            out.contains("my_lib :: nn :: __private :: bytemuck"),
+            "{out}"
+        );
+        assert!(!out.contains("staticnet"), "{out}");
+    }
+
+    #[test]
+    fn crate_override_unquoted() {
+        let out = expand(quote! {
+            #[staticnet(crate = ::other)]
+            struct Net { input: [2], dense(1) }
+        });
+        assert!(out.contains(":: other :: __private :: rt"), "{out}");
+    }
+
+    #[test]
+    fn without_override_staticnet() {
+        // The macros crate's own Cargo.toml does not depend on staticnet.
+        let out = expand(quote!(struct Net { input: [2], dense(1) }));
+        assert!(out.contains(":: staticnet :: __private :: rt"), "{out}");
+    }
+
+    #[test]
+    fn option_mistakes_are_errors_with_a_stub() {
+        for attr in [
+            quote!(#[staticnet(krate = "x")]),
+            quote!(#[staticnet(crate = 1)]),
+            quote!(#[staticnet(crate = "a b")]),
+            quote!(#[staticnet(crate = "x", crate = "y")]),
+            quote!(#[staticnet()]),
+            quote!(#[staticnet]),
+        ] {
+            let out = expand(quote!(#attr struct Net { input: [2], dense(1) }));
+            assert!(
+                out.starts_with(":: core :: compile_error !"),
+                "{attr}: {out}"
+            );
+            assert!(out.ends_with("struct Net ;"), "{attr}: {out}");
+        }
+    }
 }

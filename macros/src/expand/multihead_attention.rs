@@ -37,8 +37,7 @@ fn init(cx: &Cx, _he: bool) -> TokenStream {
 }
 
 impl Attention {
-    fn geom(&self, input: &Shape) -> TokenStream {
-        let rt = super::rt();
+    fn geom(&self, rt: &TokenStream, input: &Shape) -> TokenStream {
         let (t, e, h, c) = (input.0[0], input.0[1], self.heads, self.causal);
         quote!(#rt::kernels::attention::AttentionGeom { steps: #t, embed: #e, heads: #h, causal: #c })
     }
@@ -71,8 +70,7 @@ impl Layer for Attention {
     fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
         shape::attention(input, self.heads)
     }
-    fn params(&self, input: &Shape, _output: &Shape) -> Option<Params> {
-        let rt = super::rt();
+    fn params(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<Params> {
         let e = input.0[1];
         let e3 = e.checked_mul(3)?;
         Some(Params {
@@ -110,13 +108,13 @@ impl Layer for Attention {
         })
         .collect()
     }
-    fn scratch(&self, input: &Shape, _output: &Shape) -> Option<TokenStream> {
-        let geom = self.geom(input);
+    fn scratch(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<TokenStream> {
+        let geom = self.geom(rt, input);
         Some(quote!(#geom.infer_scratch_len()))
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, x, y, b) = (&cx.rt, &cx.x, &cx.y, &cx.batch);
-        let (w, geom) = (Self::weights(cx), self.geom(&cx.input));
+        let (w, geom) = (Self::weights(cx), self.geom(&cx.rt, &cx.input));
         if cx.saved_in.is_none() {
             let s = &cx.scratch;
             return quote!(#rt::kernels::attention::attention_infer(#x, #w, #y, #s, &#geom););
@@ -126,7 +124,11 @@ impl Layer for Attention {
     }
     fn backward(&self, cx: &Cx) -> TokenStream {
         let (rt, g, x, gy, gx, b) = (&cx.rt, &cx.grads, &cx.x, &cx.gy, &cx.gx, &cx.batch);
-        let (w, geom, bufs) = (Self::weights(cx), self.geom(&cx.input), Self::buffers(cx));
+        let (w, geom, bufs) = (
+            Self::weights(cx),
+            self.geom(&cx.rt, &cx.input),
+            Self::buffers(cx),
+        );
         quote!(#rt::kernels::attention::attention_backward(
             #x, #w, #gy,
             (#rt::flat_mut(&mut #g.in_proj_weight), &mut #g.in_proj_bias[..],

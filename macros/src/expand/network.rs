@@ -2,8 +2,9 @@
 //! workspace types, and the `Network` impl. Layer kinds contribute through
 //! the `Layer` trait only.
 
-use super::{bytemuck, rt, Planned};
+use super::Planned;
 use crate::ast::NetDef;
+use crate::facade::Facade;
 use crate::layers::{Cx, Params};
 use crate::shape::Shape;
 use proc_macro2::{Ident, TokenStream};
@@ -32,13 +33,18 @@ fn stats_field(name: &Ident) -> Ident {
 }
 
 /// A context with the common expressions filled in.
-fn cx_for(l: &Planned<'_>, batch: TokenStream, x: TokenStream, y: TokenStream) -> Cx {
-    let rt = rt();
+fn cx_for(
+    rt: &TokenStream,
+    l: &Planned<'_>,
+    batch: TokenStream,
+    x: TokenStream,
+    y: TokenStream,
+) -> Cx {
     let name = &l.name;
     let stats = stats_field(name);
     Cx {
         rng: quote!(&mut cache.rng),
-        rt,
+        rt: rt.clone(),
         input: l.input.clone(),
         output: l.output.clone(),
         batch,
@@ -111,8 +117,7 @@ fn block_field(field: &Ident, kind: &str, p: &Params, what: &str) -> (TokenStrea
 
 /// The `Network::ARCH` constant: input, layers, and tensors in memory order
 /// (every parameter block, then every buffer block).
-fn arch(in_shape: &Shape, layers: &[Planned<'_>]) -> TokenStream {
-    let rt = rt();
+fn arch(rt: &TokenStream, in_shape: &Shape, layers: &[Planned<'_>]) -> TokenStream {
     let dims = |s: &[usize]| quote!(&[#(#s),*]);
     let input = dims(&in_shape.0);
     let infos = layers.iter().map(|l| {
@@ -152,8 +157,8 @@ fn per_step(shape: &Shape, seq: bool) -> Shape {
 /// The streaming API: `<Name>Stream` (state of every recurrent layer, step
 /// buffers) and `<Name>::step`, if the input is a sequence and every layer
 /// can run one step at a time; nothing otherwise.
-fn stream(def: &NetDef, layers: &[Planned<'_>]) -> TokenStream {
-    let rt = rt();
+fn stream(def: &NetDef, layers: &[Planned<'_>], facade: &Facade) -> TokenStream {
+    let rt = &facade.rt;
     let in_shape = &layers[0].input;
     if !(def.input.tokens || in_shape.rank() == 2) {
         return TokenStream::new();
@@ -166,7 +171,7 @@ fn stream(def: &NetDef, layers: &[Planned<'_>]) -> TokenStream {
         }
     }
     let ident = &def.ident;
-    let bm = bytemuck();
+    let bm = &facade.bytemuck;
     let bm_crate = bm.to_string().replace(' ', "");
     let stream_ident = format_ident!("{}Stream", ident);
     let vis = &def.vis;
@@ -186,7 +191,7 @@ fn stream(def: &NetDef, layers: &[Planned<'_>]) -> TokenStream {
     let scratch_len = layers
         .iter()
         .zip(&shapes)
-        .filter_map(|(l, (_, o))| l.layer.step_scratch(o))
+        .filter_map(|(l, (_, o))| l.layer.step_scratch(rt, o))
         .fold(
             quote!(0usize),
             |acc, e| quote!(#rt::kernels::max_len(#acc, #e)),
@@ -213,7 +218,7 @@ fn stream(def: &NetDef, layers: &[Planned<'_>]) -> TokenStream {
             _ if i % 2 == 0 => quote!(&mut stream.a[..#lout]),
             _ => quote!(&mut stream.b[..#lout]),
         };
-        let mut cx = cx_for(l, quote!(1usize), x, y);
+        let mut cx = cx_for(rt, l, quote!(1usize), x, y);
         cx.input = sin.clone();
         cx.output = sout.clone();
         cx.scratch = quote!(&mut stream.scratch[..]);
@@ -272,9 +277,8 @@ fn stream(def: &NetDef, layers: &[Planned<'_>]) -> TokenStream {
     }
 }
 
-pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream> {
-    let rt = rt();
-    let bm = bytemuck();
+pub fn generate(def: &NetDef, layers: &[Planned<'_>], facade: &Facade) -> syn::Result<TokenStream> {
+    let (rt, bm) = (&facade.rt, &facade.bytemuck);
     let bm_crate = bm.to_string().replace(' ', "");
     let NetDef {
         attrs, vis, ident, ..
@@ -313,7 +317,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
     let total_params: usize = layers.iter().map(|l| count(&l.params)).sum();
     let total_buffers: usize = layers.iter().map(|l| count(&l.buffers)).sum();
     let summary = summary(def, layers);
-    let arch = arch(in_shape, layers);
+    let arch = arch(rt, in_shape, layers);
 
     // The network struct: every parameter block, then every buffer block.
     let (mut fields, mut zero_fields) = (Vec::new(), Vec::new());
@@ -378,7 +382,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
             _ if i % 2 == 0 => quote!(&mut ws.a[..#lout]),
             _ => quote!(&mut ws.b[..#lout]),
         };
-        let mut cx = cx_for(l, quote!(1usize), x, y);
+        let mut cx = cx_for(rt, l, quote!(1usize), x, y);
         cx.scratch = quote!(&mut ws.scratch[..]);
         fwd1.push(l.layer.forward(&cx));
     }
@@ -397,6 +401,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
     for (i, l) in layers.iter().enumerate() {
         let name = &l.name;
         let mut cx = cx_for(
+            rt,
             l,
             quote!(B),
             cached_input(i),
@@ -420,6 +425,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
     for (i, l) in layers.iter().enumerate().rev() {
         let name = &l.name;
         let mut cx = cx_for(
+            rt,
             l,
             quote!(B),
             cached_input(i),
@@ -458,7 +464,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
     let mut init = Vec::new();
     for (i, l) in layers.iter().enumerate() {
         let he = layers.get(i + 1).is_some_and(|next| next.layer.relu_like());
-        let cx = cx_for(l, quote!(1usize), quote!(), quote!());
+        let cx = cx_for(rt, l, quote!(1usize), quote!(), quote!());
         if let Some(p) = &l.params {
             init.push((p.init)(&cx, he));
         }
@@ -472,7 +478,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
     // update_buffers.
     let mut update = Vec::new();
     for l in layers.iter().filter(|l| l.buffers.is_some()) {
-        let mut cx = cx_for(l, quote!(B), quote!(), quote!());
+        let mut cx = cx_for(rt, l, quote!(B), quote!(), quote!());
         cx.saved_in = Some(l.name.clone());
         update.push(l.layer.update_buffers(&cx));
     }
@@ -492,13 +498,13 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
     for (i, l) in layers.iter().enumerate().skip(1) {
         let prev = &layers[i - 1];
         if prev.params.as_ref().is_some_and(|p| p.foldable) {
-            let cx = cx_for(l, quote!(1usize), quote!(), quote!());
-            let prev_params = cx_for(prev, quote!(1usize), quote!(), quote!()).params;
+            let cx = cx_for(rt, l, quote!(1usize), quote!(), quote!());
+            let prev_params = cx_for(rt, prev, quote!(1usize), quote!(), quote!()).params;
             fold.extend(l.layer.fold_into_previous(&cx, &prev_params));
         }
     }
 
-    let budget = super::budget::checks(def);
+    let budget = super::budget::checks(def, rt);
     let (mut ws_fields, mut ws_zero) = (Vec::new(), Vec::new());
     for l in layers {
         if let Some(len) = l.layer.workspace(&l.input) {
@@ -512,7 +518,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>]) -> syn::Result<TokenStream
             ws_zero.push(quote!(#f: [0.0; #len],));
         }
     }
-    let stream = stream(def, layers);
+    let stream = stream(def, layers, facade);
 
     Ok(quote! {
         #budget

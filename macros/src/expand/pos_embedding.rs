@@ -32,8 +32,7 @@ impl Layer for PosEmbedding {
         shape::sequence(input)?;
         Ok(input.clone())
     }
-    fn params(&self, input: &Shape, _output: &Shape) -> Option<Params> {
-        let rt = super::rt();
+    fn params(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<Params> {
         let (t, e) = (input.0[0], input.0[1]);
         Some(Params {
             ty: quote!(#rt::layers::PosEmbedding<#t, #e>),

@@ -35,8 +35,7 @@ fn init(cx: &Cx, _he: bool) -> TokenStream {
 }
 
 impl Recurrent {
-    fn geom(&self, input: &Shape) -> TokenStream {
-        let rt = super::rt();
+    fn geom(&self, rt: &TokenStream, input: &Shape) -> TokenStream {
         let (steps, features, hidden, sequence) =
             (input.0[0], input.0[1], self.hidden, self.sequence);
         quote!(#rt::kernels::recurrent::RecurrentGeom {
@@ -92,8 +91,7 @@ impl Layer for Recurrent {
     fn sequence_out(&self, _seq_in: bool) -> bool {
         self.sequence
     }
-    fn params(&self, input: &Shape, _output: &Shape) -> Option<Params> {
-        let rt = super::rt();
+    fn params(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<Params> {
         let (f, h) = (input.0[1], self.hidden);
         let gh = self.gates.checked_mul(h)?;
         let count = gh.checked_mul(f.checked_add(h)?.checked_add(2)?)?;
@@ -138,8 +136,8 @@ impl Layer for Recurrent {
             })
             .collect()
     }
-    fn scratch(&self, input: &Shape, _output: &Shape) -> Option<TokenStream> {
-        let (geom, (g, s, c)) = (self.geom(input), (self.gates, self.state, self.save));
+    fn scratch(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<TokenStream> {
+        let (geom, (g, s, c)) = (self.geom(rt, input), (self.gates, self.state, self.save));
         Some(quote!(#geom.infer_scratch_len(#g, #s, #c)))
     }
     fn streams(&self, _output: &Shape) -> Option<Vec<(&'static str, usize)>> {
@@ -149,8 +147,7 @@ impl Layer for Recurrent {
         }
         Some(state)
     }
-    fn step_scratch(&self, _output: &Shape) -> Option<TokenStream> {
-        let rt = super::rt();
+    fn step_scratch(&self, rt: &TokenStream, _output: &Shape) -> Option<TokenStream> {
         let (g, s, c, h) = (self.gates, self.state, self.save, self.hidden);
         Some(quote!(#rt::kernels::recurrent::step_scratch_len(#g, #s, #c, #h)))
     }
@@ -176,7 +173,7 @@ impl Layer for Recurrent {
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, cell, x, y, b) = (&cx.rt, &self.cell, &cx.x, &cx.y, &cx.batch);
-        let (w, geom) = (self.weights(cx), self.geom(&cx.input));
+        let (w, geom) = (self.weights(cx), self.geom(&cx.rt, &cx.input));
         if cx.saved_in.is_none() {
             let s = &cx.scratch;
             return quote!(#rt::kernels::recurrent::recurrent_infer::<#rt::kernels::#cell>(#x, #w, #y, #s, &#geom););
@@ -188,7 +185,11 @@ impl Layer for Recurrent {
         let (rt, cell, x, gy, gx, b, g) = (
             &cx.rt, &self.cell, &cx.x, &cx.gy, &cx.gx, &cx.batch, &cx.grads,
         );
-        let (w, geom, bufs) = (self.weights(cx), self.geom(&cx.input), self.buffers(cx));
+        let (w, geom, bufs) = (
+            self.weights(cx),
+            self.geom(&cx.rt, &cx.input),
+            self.buffers(cx),
+        );
         let (dxw, dhw, dh) = (
             self.buf(cx, "dxw", true),
             self.buf(cx, "dhw", true),
