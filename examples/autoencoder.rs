@@ -7,19 +7,20 @@
 //! ```text
 //! cargo run --release --example autoencoder -- --data ../shared/data/mnist --out docs/images
 //! ```
-//! Options: `--data DIR` (or `MNIST_DIR`; default the slice in data/mnist),
-//! `--epochs N` (5), `--out DIR` (the system's temporary directory).
+//! Options (`--help` lists them): `--data DIR` (default `MNIST_DIR`, else the
+//! slice in data/mnist), `--epochs N` (5), `--seed S` (42), `--out DIR` (the
+//! system's temporary directory; it must exist).
 
-#[path = "common/cli.rs"]
-mod cli;
-#[path = "common/images.rs"]
-mod images;
+mod common;
 
-use cli::arg;
-
-use staticnet::data::mnist::{Mnist, Split};
+use clap::Parser;
+use common::cli::ResultExt;
+use common::images;
+use staticnet::data::mnist::Split;
 use staticnet::optim::{Adam, Optimizer};
 use staticnet::{chain_backward, chain_forward, loss, Mode, Network, Rng};
+use std::error::Error;
+use std::process::ExitCode;
 
 staticnet::network! {
     pub struct Encoder { input: [784], dense(128), relu, dense(32) }
@@ -127,19 +128,29 @@ fn test_mse(t: &Trainer, data: &Split) -> f32 {
     (total / data.len() as f64) as f32
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = arg("--data").map_or_else(Mnist::default_dir, Into::into);
-    let epochs: usize = arg("--epochs").map_or(Ok(5), |s| s.parse())?;
-    let out = arg("--out").map_or_else(std::env::temp_dir, Into::into);
-    let data = Mnist::load(&dir)?;
-    let mut t = Trainer::new(42);
-    let mut rng = Rng::new(42);
+/// Trains a dense autoencoder on MNIST and writes a PNG of reconstructions.
+#[derive(Parser)]
+struct Args {
+    #[command(flatten)]
+    train: common::TrainArgs,
+    #[command(flatten)]
+    out: common::cli::OutArgs,
+}
+
+fn main() -> ExitCode {
+    common::cli::report(run(&Args::parse()))
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn Error>> {
+    let (data, _) = args.train.data.load()?;
+    let mut t = Trainer::new(args.train.seed);
+    let mut rng = Rng::new(args.train.seed);
     println!(
         "test MSE per pixel before training: {:.4}",
         test_mse(&t, &data.test)
     );
     let start = std::time::Instant::now();
-    for epoch in 1..=epochs {
+    for epoch in 1..=args.train.epochs {
         let mut order: Vec<usize> = (0..data.train.len()).collect();
         rng.shuffle(&mut order);
         let mut total = 0.0;
@@ -168,8 +179,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .chain(&recons[10..])
         .cloned()
         .collect();
-    let path = out.join("autoencoder.png");
-    images::save_grid(&path, &grid, 10, 2)?;
+    let path = args.out.join("autoencoder.png");
+    images::save_grid(&path, &grid, 10, 2)
+        .context(|| format!("cannot write `{}`", path.display()))?;
     println!(
         "wrote {} (rows 1 and 3: test digits; rows 2 and 4: reconstructions)",
         path.display()
@@ -179,7 +191,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 #[test]
 fn reconstruction_loss_falls() {
-    let data = Mnist::load(Mnist::default_dir()).unwrap();
+    let data = staticnet::data::mnist::Mnist::load(common::cli::shipped_mnist_dir()).unwrap();
     let mut t = Trainer::new(1);
     let indices: Vec<usize> = (0..B).collect();
     let first = t.step(&data.train, &indices);

@@ -7,12 +7,43 @@
 //! Trained on `data/text/gpl-3.0.txt` (the GPL v3, 35 KB, last 10% held out).
 //!
 //! ```text
-//! cargo run --release --example chars            # --model lstm|transformer, --steps N (1500), --seed S (42)
+//! cargo run --release --example chars
+//! cargo run --release --example chars -- --model transformer
 //! ```
+//! Options (`--help` lists them): `--model lstm|transformer` (lstm),
+//! `--steps N` (1500), `--seed S` (42).
 
+mod common;
+
+use clap::{Parser, ValueEnum};
+use common::cli::{positive, ResultExt};
 use staticnet::optim::{Adam, CosineLr, LrSchedule, Optimizer};
 use staticnet::{loss, Mode, Network, Rng};
+use std::error::Error;
+use std::process::ExitCode;
 use std::time::Instant;
+
+/// Trains a character-level language model on the GPL v3 and samples from it.
+#[derive(Parser)]
+struct Args {
+    /// The network
+    #[arg(long, value_enum, default_value_t = Model::Lstm)]
+    model: Model,
+    /// Adam steps, of 32 windows of 32 characters each
+    #[arg(long, value_name = "N", default_value_t = 1500, value_parser = positive)]
+    steps: usize,
+    /// Seed of the initial weights, the batches and the sampling
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    seed: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Model {
+    /// An embedding, an LSTM and a per-step dense layer
+    Lstm,
+    /// A causal Transformer
+    Transformer,
+}
 
 /// Printable ASCII (32..=126) and newline; anything else reads as a space.
 const VOCAB: usize = 96;
@@ -62,15 +93,6 @@ fn decode(id: usize) -> char {
     } else {
         char::from(32 + id as u8)
     }
-}
-
-fn arg(key: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == key)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 /// Fills a batch of windows starting at `starts`: inputs and next-character labels.
@@ -177,14 +199,18 @@ fn draw(logits: &[f32; VOCAB], rng: &mut Rng) -> usize {
 
 const PROMPT: &str = "The licenses for most software";
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (steps, seed) = (arg("--steps", 1500) as usize, arg("--seed", 42));
-    let args: Vec<String> = std::env::args().collect();
-    let transformer = args
-        .windows(2)
-        .any(|w| w[0] == "--model" && w[1] == "transformer");
+fn main() -> ExitCode {
+    common::cli::report(run(&Args::parse()))
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn Error>> {
+    let (steps, seed) = (args.steps, args.seed);
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/text/gpl-3.0.txt");
-    let text: Vec<usize> = std::fs::read(path)?.into_iter().map(encode).collect();
+    let text: Vec<usize> = std::fs::read(path)
+        .context(|| format!("cannot read `{path}`"))?
+        .into_iter()
+        .map(encode)
+        .collect();
     let split = text.len() * 9 / 10;
     let (train_text, held_out) = (&text[..split], &text[split..]);
     println!(
@@ -194,7 +220,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let mut rng = Rng::new(seed);
     let mut sample = String::from(PROMPT);
-    if transformer {
+    if let Model::Transformer = args.model {
         println!("{}", CharGpt::SUMMARY);
         let mut net = CharGpt::new_boxed(seed);
         train(&mut *net, train_text, held_out, steps, 1e-3, &mut rng);

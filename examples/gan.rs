@@ -8,18 +8,21 @@
 //! ```text
 //! cargo run --release --example gan -- --data ../shared/data/mnist --out docs/images
 //! ```
-//! Options: `--data DIR`, `--epochs N` (30), `--every N` (10), `--out DIR`.
+//! Options (`--help` lists them): `--data DIR` (default `MNIST_DIR`, else the
+//! slice in data/mnist), `--epochs N` (30), `--seed S` (42), `--every N` (10):
+//! a grid of samples every N epochs and after the last, `--out DIR` (the
+//! system's temporary directory; it must exist).
 
-#[path = "common/cli.rs"]
-mod cli;
-#[path = "common/images.rs"]
-mod images;
+mod common;
 
-use cli::arg;
-
-use staticnet::data::mnist::{Mnist, Split};
+use clap::Parser;
+use common::cli::{positive, ResultExt};
+use common::images;
+use staticnet::data::mnist::Split;
 use staticnet::optim::{Adam, Optimizer};
 use staticnet::{chain_backward, chain_forward, loss, Mode, Network, Rng};
+use std::error::Error;
+use std::process::ExitCode;
 
 const NOISE: usize = 64;
 const B: usize = 64;
@@ -175,14 +178,29 @@ impl Gan {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = arg("--data").map_or_else(Mnist::default_dir, Into::into);
-    let epochs: usize = arg("--epochs").map_or(Ok(30), |s| s.parse())?;
-    let every: usize = arg("--every").map_or(Ok(10), |s| s.parse())?;
-    let out = arg("--out").map_or_else(std::env::temp_dir, Into::into);
-    let data = Mnist::load(&dir)?;
-    let mut gan = Gan::new(42);
-    let mut rng = Rng::new(42);
+/// Trains a generative adversarial network on MNIST and writes PNGs of
+/// samples and of the losses.
+#[derive(Parser)]
+#[command(mut_arg("epochs", |a| a.default_value("30")))]
+struct Args {
+    #[command(flatten)]
+    train: common::TrainArgs,
+    /// Write a grid of samples every N epochs (and after the last)
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = positive)]
+    every: usize,
+    #[command(flatten)]
+    out: common::cli::OutArgs,
+}
+
+fn main() -> ExitCode {
+    common::cli::report(run(&Args::parse()))
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn Error>> {
+    let (data, _) = args.train.data.load()?;
+    let (epochs, every) = (args.train.epochs, args.every);
+    let mut gan = Gan::new(args.train.seed);
+    let mut rng = Rng::new(args.train.seed);
     let mut fixed = Rng::new(7);
     let noise: Vec<[f32; NOISE]> = (0..64)
         .map(|_| core::array::from_fn(|_| fixed.normal()))
@@ -207,19 +225,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!("epoch {epoch}: discriminator loss {d_sum:.3}, generator loss {g_sum:.3}");
         if epoch % every == 0 || epoch == epochs {
-            let path = out.join(format!("gan_epoch_{epoch:02}.png"));
-            images::save_grid(&path, &gan.samples(&noise), 8, 2)?;
+            let path = args.out.join(format!("gan_epoch_{epoch:02}.png"));
+            images::save_grid(&path, &gan.samples(&noise), 8, 2)
+                .context(|| format!("cannot write `{}`", path.display()))?;
             println!("wrote {}", path.display());
         }
     }
     println!("training time: {:.1} s", start.elapsed().as_secs_f64());
-    let path = out.join("gan_losses.png");
+    let path = args.out.join("gan_losses.png");
     images::plot_losses(
         &path,
         "GAN losses (means over 50 steps)",
         50,
         &[("discriminator", &d_curve), ("generator", &g_curve)],
-    )?;
+    )
+    .context(|| format!("cannot write `{}`", path.display()))?;
     println!("wrote {}", path.display());
     Ok(())
 }
@@ -229,7 +249,7 @@ fn discriminator_loss_falls() {
     // Early training: the discriminator learns to tell real from fake, so its
     // loss falls from about 2 ln 2 / 2 = 0.69 per image; the generator's
     // gradient, through the discriminator, stays finite.
-    let data = Mnist::load(Mnist::default_dir()).unwrap();
+    let data = staticnet::data::mnist::Mnist::load(common::cli::shipped_mnist_dir()).unwrap();
     let mut gan = Gan::new(1);
     let losses: Vec<(f32, f32)> = (0..150)
         .map(|s| {

@@ -4,9 +4,13 @@
 //! cargo run --release --example mnist                      # the slice in data/mnist
 //! cargo run --release --example mnist -- --data ../shared/data/mnist   # the full set
 //! ```
-//! Options: `--data DIR` (or `MNIST_DIR`), `--epochs N` (5), `--seed S` (42).
+//! Options (`--help` lists them): `--data DIR` (default `MNIST_DIR`, else the
+//! slice in data/mnist), `--epochs N` (5), `--seed S` (42).
 
 mod common;
+
+use clap::Parser;
+use std::process::ExitCode;
 
 staticnet::network! {
     /// Classifies 28x28 digits.
@@ -17,7 +21,14 @@ staticnet::network! {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    common::train_mnist::<Mlp, 32>(5)?;
-    Ok(())
+/// Trains the 784-128-10 multilayer perceptron on MNIST.
+#[derive(Parser)]
+struct Args {
+    #[command(flatten)]
+    train: common::TrainArgs,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    common::cli::report(common::train_mnist::<Mlp, 32>(&args.train))
 }

@@ -4,9 +4,13 @@
 //! cargo run --release --example mnist_cnn                                    # the slice in data/mnist
 //! cargo run --release --example mnist_cnn -- --data ../shared/data/mnist     # the full set
 //! ```
-//! Options: `--data DIR` (or `MNIST_DIR`), `--epochs N` (8), `--seed S` (42).
+//! Options (`--help` lists them): `--data DIR` (default `MNIST_DIR`, else the
+//! slice in data/mnist), `--epochs N` (8), `--seed S` (42).
 
 mod common;
+
+use clap::Parser;
+use std::process::ExitCode;
 
 staticnet::network! {
     /// LeNet-5 (with ReLU and max pooling), as in the W3/W4 benchmarks.
@@ -21,7 +25,15 @@ staticnet::network! {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    common::train_mnist::<LeNet, 32>(8)?;
-    Ok(())
+/// Trains LeNet-5 on MNIST.
+#[derive(Parser)]
+#[command(mut_arg("epochs", |a| a.default_value("8")))]
+struct Args {
+    #[command(flatten)]
+    train: common::TrainArgs,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    common::cli::report(common::train_mnist::<LeNet, 32>(&args.train))
 }

@@ -5,12 +5,15 @@
 //! cargo run --release --example seq_mnist                  # the slice in data/mnist
 //! cargo run --release --example seq_mnist -- --data ../shared/data/mnist   # the full set
 //! ```
-//! Options: `--data DIR` (or `MNIST_DIR`), `--epochs N` (5), `--seed S` (42).
+//! Options (`--help` lists them): `--data DIR` (default `MNIST_DIR`, else the
+//! slice in data/mnist), `--epochs N` (5), `--seed S` (42).
 //! Adam, learning rate 2e-3 with cosine decay, batch 32.
 
 mod common;
 
+use clap::Parser;
 use staticnet::optim::Adam;
+use std::process::ExitCode;
 
 staticnet::network! {
     /// Rows of a digit in, class logits out.
@@ -21,7 +24,18 @@ staticnet::network! {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    common::train_mnist_with::<SeqMnist, 32, _>(5, 2e-3, Adam::new)?;
-    Ok(())
+/// Trains an LSTM that reads MNIST digits row by row.
+#[derive(Parser)]
+struct Args {
+    #[command(flatten)]
+    train: common::TrainArgs,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    common::cli::report(common::train_mnist_with::<SeqMnist, 32, _>(
+        &args.train,
+        2e-3,
+        Adam::new,
+    ))
 }

@@ -1,8 +1,9 @@
 //! Regression of sin(x) on [0, 2 pi) with the 1-16-16-1 network of
 //! TensorFlow Lite Micro's "hello world".
 //!
-//! `cargo run --release --example sine`
+//! `cargo run --release --example sine` (no options; `--help` says so)
 
+use clap::Parser;
 use staticnet::optim::{Adam, Optimizer};
 use staticnet::{flat, flat_mut, loss, Mode, Network, Rng};
 
@@ -18,7 +19,12 @@ staticnet::network! {
 
 const B: usize = 32;
 
+/// Fits sin(x) on [0, 2 pi) with a 1-16-16-1 network.
+#[derive(Parser)]
+struct Args {}
+
 fn main() {
+    let Args {} = Args::parse();
     let mut net = Sine::new_boxed(1);
     let mut grads = Sine::zeroed_boxed();
     let mut cache = Sine::new_cache::<B>();

@@ -10,19 +10,21 @@
 //! ```text
 //! cargo run --release --example vae -- --data ../shared/data/mnist --out docs/images
 //! ```
-//! Options: `--data DIR`, `--epochs N` (10), `--out DIR` (temporary directory).
+//! Options (`--help` lists them): `--data DIR` (default `MNIST_DIR`, else the
+//! slice in data/mnist), `--epochs N` (10), `--seed S` (42), `--out DIR` (the
+//! system's temporary directory; it must exist).
 
-#[path = "common/cli.rs"]
-mod cli;
-#[path = "common/images.rs"]
-mod images;
+mod common;
 
-use cli::arg;
-
-use staticnet::data::mnist::{Mnist, Split};
+use clap::Parser;
+use common::cli::ResultExt;
+use common::images;
+use staticnet::data::mnist::Split;
 use staticnet::kernels::sigmoid::sigmoid;
 use staticnet::optim::{Adam, Optimizer};
 use staticnet::{loss, math, Mode, Network, Rng};
+use std::error::Error;
+use std::process::ExitCode;
 
 const LATENT: usize = 8;
 const B: usize = 64;
@@ -150,15 +152,27 @@ impl Vae {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = arg("--data").map_or_else(Mnist::default_dir, Into::into);
-    let epochs: usize = arg("--epochs").map_or(Ok(10), |s| s.parse())?;
-    let out = arg("--out").map_or_else(std::env::temp_dir, Into::into);
-    let data = Mnist::load(&dir)?;
-    let mut vae = Vae::new(42);
-    let mut rng = Rng::new(42);
+/// Trains a variational autoencoder on MNIST and writes PNGs of samples
+/// and of a latent traversal.
+#[derive(Parser)]
+#[command(mut_arg("epochs", |a| a.default_value("10")))]
+struct Args {
+    #[command(flatten)]
+    train: common::TrainArgs,
+    #[command(flatten)]
+    out: common::cli::OutArgs,
+}
+
+fn main() -> ExitCode {
+    common::cli::report(run(&Args::parse()))
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn Error>> {
+    let (data, _) = args.train.data.load()?;
+    let mut vae = Vae::new(args.train.seed);
+    let mut rng = Rng::new(args.train.seed);
     let start = std::time::Instant::now();
-    for epoch in 1..=epochs {
+    for epoch in 1..=args.train.epochs {
         let mut order: Vec<usize> = (0..data.train.len()).collect();
         rng.shuffle(&mut order);
         let (mut recon, mut kl, batches) = (0.0, 0.0, order.len() / B);
@@ -180,8 +194,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let z: [f32; LATENT] = core::array::from_fn(|_| prior.normal());
         samples.push(vae.decode(&z));
     }
-    let path = out.join("vae_samples.png");
-    images::save_grid(&path, &samples, 8, 2)?;
+    let path = args.out.join("vae_samples.png");
+    images::save_grid(&path, &samples, 8, 2)
+        .context(|| format!("cannot write `{}`", path.display()))?;
     println!("wrote {} (64 samples from N(0, I))", path.display());
     let mut traversal = Vec::new();
     for dim in 0..LATENT {
@@ -191,8 +206,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             traversal.push(vae.decode(&z));
         }
     }
-    let path = out.join("vae_traversal.png");
-    images::save_grid(&path, &traversal, 11, 2)?;
+    let path = args.out.join("vae_traversal.png");
+    images::save_grid(&path, &traversal, 11, 2)
+        .context(|| format!("cannot write `{}`", path.display()))?;
     println!(
         "wrote {} (row d: latent dimension d from -3 to 3, the others 0)",
         path.display()
@@ -202,7 +218,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 #[test]
 fn loss_falls() {
-    let data = Mnist::load(Mnist::default_dir()).unwrap();
+    let data = staticnet::data::mnist::Mnist::load(common::cli::shipped_mnist_dir()).unwrap();
     let mut vae = Vae::new(1);
     let idx = |s: usize| -> Vec<usize> { (s * B..(s + 1) * B).collect() };
     let (r0, k0) = vae.step(&data.train, &idx(0));

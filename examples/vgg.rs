@@ -4,8 +4,9 @@
 //! build time (`touch examples/vgg.rs && time cargo build --release --example vgg`)
 //! and to show that nothing large goes through the stack.
 //!
-//! `cargo run --release --example vgg`
+//! `cargo run --release --example vgg` (no options; `--help` says so)
 
+use clap::Parser;
 use staticnet::{Mode, Network, Rng};
 use std::time::Instant;
 
@@ -89,7 +90,13 @@ fn run<N: Network>(name: &str) {
     );
 }
 
+/// Declares VGG-16 and a small VGG-style network and times one training
+/// step and one inference of each.
+#[derive(Parser)]
+struct Args {}
+
 fn main() {
+    let Args {} = Args::parse();
     println!("{}", Vgg16::SUMMARY);
     run::<Vgg16>("VGG-16");
     run::<VggSmall>("small VGG");

@@ -7,12 +7,15 @@
 //! cargo run --release --example vit_mnist                  # the slice in data/mnist
 //! cargo run --release --example vit_mnist -- --data ../shared/data/mnist   # the full set
 //! ```
-//! Options: `--data DIR` (or `MNIST_DIR`), `--epochs N` (5), `--seed S` (42).
+//! Options (`--help` lists them): `--data DIR` (default `MNIST_DIR`, else the
+//! slice in data/mnist), `--epochs N` (5), `--seed S` (42).
 //! AdamW, learning rate 1e-3 with cosine decay, batch 32.
 
 mod common;
 
+use clap::Parser;
 use staticnet::optim::AdamW;
+use std::process::ExitCode;
 
 staticnet::network! {
     /// Patches in, class logits out.
@@ -31,7 +34,18 @@ staticnet::network! {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    common::train_mnist_with::<Vit, 32, _>(5, 1e-3, AdamW::new)?;
-    Ok(())
+/// Trains a Vision Transformer on MNIST.
+#[derive(Parser)]
+struct Args {
+    #[command(flatten)]
+    train: common::TrainArgs,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    common::cli::report(common::train_mnist_with::<Vit, 32, _>(
+        &args.train,
+        1e-3,
+        AdamW::new,
+    ))
 }

@@ -1,7 +1,8 @@
 //! XOR: the smallest problem a linear model cannot solve.
 //!
-//! `cargo run --release --example xor`
+//! `cargo run --release --example xor` (no options; `--help` says so)
 
+use clap::Parser;
 use staticnet::optim::{Optimizer, Sgd};
 use staticnet::{flat, flat_mut, loss, Mode, Network};
 
@@ -14,7 +15,12 @@ staticnet::network! {
     }
 }
 
+/// Learns XOR with a 2-8-1 network.
+#[derive(Parser)]
+struct Args {}
+
 fn main() {
+    let Args {} = Args::parse();
     let x = [[0.0f32, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
     let t = [0.0f32, 1.0, 1.0, 0.0];
     let mut net = Xor::new_boxed(7);

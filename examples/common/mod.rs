@@ -1,44 +1,55 @@
 #![allow(dead_code, reason = "each example uses part of this module")]
-//! The MNIST training driver shared by `mnist.rs` and `mnist_cnn.rs`:
-//! options, a progress bar, per-epoch loss and accuracy, and the final
+//! Shared by the examples: command-line options and error messages
+//! ([`cli`]), pictures ([`images`]), and the MNIST classifier training
+//! driver of `mnist.rs`, `mnist_cnn.rs`, `seq_mnist.rs`, `vit_mnist.rs` and
+//! `save_load.rs`: a progress bar, per-epoch loss and accuracy, and the final
 //! `test accuracy: 0.XXXX` line.
+
+pub mod cli;
+pub mod images;
+
+use cli::{positive, DataArgs};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use staticnet::data::mnist::Mnist;
 use staticnet::optim::{CosineLr, Optimizer, Sgd};
 use staticnet::train::Classifier;
 use staticnet::{Network, Rng};
+use std::error::Error;
 use std::time::Instant;
 
-fn arg(args: &[String], key: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == key)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
+/// Options of the examples that train on MNIST: `--data DIR`, `--epochs N`
+/// (5 unless the example's parser says otherwise, e.g.
+/// `#[command(mut_arg("epochs", |a| a.default_value("8")))]`), `--seed S` (42).
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Passes over the training set
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = positive)]
+    pub epochs: usize,
+    /// Seed of the initial weights and of the shuffling
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    pub seed: u64,
 }
 
 /// Trains `N` on MNIST with SGD (momentum 0.9, lr 0.05 with cosine decay) at
-/// batch `B`. Options: `--data DIR` (or `MNIST_DIR`), `--epochs N`, `--seed S`.
-/// Returns the trained network and the data.
+/// batch `B`, as `args` say. Returns the trained network and the data.
 pub fn train_mnist<N: Network, const B: usize>(
-    default_epochs: usize,
-) -> Result<(Box<N>, Mnist), Box<dyn std::error::Error>> {
-    train_mnist_with::<N, B, _>(default_epochs, 0.05, |lr| Sgd::new(lr).with_momentum(0.9))
+    args: &TrainArgs,
+) -> Result<(Box<N>, Mnist), Box<dyn Error>> {
+    train_mnist_with::<N, B, _>(args, 0.05, |lr| Sgd::new(lr).with_momentum(0.9))
 }
 
 /// [`train_mnist`] with another optimizer, made by `make(base_lr)`; the
 /// learning rate decays from `base_lr` to 0 on a cosine.
 pub fn train_mnist_with<N: Network, const B: usize, O: Optimizer>(
-    default_epochs: usize,
+    args: &TrainArgs,
     base_lr: f32,
     make: impl Fn(f32) -> O,
-) -> Result<(Box<N>, Mnist), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let dir = arg(&args, "--data").map_or_else(Mnist::default_dir, Into::into);
-    let epochs: usize = arg(&args, "--epochs").map_or(Ok(default_epochs), |s| s.parse())?;
-    let seed: u64 = arg(&args, "--seed").map_or(Ok(42), |s| s.parse())?;
-
-    let data = Mnist::load(&dir)?;
+) -> Result<(Box<N>, Mnist), Box<dyn Error>> {
+    let (epochs, seed) = (args.epochs, args.seed);
+    let (data, dir) = args.data.load()?;
     println!(
         "MNIST from {}: {} training, {} test images; batch {B}, {epochs} epochs, seed {seed}",
         dir.display(),
