@@ -1,9 +1,19 @@
-//! Dense-layer kernels at the sizes staticnet's examples use, against
-//! `matrixmultiply::sgemm` on the same products, LeNet's convolutions, and
-//! the hardware limits the workloads are measured against (`HW`: the
-//! single-core f32 FMA peak with AVX-512 and AVX2, 12 independent chains, as
-//! `../shared/peers` measures it; and the time to stream W1's 401 KB of
-//! weights from L2 with aligned AVX-512 loads).
+//! The kernels under the workloads, one at a time (the workloads themselves
+//! are in `benches/mlp.rs` and `benches/lenet.rs`; definitions and figures in
+//! `docs/performance.md`):
+//!
+//! - `HW`: the hardware limits the workloads are measured against: the
+//!   single-core f32 FMA peak with AVX-512 and AVX2 (12 independent
+//!   accumulator chains), the time to stream W1's 401 KB of weights from L2
+//!   with aligned AVX-512 loads, and writing 100 KB that the other core has
+//!   just read against writing it on the same core.
+//! - `dense_forward`, `dense_backward`: the dense kernels at the sizes of W1,
+//!   W2 and W5 (784->128 and 128->10 at batch 1 and 32, the 1-16-16-1
+//!   layers), each against `matrixmultiply::sgemm` on the same product; and
+//!   the three 1-16-16-1 layers chained on one sample.
+//! - `conv2d`: LeNet's two convolutions, forward at batch 1 (W4) and forward
+//!   plus backward at batch 32 (a W3 step).
+//! - `maxpool2d`: LeNet's two 2x2 max pools, forward and backward at batch 32.
 //!
 //! ```text
 //! cargo bench --bench kernels -- --warm-up-time 1 --measurement-time 3

@@ -1,7 +1,14 @@
-//! W3 (LeNet-5 training throughput at batch 32, plain SGD lr 0.05) and W4
-//! (LeNet-5 batch-1 forward), as defined in `../shared/peers/README.md`.
+//! The LeNet-5 workloads (definitions, method and latest figures in
+//! `docs/performance.md`). LeNet-5: conv 1->6 k5 pad 2, ReLU, maxpool 2,
+//! conv 6->16 k5, ReLU, maxpool 2, flatten 400, dense 120, ReLU, dense 84,
+//! ReLU, dense 10.
 //!
-//! `cargo bench --bench lenet` (W3 reads `MNIST_DIR`, else
+//! - W4: batch-1 forward with random weights.
+//! - W3: training throughput, softmax cross-entropy and plain SGD lr 0.05,
+//!   batch 32, over 12,800 samples (400 steps) of a shuffled MNIST epoch, on
+//!   one thread and data-parallel (2 threads of 16 samples).
+//!
+//! `cargo bench --bench lenet` (W3 reads the full set from `MNIST_DIR`, else
 //! `../shared/data/mnist`, else the slice in `data/mnist`).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

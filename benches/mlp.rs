@@ -1,9 +1,18 @@
-//! W1 (784-128-10 batch-1 forward), W5 (1-16-16-1 batch-1 forward) and W2
-//! (784-128-10 training: one step at batch 32, and one full MNIST epoch with
-//! plain SGD lr 0.1), as defined in `../shared/peers/README.md`.
+//! The multilayer-perceptron workloads (definitions, method and latest
+//! figures in `docs/performance.md`):
 //!
-//! `cargo bench --bench mlp` (W2's epoch reads `MNIST_DIR`, else
-//! `../shared/data/mnist`, else the slice in `data/mnist`).
+//! - W1: the MLP 784-128-10 (ReLU) with random weights, batch-1 forward,
+//!   on one thread and with its product split over 2 kernel threads.
+//! - W5: the MLP 1-16-16-1 (ReLU), batch-1 forward (the shape of TensorFlow
+//!   Lite Micro's "hello world").
+//! - W2: training the 784-128-10 MLP with softmax cross-entropy and plain
+//!   SGD, lr 0.1, batch 32: one step, and one shuffled epoch of the MNIST
+//!   training set, unfused and fused (`Sgd::fused`), on one thread, on 2
+//!   kernel threads, and data-parallel (2 threads of 16 samples).
+//!
+//! `cargo bench --bench mlp` (W2's epoch reads the full set from
+//! `MNIST_DIR`, else `../shared/data/mnist`, else the slice in `data/mnist`,
+//! whose epoch is 10,000 images instead of 60,000).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use staticnet::data::mnist::Mnist;

@@ -88,3 +88,9 @@ pub mod __private {
     pub use bytemuck;
     pub use staticnet_runtime as rt;
 }
+
+// The README's code blocks are doc tests: `cargo test --doc -p staticnet`
+// compiles and runs every ```rust block of it.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -108,8 +108,9 @@ pub fn sin(x: f32) -> f32 {
 /// Optimizer state that decays geometrically (momentum of a weight whose
 /// gradient is mostly 0, such as one wired to an MNIST border pixel) would
 /// otherwise sit in the subnormal range for many steps, and x86 cores take a
-/// microcode assist of ~100 cycles on every subnormal operand or result. That
-/// made a momentum-SGD MNIST epoch 3x slower than plain SGD. Flushing where
+/// slow microcode assist on every subnormal operand or result. That made a
+/// momentum-SGD MNIST epoch several times slower than plain SGD (measured, see
+/// `docs/performance.md`). Flushing where
 /// the state is written keeps it normal or exactly 0. Branch-free: compiles
 /// to a compare and a blend, so loops stay vectorised.
 #[inline(always)]

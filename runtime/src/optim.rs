@@ -93,8 +93,8 @@ impl Sgd {
     /// `torch.optim.SGD(fused=True)`:
     /// [`Network::backward_sgd`](crate::Network::backward_sgd) subtracts `lr` times each dense weight
     /// gradient as the product leaves the registers, so the gradient is
-    /// never stored and read back (the MNIST MLP epoch: 258 -> 245 ms). The
-    /// parameters get the same bits as unfused; the gradient buffer no
+    /// never stored and read back (measured faster on the MNIST MLP, see
+    /// `docs/performance.md`). The parameters get the same bits as unfused; the gradient buffer no
     /// longer holds every gradient. Only plain SGD fuses: with momentum or
     /// weight decay [`fused_lr`](Optimizer::fused_lr) is `None` and the step
     /// runs after the backward pass.

@@ -115,9 +115,10 @@ impl Conv2dGeom {
     /// then one contiguous window of the (zero-padded) input, `wide_len` long,
     /// which the product reads in place ([`Rows`]), and it computes `in_w + 2
     /// pad_w - out_w` unused outputs per row, dropped afterwards. Unfolding
-    /// row by row copies `out_w` elements at a time, which took longer than
-    /// the product for LeNet's layers (5.8 against 4.7 µs for conv2); copying
-    /// the wide rows out still took a quarter of LeNet's batch-1 forward.
+    /// row by row copies `out_w` elements at a time, which measured slower
+    /// than the product itself for LeNet's layers, and copying the wide rows
+    /// out was still a large part of LeNet's batch-1 forward (see
+    /// `docs/performance.md`).
     const fn is_wide(&self) -> bool {
         !self.is_pointwise()
             && self.stride_h == 1
@@ -556,10 +557,11 @@ fn for_each_tap(g: &Conv2dGeom, mut f: impl FnMut(usize, Tap)) {
 /// `in_c / groups` channels `x` of one sample and group.
 ///
 /// The rows of `col` are short (`out_w` elements), so a call of `memcpy` or
-/// `memset` per row cost more than the copy (LeNet's conv2 took 13 µs, 55% of
-/// it here): [`copy_run`] and [`zero_run`] write whole blocks instead, past
-/// the end of their range when `col` has room. Every write goes to a higher
-/// offset than the ones before it, so each overrun is overwritten later.
+/// `memset` per row measured slower than the copy itself (see
+/// `docs/performance.md`): [`copy_run`] and [`zero_run`] write whole blocks
+/// instead, past the end of their range when `col` has room. Every write goes
+/// to a higher offset than the ones before it, so each overrun is overwritten
+/// later.
 fn im2col(x: &[f32], col: &mut [f32], g: &Conv2dGeom) {
     let (p, ow_n, sw) = (g.out_h * g.out_w, g.out_w, g.stride_w);
     let step = g.stride_h * g.in_w;

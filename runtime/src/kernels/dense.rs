@@ -41,7 +41,8 @@ pub fn dense_forward(
 /// The largest `inp * out` that [`dense_forward`] computes inline for one
 /// sample. Below it the call into the SIMD kernels (a relaxed load, an
 /// indirect `#[target_feature]` call, the length checks) costs more than the
-/// arithmetic: the 1-16-16-1 network's forward went from 80 to ~25 ns.
+/// arithmetic (measured on the 1-16-16-1 network's forward, see
+/// `docs/performance.md`).
 const SMALL: usize = 1024;
 
 /// [`dense_forward`] through the matrix-product kernels, out of line.

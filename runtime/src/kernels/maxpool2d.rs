@@ -190,9 +190,9 @@ pub fn maxpool2d_backward(
 
 /// [`maxpool2d_backward`] for 2x2 windows with stride 2 (no overlap: each
 /// window's first hit gets `0 + gy`, the same bits as [`backward_generic`]);
-/// on AVX-512, 16 windows at a time when rows have at least 8 windows (for
-/// LeNet's 5-window rows the scalar loop measured faster: 22 against 27 µs
-/// at batch 32; for its 14-window rows slower: 59 against 27 µs).
+/// on AVX-512, 16 windows at a time when rows have at least 8 windows (on
+/// LeNet's 5-window rows the scalar loop measured faster, on its 14-window
+/// rows slower; see `docs/performance.md`).
 fn backward_2x2(isa: Isa, x: &[f32], y: &[f32], gy: &[f32], gx: &mut [f32], g: &Pool2dGeom) {
     #[cfg(target_arch = "x86_64")]
     if let (Isa::Avx512(t), true) = (isa, g.out_w >= 8) {

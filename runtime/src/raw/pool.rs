@@ -52,7 +52,9 @@ static POOL: OnceLock<Pool> = OnceLock::new();
 /// Jobs that ran on more than one thread ([`crate::threads::split_jobs`]).
 pub(crate) static PARALLEL_JOBS: AtomicUsize = AtomicUsize::new(0);
 
-/// Spins of a worker waiting for a job before it parks (about 1 ms).
+/// Spins of a worker waiting for a job before it parks: enough to bridge the
+/// gaps between the products of a training step, few enough that an idle
+/// pool soon stops occupying its cores (see `docs/design.md`).
 const SPINS: u32 = 1 << 16;
 
 fn pool() -> &'static Pool {

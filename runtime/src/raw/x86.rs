@@ -394,11 +394,11 @@ unsafe fn outer_avx512(
 /// (`weight` is `[out][inp]`), in SSE2, which every x86-64 CPU has: no
 /// detection, no `#[target_feature]` call, so it inlines into the generated
 /// `forward` and specialises to its literal sizes. Four rows at a time, one
-/// 4-lane accumulator each, the four sums transposed into one vector: the
-/// 1-16-16-1 network's forward (W5) takes 28 ns this way; the portable loop
-/// shapes tried (1, 2, 4 or 8 rows at a time, 4 or 8 lanes, outer-product
-/// form) took 60-80 ns, as the compiler vectorised the 16x16 layer across
-/// rows with scalar gathers, or reduced each row on its own.
+/// 4-lane accumulator each, the four sums transposed into one vector. The
+/// portable loop shapes tried (1, 2, 4 or 8 rows at a time, 4 or 8 lanes,
+/// outer-product form) measured slower on the 1-16-16-1 network's forward
+/// (W5, see `docs/performance.md`), as the compiler vectorised the 16x16
+/// layer across rows with scalar gathers, or reduced each row on its own.
 #[cfg(target_feature = "sse2")]
 #[inline(always)]
 pub(crate) fn dense_small_sse2(
@@ -782,8 +782,8 @@ unsafe fn nt_tile<S: Simd, const MR: usize, const NR: usize>(
 ///
 /// Loads of `B` are aligned to the vector width (see [`gemv_tile`]): a
 /// `Box`ed parameter block is only 4-byte aligned, and unaligned 512-bit loads
-/// streaming from L2 split a cache line every time, which measured 1.6x slower
-/// on the 784x128 layer (5.3 against 3.3 µs on a Sapphire Rapids core).
+/// streaming from L2 split a cache line every time, which measured slower on
+/// the 784x128 layer (see `docs/performance.md`).
 /// Software prefetching measured slower still once the loads are aligned
 /// (the L2 streamer keeps up), and so did 1, 2 or 4 rows at a time.
 #[inline(always)]
