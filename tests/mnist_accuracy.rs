@@ -68,7 +68,12 @@ staticnet::network! {
 /// The data set in `dir`, checked to have `train` and `test` images.
 fn load(dir: &Path, train: usize, test: usize) -> Mnist {
     let data = Mnist::load(dir).unwrap_or_else(|e| panic!("MNIST in {}: {e}", dir.display()));
-    assert_eq!(data.train.len(), train, "training images in {}", dir.display());
+    assert_eq!(
+        data.train.len(),
+        train,
+        "training images in {}",
+        dir.display()
+    );
     assert_eq!(data.test.len(), test, "test images in {}", dir.display());
     data
 }

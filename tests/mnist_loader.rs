@@ -101,7 +101,10 @@ fn repository_slice_loads() {
     if std::env::var_os("MNIST_DIR").is_none() {
         // `cargo test` runs in the package's root, where the slice is.
         assert_eq!(Mnist::default_dir(), Path::new("data/mnist"));
-        assert_eq!(Mnist::load(Mnist::default_dir()).unwrap().train.len(), 10_000);
+        assert_eq!(
+            Mnist::load(Mnist::default_dir()).unwrap().train.len(),
+            10_000
+        );
     }
 }
 
