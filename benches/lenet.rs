@@ -9,16 +9,16 @@
 //!   one thread and data-parallel (2 threads of 16 samples).
 //!
 //! `cargo bench --bench lenet` (W3 reads the full set from `MNIST_DIR`, else
-//! `../shared/data/mnist`, else the slice in `data/mnist`).
+//! the slice in `data/mnist`).
+
+mod data;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use staticnet::data::mnist::Mnist;
 use staticnet::optim::{Constant, Sgd};
 use staticnet::parallel::ParallelClassifier;
 use staticnet::train::Classifier;
 use staticnet::{Network, Rng};
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::Duration;
 
 staticnet::network! {
@@ -51,13 +51,7 @@ fn w4(c: &mut Criterion) {
 }
 
 fn w3(c: &mut Criterion) {
-    let full = std::env::var_os("MNIST_DIR").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/mnist")),
-        PathBuf::from,
-    );
-    let data = Mnist::load(&full)
-        .or_else(|_| Mnist::load(Mnist::default_dir()))
-        .expect("MNIST");
+    let data = data::mnist();
     let mut opt = Sgd::new(0.05);
     let lr = Constant(0.05);
     let mut trainer = Classifier::<LeNet, 32>::new(LeNet::new_boxed(1), &opt);

@@ -11,17 +11,17 @@
 //!   kernel threads, and data-parallel (2 threads of 16 samples).
 //!
 //! `cargo bench --bench mlp` (W2's epoch reads the full set from
-//! `MNIST_DIR`, else `../shared/data/mnist`, else the slice in `data/mnist`,
-//! whose epoch is 10,000 images instead of 60,000).
+//! `MNIST_DIR`, else the slice in `data/mnist`, whose epoch is 10,000 images
+//! instead of 60,000; the benchmark's name says which).
+
+mod data;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use staticnet::data::mnist::Mnist;
 use staticnet::optim::{Constant, Sgd};
 use staticnet::parallel::ParallelClassifier;
 use staticnet::train::Classifier;
 use staticnet::{Network, Rng};
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::Duration;
 
 staticnet::network! {
@@ -77,18 +77,8 @@ fn w5(c: &mut Criterion) {
     });
 }
 
-fn mnist() -> Mnist {
-    let full = std::env::var_os("MNIST_DIR").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/mnist")),
-        PathBuf::from,
-    );
-    Mnist::load(&full)
-        .or_else(|_| Mnist::load(Mnist::default_dir()))
-        .expect("MNIST")
-}
-
 fn w2(c: &mut Criterion) {
-    let data = mnist();
+    let data = data::mnist();
     let mut opt = Sgd::new(0.1);
     let lr = Constant(0.1);
     let mut trainer = Classifier::<Mlp, 32>::new(Mlp::new_boxed(1), &opt);

@@ -10,6 +10,7 @@ usage: python3 scripts/bench.py [--peers DIR] [--mnist DIR] [--reps 3] [--quick]
                 (d=$(mktemp -d); cp -r ../shared/peers $d; cd $d/peers/rust-tract && cargo build --release; ...)
                 tract also needs models/*.onnx (python3 py/make_onnx.py, needs the `onnx` package)
   --mnist DIR   the four *uncompressed* IDX files with dotted names, for the peers' W2/W3
+                and staticnet's own W2/W3 epochs (required unless MNIST_DIR is set)
                 (gunzip ../shared/data/mnist/*.gz, renamed train-images.idx3-ubyte, ...)
   --quick       shorter criterion runs (1 s warm-up, 3 s measurement) for a first look
 
@@ -181,6 +182,10 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args()
+    if a.mnist:  # our W2/W3 epochs read the full set from MNIST_DIR too
+        os.environ["MNIST_DIR"] = os.path.abspath(a.mnist)
+    elif not os.environ.get("MNIST_DIR"):
+        sys.exit("error: W2's epoch needs the full MNIST set: pass --mnist DIR or set MNIST_DIR")
     mine, hw = ours(a.quick)
     theirs = peers(a.peers, a.mnist, a.reps) if a.peers else {}
     if "fma512" in hw:
