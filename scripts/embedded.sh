@@ -28,7 +28,7 @@ for elf in "${elfs[@]}"; do
         exit 1
     fi
 done
-if cargo tree -e normal,features --target "$target" 2>/dev/null | grep -E 'extern_crate_alloc|embedded-alloc|linked_list_allocator|"alloc"' >/dev/null; then
+if cargo tree -e normal,features,no-proc-macro --target "$target" 2>/dev/null | grep -E 'extern_crate_alloc|embedded-alloc|linked_list_allocator|"alloc"' >/dev/null; then
     echo "error: a dependency enables alloc" >&2
     exit 1
 fi

@@ -86,7 +86,83 @@ pub mod weights;
 #[doc(hidden)]
 pub mod __private {
     pub use bytemuck;
+    pub use static_cell;
     pub use staticnet_runtime as rt;
+}
+
+/// A `&'static mut` to a value in its own `static`, without `unsafe`: for
+/// `no_std` programs, which keep networks, workspaces and training caches
+/// (often hundreds of KB) in statics rather than on the stack or a heap.
+///
+/// - `singleton!(Type)` starts from `<Type>::ZEROED`, which every generated
+///   type has (`Mlp`, `MlpWorkspace`, `MlpCache<B>`, `MlpStream`), as may
+///   your own types.
+/// - `singleton!(Type = EXPR)` starts from any constant expression.
+///
+/// Each use expands to a block with its own `static`, initialised while
+/// compiling: a zeroed value lies in `.bss`, costs no flash, and never passes
+/// through the stack. The block evaluates to `Option<&'static mut Type>`:
+/// `Some` the first time it runs, `None` every time after (the reference is
+/// unique, so it can be handed out once). `Type` cannot name generic
+/// parameters of the enclosing function.
+///
+/// ```
+/// staticnet::network! {
+///     pub struct Mlp { input: [16], dense(32), relu, dense(4) }
+/// }
+/// use staticnet::{Mode, Network};
+///
+/// fn workspace() -> Option<&'static mut MlpWorkspace> {
+///     staticnet::singleton!(MlpWorkspace)
+/// }
+///
+/// /// Everything on-device training needs, in one `static`.
+/// struct Training {
+///     net: Mlp,
+///     grads: Mlp,
+///     cache: MlpCache<8>,
+/// }
+///
+/// let ws = workspace().unwrap();
+/// assert!(workspace().is_none(), "a second call gets nothing");
+///
+/// let t = staticnet::singleton!(Training = Training {
+///     net: Mlp::ZEROED,
+///     grads: Mlp::ZEROED,
+///     cache: MlpCache::ZEROED,
+/// })
+/// .unwrap();
+/// t.net.init(42);
+/// let y = t.net.forward(&[0.5; 16], ws);
+/// assert!(y.iter().all(|v| v.is_finite()));
+/// t.net.forward_batch(&[[0.5; 16]; 8], &mut t.cache, Mode::Train);
+/// ```
+///
+/// The value sits in static_cell's `ConstStaticCell` beside a one-byte flag
+/// (4 bytes with padding), set by an atomic compare-and-swap. Cortex-M3, M4,
+/// M7 and M33 (`thumbv7m`, `thumbv7em`, `thumbv8m`) have one. Targets without
+/// (`thumbv6m` Cortex-M0/M0+, `riscv32imc`) need portable-atomic's fallback:
+/// add `portable-atomic = { version = "1", features = ["critical-section"] }`
+/// with a `critical-section` implementation (cortex-m's
+/// `critical-section-single-core` feature), or, on a single core, build with
+/// `RUSTFLAGS="--cfg portable_atomic_unsafe_assume_single_core"`.
+#[macro_export]
+macro_rules! singleton {
+    ($ty:ty) => {
+        $crate::singleton!(
+            $ty = {
+                // `Network::ZEROED` for network types; inherent `ZEROED` for the others.
+                #[allow(unused_imports)]
+                use $crate::Network as _;
+                <$ty>::ZEROED
+            }
+        )
+    };
+    ($ty:ty = $value:expr) => {{
+        static __STATICNET_SINGLETON: $crate::__private::static_cell::ConstStaticCell<$ty> =
+            $crate::__private::static_cell::ConstStaticCell::new($value);
+        __STATICNET_SINGLETON.try_take()
+    }};
 }
 
 // The README's code blocks are doc tests: `cargo test --doc -p staticnet`

@@ -15,13 +15,12 @@ staticnet_embedded::hard_fault_exits!();
 
 static NET: &LeNet = staticnet::include_weights!(LeNet, concat!(env!("OUT_DIR"), "/lenet.bin"));
 
-/// The inference workspace, in `.bss` rather than on the stack.
-static mut WS: LeNetWorkspace = LeNetWorkspace::ZEROED;
-
 #[entry]
 fn main() -> ! {
-    // SAFETY: the only reference to WS, taken once, single-threaded.
-    let ws = unsafe { &mut *core::ptr::addr_of_mut!(WS) };
+    // The inference workspace, in `.bss` rather than on the stack.
+    let Some(ws) = staticnet::singleton!(LeNetWorkspace) else {
+        exit(1)
+    };
     let c = compare_classifier(
         NET,
         ws,

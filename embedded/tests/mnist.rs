@@ -15,13 +15,12 @@ staticnet_embedded::hard_fault_exits!();
 
 static NET: &Mlp = staticnet::include_weights!(Mlp, concat!(env!("OUT_DIR"), "/mlp.bin"));
 
-/// The inference workspace, in `.bss` rather than on the stack.
-static mut WS: MlpWorkspace = MlpWorkspace::ZEROED;
-
 #[entry]
 fn main() -> ! {
-    // SAFETY: the only reference to WS, taken once, single-threaded.
-    let ws = unsafe { &mut *core::ptr::addr_of_mut!(WS) };
+    // The inference workspace, in `.bss` rather than on the stack.
+    let Some(ws) = staticnet::singleton!(MlpWorkspace) else {
+        exit(1)
+    };
     let c = compare_classifier(NET, ws, expected::MLP_IMAGES, &expected::MLP_LOGITS, 1e-4);
     let n = c.images;
     hprintln!(

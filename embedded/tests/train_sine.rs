@@ -22,7 +22,7 @@ staticnet_embedded::hard_fault_exits!();
 static HOST: &Sine =
     staticnet::include_weights!(Sine, concat!(env!("OUT_DIR"), "/sine_device_host.bin"));
 
-/// Everything training needs, in `.bss`.
+/// Everything training needs, in one static in `.bss`.
 struct Training {
     net: Sine,
     grads: Sine,
@@ -30,18 +30,18 @@ struct Training {
     cache: SineCache<SINE_BATCH>,
 }
 
-static mut TRAINING: Training = Training {
-    net: Sine::ZEROED,
-    grads: Sine::ZEROED,
-    moments: [Sine::ZEROED; 2],
-    cache: SineCache::ZEROED,
-};
-
 #[entry]
 fn main() -> ! {
-    // SAFETY: the only reference to TRAINING, taken once in single-threaded
-    // code with no interrupt handler touching it.
-    let t = unsafe { &mut *core::ptr::addr_of_mut!(TRAINING) };
+    let Some(t) = staticnet::singleton!(
+        Training = Training {
+            net: Sine::ZEROED,
+            grads: Sine::ZEROED,
+            moments: [Sine::ZEROED; 2],
+            cache: SineCache::ZEROED,
+        }
+    ) else {
+        exit(1)
+    };
     t.net.init(SINE_INIT_SEED);
     let mut rng = Rng::new(SINE_DATA_SEED);
     let steps = expected::SINE_DEVICE_STEPS;

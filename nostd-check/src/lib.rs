@@ -41,6 +41,12 @@ impl State {
         ws: SineWorkspace::ZEROED,
     };
 
+    /// The program's one training state, zero-initialised in `.bss` and
+    /// handed out without `unsafe`: `Some` on the first call, `None` after.
+    pub fn take() -> Option<&'static mut State> {
+        staticnet::singleton!(State)
+    }
+
     /// Initialises the parameters in place.
     pub fn init(&mut self, seed: u64) {
         self.net.init(seed);
@@ -88,10 +94,43 @@ pub fn predict_from_flash(x: f32, ws: &mut SineTanhWorkspace) -> f32 {
     FLASH.forward(&[x], ws)[0]
 }
 
+/// The workspace for [`predict_from_flash`], in its own static (`None` after
+/// the first call).
+pub fn flash_workspace() -> Option<&'static mut SineTanhWorkspace> {
+    staticnet::singleton!(SineTanhWorkspace)
+}
+
+/// A second copy of the parameters in RAM, from `Network::ZEROED`.
+pub fn ram_copy() -> Option<&'static mut SineTanh> {
+    staticnet::singleton!(SineTanh)
+}
+
 /// Saves the parameters into a caller's buffer and loads them back, without
 /// an allocator; returns the bytes written, or `None` if either step failed.
 pub fn save_and_reload(net: &SineTanh, copy: &mut SineTanh, buf: &mut [u8]) -> Option<usize> {
     let n = staticnet::weights::save(net, buf).ok()?;
     staticnet::weights::load(&buf[..n], copy).ok()?;
     Some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statics_are_handed_out_once() {
+        let state = State::take().unwrap();
+        assert!(State::take().is_none());
+        state.init(1);
+        let mut opt = Adam::new(0.01);
+        let l = state.train_step(&mut opt, &[[0.5]; 8], &[[0.25]; 8]);
+        assert!(l.is_finite() && state.predict(0.5).is_finite());
+
+        let (ws, copy) = (flash_workspace().unwrap(), ram_copy().unwrap());
+        assert!(flash_workspace().is_none() && ram_copy().is_none());
+        let mut buf = [0u8; 4096];
+        assert!(save_and_reload(FLASH, copy, &mut buf).is_some());
+        let y = predict_from_flash(0.5, ws);
+        assert_eq!(y.to_bits(), copy.forward(&[0.5], ws)[0].to_bits());
+    }
 }
