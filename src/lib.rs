@@ -86,6 +86,7 @@ pub mod weights;
 #[doc(hidden)]
 pub mod __private {
     pub use bytemuck;
+    #[cfg(target_has_atomic = "8")]
     pub use static_cell;
     pub use staticnet_runtime as rt;
 }
@@ -139,13 +140,17 @@ pub mod __private {
 /// ```
 ///
 /// The value sits in static_cell's `ConstStaticCell` beside a one-byte flag
-/// (4 bytes with padding), set by an atomic compare-and-swap. Cortex-M3, M4,
-/// M7 and M33 (`thumbv7m`, `thumbv7em`, `thumbv8m`) have one. Targets without
-/// (`thumbv6m` Cortex-M0/M0+, `riscv32imc`) need portable-atomic's fallback:
-/// add `portable-atomic = { version = "1", features = ["critical-section"] }`
-/// with a `critical-section` implementation (cortex-m's
-/// `critical-section-single-core` feature), or, on a single core, build with
-/// `RUSTFLAGS="--cfg portable_atomic_unsafe_assume_single_core"`.
+/// (4 or 8 bytes with padding), set by an atomic compare-and-swap, which
+/// Cortex-M3, M4, M7 and M33 (`thumbv7m`, `thumbv7em`, `thumbv8m`) have.
+/// Targets without (`thumbv6m`: Cortex-M0/M0+) do not get `singleton!` (a
+/// compile error there; staticnet itself builds, without static_cell). There,
+/// depend on static_cell with portable-atomic's `critical-section` feature
+/// and a critical-section implementation (cortex-m's
+/// `critical-section-single-core`), and write what `singleton!` expands to:
+/// `static WS: ConstStaticCell<MlpWorkspace> =
+/// ConstStaticCell::new(MlpWorkspace::ZEROED);`, then `WS.try_take()`.
+/// (`cortex_m::singleton!` evaluates its value at run time, on the stack.)
+#[cfg(target_has_atomic = "8")]
 #[macro_export]
 macro_rules! singleton {
     ($ty:ty) => {
@@ -163,6 +168,20 @@ macro_rules! singleton {
             $crate::__private::static_cell::ConstStaticCell::new($value);
         __STATICNET_SINGLETON.try_take()
     }};
+}
+
+/// `singleton!` needs atomic compare-and-swap, which this target lacks.
+#[cfg(not(target_has_atomic = "8"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! singleton {
+    ($($tokens:tt)*) => {
+        ::core::compile_error!(
+            "`staticnet::singleton!` needs atomic compare-and-swap, which this target lacks \
+             (thumbv6m); its documentation shows a `static_cell::ConstStaticCell` with \
+             portable-atomic's `critical-section` feature instead"
+        )
+    };
 }
 
 // The README's code blocks are doc tests: `cargo test --doc -p staticnet`
