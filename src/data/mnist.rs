@@ -58,9 +58,10 @@ pub struct Split {
 }
 
 /// `p / 255` as `f32`, with the same bits as dividing, without a division
-/// (which was a tenth of an MLP training epoch; a table lookup per pixel
-/// did not vectorise and was no faster): the product by the reciprocal,
-/// corrected by its rounding error. The test checks all 256 values.
+/// (a division per pixel showed in the MLP epoch's profile; a table lookup
+/// per pixel did not vectorise and was no faster, see
+/// `docs/performance.md`): the product by the reciprocal, corrected by its
+/// rounding error. The test checks all 256 values.
 #[inline(always)]
 fn pixel(p: u8) -> f32 {
     const R: f32 = 1.0 / 255.0;
