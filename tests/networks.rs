@@ -1,100 +1,13 @@
-//! Whole generated networks: gradients against finite differences (every
-//! activation and every loss), single-sample against batch forward,
-//! initialisation determinism, constants.
+//! Whole generated networks: initialisation determinism, constants, dropout.
+//! (Gradients, single-sample against batch, allocation and weights checks
+//! of every test network are rows of `tests/layers.rs`.)
 
 mod common;
+mod zoo;
 
-use common::{check_gradients, random_batch, single_matches_batch};
-use staticnet::{loss, Mode, Network, Rng};
-
-staticnet::network! {
-    /// Smooth activations, ends in softmax: checked with `loss::cross_entropy`.
-    struct Smooth {
-        input: [5],
-        dense(7), tanh,
-        dense(6, bias = false), sigmoid,
-        out: dense(4),
-        softmax,
-    }
-}
-
-staticnet::network! {
-    /// Rank-2 input, flatten, ReLU, dropout, leaky ReLU: `softmax_cross_entropy`.
-    struct Kinked {
-        input: [2, 3],
-        flatten,
-        dense(9), relu,
-        dropout(0.25),
-        dense(5), leaky_relu(0.1),
-        dense(3),
-    }
-}
-
-staticnet::network! {
-    /// GELU regression: `mse`.
-    struct Regress {
-        input: [4],
-        dense(8), gelu,
-        dense(3),
-    }
-}
-
-staticnet::network! {
-    /// Binary classifier: `bce_with_logits`.
-    struct Binary {
-        input: [3],
-        dense(5), relu,
-        dense(1),
-    }
-}
-
-const LABELS: [usize; 3] = [2, 0, 1];
-
-fn no_reseed<C>(_: &mut C) {}
-
-#[test]
-fn smooth_network_gradients_match_finite_differences() {
-    let mut net = Smooth::new_boxed(1);
-    let mut x = random_batch::<Smooth, 3>(10);
-    let ce = |p: &[f32], g: &mut [f32]| loss::cross_entropy(p, &LABELS, 4, g);
-    check_gradients(&mut *net, &mut x, &no_reseed, &ce, 1e-3, 2e-2, 2e-3);
-}
-
-#[test]
-fn kinked_network_gradients_match_finite_differences() {
-    let mut net = Kinked::new_boxed(2);
-    let mut x = random_batch::<Kinked, 3>(20);
-    // The same dropout mask for every evaluation.
-    let reseed = |c: &mut KinkedCache<3>| c.rng = Rng::new(7);
-    let ce = |p: &[f32], g: &mut [f32]| loss::softmax_cross_entropy(p, &LABELS, 3, g);
-    check_gradients(&mut *net, &mut x, &reseed, &ce, 1e-3, 2e-2, 2e-3);
-}
-
-#[test]
-fn regression_network_gradients_match_finite_differences() {
-    let mut net = Regress::new_boxed(3);
-    let mut x = random_batch::<Regress, 3>(30);
-    let target: Vec<f32> = (0..9).map(|i| (i as f32 * 0.37).sin()).collect();
-    let mse = |p: &[f32], g: &mut [f32]| loss::mse(p, &target, g);
-    check_gradients(&mut *net, &mut x, &no_reseed, &mse, 1e-3, 2e-2, 2e-3);
-}
-
-#[test]
-fn binary_network_gradients_match_finite_differences() {
-    let mut net = Binary::new_boxed(4);
-    let mut x = random_batch::<Binary, 3>(40);
-    let t = [1.0f32, 0.0, 1.0];
-    let bce = |p: &[f32], g: &mut [f32]| loss::bce_with_logits(p, &t, g);
-    check_gradients(&mut *net, &mut x, &no_reseed, &bce, 1e-3, 2e-2, 2e-3);
-}
-
-#[test]
-fn single_sample_forward_matches_batch() {
-    single_matches_batch::<Smooth, 5>(1);
-    single_matches_batch::<Kinked, 5>(2);
-    single_matches_batch::<Regress, 1>(3);
-    single_matches_batch::<Binary, 65>(4);
-}
+use common::random_batch;
+use staticnet::{Mode, Network, Rng};
+use zoo::{Kinked, Smooth};
 
 #[test]
 fn init_is_deterministic_and_seed_dependent() {

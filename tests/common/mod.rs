@@ -148,8 +148,13 @@ fn check<N: Network, const B: usize>(
 pub fn single_matches_batch<N: Network, const B: usize>(seed: u64) {
     let net = N::new_boxed(seed);
     let x = random_batch::<N, B>(seed + 100);
+    single_matches_batch_on(&*net, &x);
+}
+
+/// [`single_matches_batch`] for a given network and batch.
+pub fn single_matches_batch_on<N: Network, const B: usize>(net: &N, x: &[N::Input; B]) {
     let mut cache = N::new_cache::<B>();
-    let batch = *net.forward_batch(&x, &mut cache, Mode::Infer);
+    let batch = *net.forward_batch(x, &mut cache, Mode::Infer);
     let mut ws = N::new_workspace();
     for (xi, yi) in x.iter().zip(batch.iter()) {
         let y = net.forward(xi, &mut ws);
