@@ -432,52 +432,28 @@ fn parity<N: Network, const B: usize>(name: &'static str) {
     cmp.finish();
 }
 
-#[test]
-fn mlp_matches_pytorch() {
-    parity::<Mlp, 3>("mlp");
+/// One test per network, `matches_pytorch::<fixture>`: a new layer kind
+/// joins by a network in `scripts/pytorch_parity.py` and a row here.
+macro_rules! parity_table {
+    ($($fixture:ident: $net:ident, batch $b:literal;)*) => {
+        mod matches_pytorch {
+            $(#[test]
+            fn $fixture() {
+                super::parity::<super::$net, $b>(stringify!($fixture));
+            })*
+        }
+    };
 }
 
-#[test]
-fn vision_matches_pytorch() {
-    parity::<Vision, 3>("vision");
-}
-
-#[test]
-fn signal_matches_pytorch() {
-    parity::<Signal, 3>("signal");
-}
-
-#[test]
-fn lenet_matches_pytorch() {
-    parity::<Lenet, 2>("lenet");
-}
-
-#[test]
-fn lstm_matches_pytorch() {
-    parity::<Lstm, 3>("lstm");
-}
-
-#[test]
-fn gru_matches_pytorch() {
-    parity::<Gru, 3>("gru");
-}
-
-#[test]
-fn rnn_matches_pytorch() {
-    parity::<Rnn, 3>("rnn");
-}
-
-#[test]
-fn chars_matches_pytorch() {
-    parity::<Chars, 3>("chars");
-}
-
-#[test]
-fn vit_matches_pytorch() {
-    parity::<Vit, 3>("vit");
-}
-
-#[test]
-fn gpt_matches_pytorch() {
-    parity::<Gpt, 3>("gpt");
+parity_table! {
+    mlp: Mlp, batch 3;
+    vision: Vision, batch 3;
+    signal: Signal, batch 3;
+    lenet: Lenet, batch 2;
+    lstm: Lstm, batch 3;
+    gru: Gru, batch 3;
+    rnn: Rnn, batch 3;
+    chars: Chars, batch 3;
+    vit: Vit, batch 3;
+    gpt: Gpt, batch 3;
 }
