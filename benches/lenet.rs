@@ -21,18 +21,15 @@ use staticnet::{Network, Rng};
 use std::hint::black_box;
 use std::time::Duration;
 
-staticnet::network! {
-    /// LeNet-5 as in W3/W4.
-    pub struct LeNet {
-        input: [1, 28, 28],
-        conv2d(6, 5, padding = 2), relu, maxpool2d(2),
-        conv2d(16, 5), relu, maxpool2d(2),
-        flatten,
-        dense(120), relu,
-        dense(84), relu,
-        dense(10),
-    }
+/// LeNet-5 (W3, W4), as the embedded crate declares it.
+#[allow(
+    dead_code,
+    reason = "the sine training helpers are the embedded tests'"
+)]
+mod nets {
+    include!("../embedded/src/nets.rs");
 }
+use nets::LeNet;
 
 fn w4(c: &mut Criterion) {
     let net = LeNet::new_boxed(1);

@@ -24,24 +24,16 @@ use staticnet::{Network, Rng};
 use std::hint::black_box;
 use std::time::Duration;
 
-staticnet::network! {
-    /// W1/W2.
-    pub struct Mlp {
-        input: [784],
-        dense(128), relu,
-        dense(10),
-    }
+/// The 784-128-10 MLP (W1, W2) and the 1-16-16-1 sine network (W5), as the
+/// embedded crate declares them.
+#[allow(
+    dead_code,
+    reason = "the sine training helpers are the embedded tests'"
+)]
+mod nets {
+    include!("../embedded/src/nets.rs");
 }
-
-staticnet::network! {
-    /// W5.
-    pub struct Tiny {
-        input: [1],
-        dense(16), relu,
-        dense(16), relu,
-        dense(1),
-    }
-}
+use nets::{Mlp, Sine as Tiny};
 
 fn w1(c: &mut Criterion) {
     let net = Mlp::new_boxed(1);

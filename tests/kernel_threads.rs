@@ -8,12 +8,10 @@ use staticnet::data::mnist::Mnist;
 use staticnet::optim::{Constant, Sgd};
 use staticnet::train::Classifier;
 use staticnet::Network;
+use zoo::nets::Mlp;
 mod counting;
 mod mnist_data;
-
-staticnet::network! {
-    struct Mlp { input: [784], dense(128), relu, dense(10) }
-}
+mod zoo;
 
 /// Trains 20 steps of 32 on `threads` kernel threads; the parameters, and
 /// the allocations made by the last 19 steps (the first starts the threads).

@@ -13,6 +13,7 @@
 //! they fail, not pass, when `MNIST_DIR` is missing. `.ci/run` runs them.
 
 mod mnist_data;
+mod zoo;
 
 use mnist_data::{full_set_dir, SLICE_DIR};
 use staticnet::data::mnist::Mnist;
@@ -20,26 +21,7 @@ use staticnet::optim::{Adam, AdamW, CosineLr, Optimizer, Sgd};
 use staticnet::train::Classifier;
 use staticnet::{Network, Rng};
 use std::path::Path;
-
-staticnet::network! {
-    struct Mlp {
-        input: [784],
-        dense(128), relu,
-        dense(10),
-    }
-}
-
-staticnet::network! {
-    struct LeNet {
-        input: [1, 28, 28],
-        conv2d(6, 5, padding = 2), relu, maxpool2d(2),
-        conv2d(16, 5), relu, maxpool2d(2),
-        flatten,
-        dense(120), relu,
-        dense(84), relu,
-        dense(10),
-    }
-}
+use zoo::nets::{LeNet, Mlp};
 
 staticnet::network! {
     struct SeqMnist {

@@ -63,6 +63,12 @@ pub fn row_input<N: Row, const B: usize>(seed: u64) -> Box<[N::Input; B]> {
     x
 }
 
+/// The MNIST MLP, LeNet-5 and the sine regressor of the examples, benches and
+/// embedded crate, declared once in `embedded/src/nets.rs`.
+pub mod nets {
+    include!("../../embedded/src/nets.rs");
+}
+
 /// A network with every value set: parameters from `init`, then buffers
 /// (running statistics, batch counters) made non-trivial.
 pub fn filled<N: Network>(seed: u64) -> Box<N> {
