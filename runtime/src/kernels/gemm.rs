@@ -32,8 +32,8 @@
 //! assert_eq!(c, [1.0, 3.0, 4.0, 3.0, 7.0, 8.0]);
 //! ```
 
-#[cfg(target_arch = "x86_64")]
-use crate::raw::{Avx2, Avx512};
+pub(crate) use super::isa::Isa;
+use super::isa::{dispatch, Kernels};
 
 /// What a product does with the previous contents of `C`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,43 +163,6 @@ impl RowCursor {
     }
 }
 
-/// An instruction set, with the proof (a token from `crate::raw`) that the
-/// CPU supports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Isa {
-    /// Safe Rust, auto-vectorised for the compilation target.
-    Portable,
-    /// 256-bit AVX2 with FMA.
-    #[cfg(target_arch = "x86_64")]
-    Avx2(Avx2),
-    /// 512-bit AVX-512F.
-    #[cfg(target_arch = "x86_64")]
-    Avx512(Avx512),
-}
-
-impl Isa {
-    /// The fastest path this CPU supports (cached after the first call).
-    #[inline]
-    pub(crate) fn best() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        return crate::raw::best_isa();
-        #[cfg(not(target_arch = "x86_64"))]
-        return Isa::Portable;
-    }
-
-    /// Every path this CPU supports, for tests.
-    #[cfg(test)]
-    pub(crate) fn available() -> std::vec::Vec<Self> {
-        let mut isas = std::vec![Isa::Portable];
-        #[cfg(target_arch = "x86_64")]
-        {
-            isas.extend(Avx2::new().map(Isa::Avx2));
-            isas.extend(Avx512::new().map(Isa::Avx512));
-        }
-        isas
-    }
-}
-
 /// `C[m][n] (+)= A[m][k] * B[n][k]^T`: both operands row-major along `k`.
 pub fn gemm_nt(a: &[f32], b: &[f32], c: &mut [f32], m: usize, n: usize, k: usize, store: Store) {
     gemm_nt_with(Isa::best(), a, b, c, m, n, k, store);
@@ -239,13 +202,7 @@ pub(crate) fn gemm_nt_with(
         // is then a contiguous vector along `n` (the `1 -> n` dense layer).
         return portable::rank1(a, b, c, n, k, acc);
     }
-    match isa {
-        Isa::Portable => portable::nt(a, b, Rows::dense(n, k), c, n, k, acc),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2(t) => t.gemm_nt(a, b, c, m, n, k, acc),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512(t) => t.gemm_nt(a, b, c, m, n, k, acc),
-    }
+    dispatch!(isa, |t| t.nt(a, b, c, m, n, k, acc));
 }
 
 /// [`gemm_tn`] on the given path.
@@ -299,17 +256,10 @@ pub(crate) fn gemm_nn_rows_with(
     let k = rows.k();
     debug_assert_eq!(a.len(), m * k, "gemm_nn_rows: a is [m][k]");
     debug_assert_eq!(c.len(), m * n, "gemm_nn_rows: c is [m][n]");
-    let acc = store == Store::Accumulate;
     if m == 0 || n == 0 {
         return;
     }
-    match isa {
-        Isa::Portable => portable::outer_rows(a, b, rows, c, n, acc),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2(t) => t.gemm_nn_rows(a, b, rows, c, m, n, store.into()),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512(t) => t.gemm_nn_rows(a, b, rows, c, m, n, store.into()),
-    }
+    dispatch!(isa, |t| t.nn_rows(a, b, rows, c, m, n, store));
 }
 
 /// `C[m][n] (+)= A[m][k] * B[n][k]^T` with row `j` of `B` at
@@ -332,13 +282,7 @@ pub(crate) fn gemm_nt_rows_with(
     if m == 0 || n == 0 {
         return;
     }
-    match isa {
-        Isa::Portable => portable::nt(a, b, rows, c, n, k, acc),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2(t) => t.gemm_nt_rows(a, b, rows, c, m, k, acc),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512(t) => t.gemm_nt_rows(a, b, rows, c, m, k, acc),
-    }
+    dispatch!(isa, |t| t.nt_rows(a, b, rows, c, m, k, acc));
 }
 
 /// `C[m][n] (+)= sum_{p < k} A(i, p) * B[p][n]` with `A(i, p) = a[i * rsa +
@@ -362,13 +306,7 @@ pub(crate) fn gemm_outer_with(
     if m == 0 || n == 0 {
         return;
     }
-    match isa {
-        Isa::Portable => portable::outer(a, (rsa, csa), b, c, n, k, out),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2(t) => t.gemm_outer(a, (rsa, csa), b, c, m, n, k, out),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512(t) => t.gemm_outer(a, (rsa, csa), b, c, m, n, k, out),
-    }
+    dispatch!(isa, |t| t.outer(a, (rsa, csa), b, c, m, n, k, out));
 }
 
 /// `C[m][n] -= lr * A[k][m]^T * B[k][n]`: an SGD step on `C` with the
@@ -391,12 +329,12 @@ pub(crate) fn gemm_tn_descend_with(
 /// The safe path: fixed-size accumulator arrays and exact chunks, which the
 /// compiler turns into the target's vector instructions (or plain FPU code).
 /// Callers guarantee `n > 0` and the slice lengths.
-mod portable {
+pub(crate) mod portable {
     /// Lanes of one accumulator (two SSE registers, one AVX register).
     const L: usize = 8;
 
     /// `C[i][j] (+)= sum_{p < k} a[i][p] * b[j][p]` for `k <= 1`.
-    pub(super) fn rank1(a: &[f32], b: &[f32], c: &mut [f32], n: usize, k: usize, acc: bool) {
+    pub(crate) fn rank1(a: &[f32], b: &[f32], c: &mut [f32], n: usize, k: usize, acc: bool) {
         for (i, crow) in c.chunks_exact_mut(n).enumerate() {
             let ai = if k == 1 { a[i] } else { 0.0 };
             let b = &b[..n * k];
@@ -412,7 +350,7 @@ mod portable {
 
     /// `C[m][n] (+)= A[m][k] * B[n][k]^T`, `k >= 1`, row `j` of `B` at
     /// `b[rows.offset(j)..][..k]`: four rows of `B` at a time.
-    pub(super) fn nt(
+    pub(crate) fn nt(
         a: &[f32],
         b: &[f32],
         rows: super::Rows,
@@ -469,7 +407,7 @@ mod portable {
     }
 
     /// `C[i][..] (+)= sum_p a[i][p] * B[p][..]`, row `p` of `B` placed by `rows`.
-    pub(super) fn outer_rows(
+    pub(crate) fn outer_rows(
         a: &[f32],
         b: &[f32],
         rows: super::Rows,
@@ -500,7 +438,7 @@ mod portable {
 
     /// `C[i][..] (+)= sum_p A(i, p) * B[p][..]` with `A(i, p) = a[i * rs + p * cs]`
     /// (`Out::Descend`: the sums in a stack block of columns, then the step).
-    pub(super) fn outer(
+    pub(crate) fn outer(
         a: &[f32],
         (rs, cs): (usize, usize),
         b: &[f32],

@@ -20,7 +20,7 @@
 //! assert_eq!(y, [5.0, 6.0]);
 //! ```
 
-use super::gemm::Isa;
+use super::isa::{dispatch, Isa, Kernels};
 
 /// The geometry of a 2-D pooling layer without padding, shared by
 /// [`maxpool2d`](self) and [`avgpool2d`](super::avgpool2d).
@@ -90,7 +90,7 @@ impl Pool2dGeom {
 
     /// The AVX-512 kernels' view: every plane of the batch.
     #[cfg(target_arch = "x86_64")]
-    fn as_2x2(&self, x_len: usize) -> crate::raw::Pool2x2 {
+    pub(crate) fn as_2x2(&self, x_len: usize) -> crate::raw::Pool2x2 {
         crate::raw::Pool2x2 {
             planes: x_len / self.in_plane().max(1),
             in_h: self.in_h,
@@ -117,15 +117,16 @@ fn pick(m: f32, v: f32) -> f32 {
 }
 
 /// [`maxpool2d_forward`] for 2x2 windows with stride 2: each output is
-/// `pick(pick(a, b), pick(c, d))` of its window `[a b; c d]`, read with no
-/// index arithmetic from two rows of `x` (the same bits as
-/// [`forward_generic`]); on AVX-512, 16 windows at a time.
+/// `pick(pick(a, b), pick(c, d))` of its window `[a b; c d]` (the same bits
+/// as [`forward_generic`]); on AVX-512, 16 windows at a time
+/// ([`Kernels::maxpool2x2_forward`]).
 fn forward_2x2(isa: Isa, x: &[f32], y: &mut [f32], g: &Pool2dGeom) {
-    #[cfg(target_arch = "x86_64")]
-    if let Isa::Avx512(t) = isa {
-        return t.maxpool2x2_forward(x, y, g.as_2x2(x.len()));
-    }
-    let _ = isa;
+    dispatch!(isa, |t| t.maxpool2x2_forward(x, y, g));
+}
+
+/// [`forward_2x2`] in safe Rust, read with no index arithmetic from two rows
+/// of `x`.
+pub(crate) fn forward_2x2_portable(x: &[f32], y: &mut [f32], g: &Pool2dGeom) {
     let (in_w, out_w) = (g.in_w, g.out_w);
     let planes = x
         .chunks_exact(g.in_plane())
@@ -194,11 +195,17 @@ pub fn maxpool2d_backward(
 /// LeNet's 5-window rows the scalar loop measured faster, on its 14-window
 /// rows slower; see `docs/performance.md`).
 fn backward_2x2(isa: Isa, x: &[f32], y: &[f32], gy: &[f32], gx: &mut [f32], g: &Pool2dGeom) {
-    #[cfg(target_arch = "x86_64")]
-    if let (Isa::Avx512(t), true) = (isa, g.out_w >= 8) {
-        return t.maxpool2x2_backward(x, y, gy, gx, g.as_2x2(x.len()));
-    }
-    let _ = isa;
+    dispatch!(isa, |t| t.maxpool2x2_backward(x, y, gy, gx, g));
+}
+
+/// [`backward_2x2`] in safe Rust.
+pub(crate) fn backward_2x2_portable(
+    x: &[f32],
+    y: &[f32],
+    gy: &[f32],
+    gx: &mut [f32],
+    g: &Pool2dGeom,
+) {
     let (in_w, out_w) = (g.in_w, g.out_w);
     let planes = x
         .chunks_exact(g.in_plane())

@@ -15,6 +15,7 @@ pub mod gelu;
 pub mod gemm;
 pub mod global_avgpool;
 pub mod gru;
+pub(crate) mod isa;
 pub mod layernorm;
 pub mod leaky_relu;
 pub mod lstm;
@@ -57,13 +58,7 @@ pub const fn max_len(a: usize, b: usize) -> usize {
 /// ```
 #[inline]
 pub fn vectorized<R>(f: impl FnOnce() -> R) -> R {
-    match gemm::Isa::best() {
-        gemm::Isa::Portable => f(),
-        #[cfg(target_arch = "x86_64")]
-        gemm::Isa::Avx2(t) => t.vectorized(f),
-        #[cfg(target_arch = "x86_64")]
-        gemm::Isa::Avx512(t) => t.vectorized(f),
-    }
+    isa::dispatch!(isa::Isa::best(), |t| isa::Kernels::vectorized(t, f))
 }
 
 /// Asks the CPU to start loading `data` into its caches (a hint: on x86-64

@@ -1,0 +1,171 @@
+//! The one place where a kernel's instruction set is chosen.
+//!
+//! An instruction set is a proof token (rten's ISA tokens are the model):
+//! [`Portable`] here, `Avx2` and `Avx512` in `crate::raw` (made only when the
+//! CPU has their features). Each token implements [`Kernels`], whose default
+//! methods are the portable code, so a token states only what it
+//! accelerates. [`Isa`] is the token chosen at run time, and [`dispatch!`]
+//! is the only `match` on it: it runs one body, written once, with the token
+//! of the chosen instruction set bound to a name, so the body calls that
+//! token's methods with static dispatch (each arm inlines its own
+//! implementation).
+//!
+//! Adding an instruction set is one token, one `impl Kernels` and one arm in
+//! [`dispatch!`] and in [`Isa`]; adding a kernel with a SIMD path is one
+//! method here (its portable body as the default) and the overrides.
+
+use super::gemm::{portable, Out, Rows, Store};
+use super::maxpool2d::{self, Pool2dGeom};
+#[cfg(target_arch = "x86_64")]
+use crate::raw::{Avx2, Avx512};
+
+/// An instruction set, with the proof (a token from `crate::raw`) that the
+/// CPU supports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Isa {
+    /// Safe Rust, auto-vectorised for the compilation target.
+    Portable,
+    /// 256-bit AVX2 with FMA.
+    #[cfg(target_arch = "x86_64")]
+    Avx2(Avx2),
+    /// 512-bit AVX-512F.
+    #[cfg(target_arch = "x86_64")]
+    Avx512(Avx512),
+}
+
+/// Runs `$body` with `$t` bound to the token of `$isa` (an [`Isa`]): one
+/// copy of the body per instruction set, each calling its own token's
+/// [`Kernels`] methods.
+///
+/// ```ignore
+/// dispatch!(isa, |t| t.nt(a, b, c, m, n, k, acc))
+/// ```
+macro_rules! dispatch {
+    ($isa:expr, |$t:ident| $body:expr) => {
+        match $isa {
+            $crate::kernels::isa::Isa::Portable => {
+                let $t = $crate::kernels::isa::Portable;
+                $body
+            }
+            #[cfg(target_arch = "x86_64")]
+            $crate::kernels::isa::Isa::Avx2($t) => $body,
+            #[cfg(target_arch = "x86_64")]
+            $crate::kernels::isa::Isa::Avx512($t) => $body,
+        }
+    };
+}
+pub(crate) use dispatch;
+
+impl Isa {
+    /// The fastest path this CPU supports (cached after the first call).
+    #[inline]
+    pub(crate) fn best() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        return crate::raw::best_isa();
+        #[cfg(not(target_arch = "x86_64"))]
+        return Isa::Portable;
+    }
+
+    /// Every path this CPU supports, for tests.
+    #[cfg(test)]
+    pub(crate) fn available() -> std::vec::Vec<Self> {
+        let mut isas = std::vec![Isa::Portable];
+        #[cfg(target_arch = "x86_64")]
+        {
+            isas.extend(Avx2::new().map(Isa::Avx2));
+            isas.extend(Avx512::new().map(Isa::Avx512));
+        }
+        isas
+    }
+}
+
+/// The token of safe Rust: every [`Kernels`] method as its default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Portable;
+
+impl Kernels for Portable {}
+
+/// The kernels an instruction set provides, called on its token. The
+/// default methods are the portable code; callers (the `*_with` functions
+/// of [`gemm`](super::gemm), [`maxpool2d`]) check the shapes and handle empty
+/// products before dispatching, so `m`, `n` are nonzero here.
+pub(crate) trait Kernels: Copy {
+    /// `C[m][n] (+)= A[m][k] * B[n][k]^T`, `k >= 2`.
+    #[inline]
+    fn nt(self, a: &[f32], b: &[f32], c: &mut [f32], m: usize, n: usize, k: usize, acc: bool) {
+        let _ = m;
+        portable::nt(a, b, Rows::dense(n, k), c, n, k, acc);
+    }
+
+    /// `C[m][n] (+)= A[m][k] * B[n][k]^T` with row `j` of `B` at
+    /// `b[rows.offset(j)..][..k]`, `n = rows.k()`.
+    #[inline]
+    fn nt_rows(
+        self,
+        a: &[f32],
+        b: &[f32],
+        rows: Rows,
+        c: &mut [f32],
+        m: usize,
+        k: usize,
+        acc: bool,
+    ) {
+        let _ = m;
+        portable::nt(a, b, rows, c, rows.k(), k, acc);
+    }
+
+    /// `C[m][n] (+)= sum_p A(i, p) * B[p][n]` with `A(i, p) = a[i * rsa + p *
+    /// csa]`, `p < k`, or the SGD step `Out::Descend`.
+    #[inline]
+    #[allow(clippy::too_many_arguments, reason = "a matrix product's shape")]
+    fn outer(
+        self,
+        a: &[f32],
+        strides: (usize, usize),
+        b: &[f32],
+        c: &mut [f32],
+        m: usize,
+        n: usize,
+        k: usize,
+        out: Out,
+    ) {
+        let _ = m;
+        portable::outer(a, strides, b, c, n, k, out);
+    }
+
+    /// `C[m][n] (+)= A[m][k] * B[k][n]` with row `p` of `B` at
+    /// `b[rows.offset(p)..][..n]`, `k = rows.k()`.
+    #[inline]
+    fn nn_rows(
+        self,
+        a: &[f32],
+        b: &[f32],
+        rows: Rows,
+        c: &mut [f32],
+        m: usize,
+        n: usize,
+        store: Store,
+    ) {
+        let _ = m;
+        portable::outer_rows(a, b, rows, c, n, store == Store::Accumulate);
+    }
+
+    /// Calls `f` compiled for this instruction set (see
+    /// [`vectorized`](super::vectorized)).
+    #[inline]
+    fn vectorized<R>(self, f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
+    /// 2x2, stride-2 max pool forward (see `maxpool2d::forward_2x2`).
+    #[inline]
+    fn maxpool2x2_forward(self, x: &[f32], y: &mut [f32], g: &Pool2dGeom) {
+        maxpool2d::forward_2x2_portable(x, y, g);
+    }
+
+    /// 2x2, stride-2 max pool backward (see `maxpool2d::backward_2x2`).
+    #[inline]
+    fn maxpool2x2_backward(self, x: &[f32], y: &[f32], gy: &[f32], gx: &mut [f32], g: &Pool2dGeom) {
+        maxpool2d::backward_2x2_portable(x, y, gy, gx, g);
+    }
+}

@@ -1,0 +1,156 @@
+//! AVX2+FMA and AVX-512F kernels for [`crate::kernels`], one concern a file:
+//!
+//! - [`isa`]: the proof tokens [`Avx2`] and [`Avx512`], CPU feature
+//!   detection, and `vectorized` (a closure run under a token's features);
+//! - [`simd`]: the `Simd` trait, one vector register type and the few
+//!   operations the matrix micro-kernels need, for each token;
+//! - [`gemm`]: the safe entry points of the matrix products, and their
+//!   `#[target_feature]` functions, instantiated per token from one macro;
+//! - [`tiles`]: the micro-kernels, generic over `Simd`: dot-product (`nt`,
+//!   `gemv`) and outer-product (`outer`) tiles;
+//! - [`dense_small`]: an SSE2 (x86-64 baseline) single-sample dense layer;
+//! - [`maxpool`]: the AVX-512 2x2 max pool.
+//!
+//! This file plugs the tokens into [`Kernels`], the one dispatch point of
+//! `crate::kernels::isa`: each token overrides the kernels it accelerates.
+//!
+//! # Kernel contract
+//! The micro-kernels are `#[inline(always)]` generic functions over `Simd`,
+//! inlined into one `#[target_feature]` entry point per token so that the
+//! intrinsics compile with the features on. They are `unsafe fn`s with one
+//! contract, argued at each call: the CPU has the features of `S`, and every
+//! pointer they offset, read or write stays inside the slice it was derived
+//! from (offsets are computed from `m`, `n`, `k`, which the safe wrappers check
+//! against the slice lengths once per call). Masked loads and stores only touch
+//! the lanes below `len`, so a partial vector at the end of a slice is in
+//! bounds too (the hardware suppresses faults on masked-off lanes).
+//!
+//! # Shapes
+//! Everything is row-major and contiguous. `nt`: `C[m][n] = A[m][k] * B[n][k]^T`
+//! in dot-product form (a tile of rows of `A` times a tile of rows of `B`,
+//! vectorised along `k`, horizontal sums at the end). `nn` and `tn`:
+//! `C[m][n] = op(A) * B[k][n]` in outer-product form (broadcast one element of
+//! `A`, stream a row of `B`). `acc` adds to `C` instead of overwriting it.
+//!
+//! # Toolchain
+//! The AVX-512 intrinsics and the `avx512f` target feature are stable since
+//! Rust 1.89, the workspace's `rust-version`.
+
+#[cfg(target_feature = "sse2")]
+mod dense_small;
+mod gemm;
+mod isa;
+mod maxpool;
+mod simd;
+mod tiles;
+
+#[cfg(target_feature = "sse2")]
+pub(crate) use dense_small::dense_small_sse2;
+pub(crate) use isa::{best_isa, Avx2, Avx512};
+pub(crate) use maxpool::Pool2x2;
+
+use crate::kernels::gemm::{Out, Rows, Store};
+use crate::kernels::isa::Kernels;
+use crate::kernels::maxpool2d::{self, Pool2dGeom};
+use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+
+/// `rows * cols <= len`, without overflow.
+fn fits(len: usize, rows: usize, cols: usize) -> bool {
+    rows.checked_mul(cols).is_some_and(|need| need <= len)
+}
+
+/// Asks the CPU to bring the cache lines of `data` into its caches.
+#[inline]
+pub(crate) fn prefetch(data: &[u8]) {
+    for line in data.chunks(64) {
+        // SAFETY: a prefetch is a hint: it never faults and changes no
+        // memory; the address is inside `data` anyway. SSE, which
+        // `_mm_prefetch` needs, is part of the x86-64 baseline.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
+    }
+}
+
+/// The [`Kernels`] methods both tokens override: the matrix products
+/// ([`gemm`]) and `vectorized` ([`isa`]).
+macro_rules! products {
+    () => {
+        #[inline]
+        fn nt(self, a: &[f32], b: &[f32], c: &mut [f32], m: usize, n: usize, k: usize, acc: bool) {
+            self.gemm_nt(a, b, c, m, n, k, acc);
+        }
+
+        #[inline]
+        fn nt_rows(
+            self,
+            a: &[f32],
+            b: &[f32],
+            rows: Rows,
+            c: &mut [f32],
+            m: usize,
+            k: usize,
+            acc: bool,
+        ) {
+            self.gemm_nt_rows(a, b, rows, c, m, k, acc);
+        }
+
+        #[inline]
+        fn outer(
+            self,
+            a: &[f32],
+            strides: (usize, usize),
+            b: &[f32],
+            c: &mut [f32],
+            m: usize,
+            n: usize,
+            k: usize,
+            out: Out,
+        ) {
+            self.gemm_outer(a, strides, b, c, m, n, k, out);
+        }
+
+        #[inline]
+        fn nn_rows(
+            self,
+            a: &[f32],
+            b: &[f32],
+            rows: Rows,
+            c: &mut [f32],
+            m: usize,
+            n: usize,
+            store: Store,
+        ) {
+            self.gemm_nn_rows(a, b, rows, c, m, n, store.into());
+        }
+
+        #[inline]
+        fn vectorized<R>(self, f: impl FnOnce() -> R) -> R {
+            self.run_vectorized(f)
+        }
+    };
+}
+
+impl Kernels for Avx2 {
+    products!();
+}
+
+impl Kernels for Avx512 {
+    products!();
+
+    /// 16 windows at a time.
+    #[inline]
+    fn maxpool2x2_forward(self, x: &[f32], y: &mut [f32], g: &Pool2dGeom) {
+        self.maxpool2x2_fwd(x, y, g.as_2x2(x.len()));
+    }
+
+    /// 16 windows at a time when rows have at least 8 windows (on LeNet's
+    /// 5-window rows the scalar loop measured faster, on its 14-window rows
+    /// slower; see `docs/performance.md`).
+    #[inline]
+    fn maxpool2x2_backward(self, x: &[f32], y: &[f32], gy: &[f32], gx: &mut [f32], g: &Pool2dGeom) {
+        if g.out_w >= 8 {
+            self.maxpool2x2_bwd(x, y, gy, gx, g.as_2x2(x.len()));
+        } else {
+            maxpool2d::backward_2x2_portable(x, y, gy, gx, g);
+        }
+    }
+}

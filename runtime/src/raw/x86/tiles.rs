@@ -1,0 +1,334 @@
+//! The matrix-product micro-kernels, generic over [`Simd`] and inlined
+//! into the `#[target_feature]` functions of [`super::gemm`]: the
+//! dot-product form (`nt`, and `gemv` for one row of `A`) and the
+//! outer-product form (`outer`).
+
+use super::simd::{reduce, Simd};
+use crate::kernels::gemm::{Out, Rows};
+
+/// `C[m][n] (+)= A[m][k] * B[n][k]^T`, row `j` of `B` where `rows` puts it
+/// (from `b`), row `i` of `C` at `c + i * ldc`: tiles of `MR` rows of `A` by
+/// `NR` rows of `B`, then the leftover rows and columns.
+#[inline(always)]
+pub(super) unsafe fn nt<S: Simd, const MR: usize, const NR: usize>(
+    a: *const f32,
+    b: *const f32,
+    rows: Rows,
+    c: *mut f32,
+    ldc: usize,
+    m: usize,
+    n: usize,
+    k: usize,
+    acc: bool,
+) {
+    let mut i = 0;
+    while i + MR <= m {
+        nt_row::<S, MR, NR>(a.add(i * k), b, rows, c.add(i * ldc), ldc, n, k, acc);
+        i += MR;
+    }
+    // The leftover rows in tiles of 3, 2 or 1 rows: every tile streams all
+    // of `B` once, so one row at a time would read it `m % MR` times.
+    while i < m {
+        let (a, c) = (a.add(i * k), c.add(i * ldc));
+        i += match m - i {
+            1 => nt_row::<S, 1, NR>(a, b, rows, c, ldc, n, k, acc),
+            2 => nt_row::<S, 2, NR>(a, b, rows, c, ldc, n, k, acc),
+            _ => nt_row::<S, 3, NR>(a, b, rows, c, ldc, n, k, acc),
+        };
+    }
+}
+
+/// `MR` rows of `C`: every column, `NR` at a time. Returns `MR`.
+#[inline(always)]
+unsafe fn nt_row<S: Simd, const MR: usize, const NR: usize>(
+    a: *const f32,
+    b: *const f32,
+    rows: Rows,
+    c: *mut f32,
+    ldc: usize,
+    n: usize,
+    k: usize,
+    acc: bool,
+) -> usize {
+    let mut cursor = rows.cursor();
+    let mut j = 0;
+    while j + NR <= n {
+        let mut brows = [b; NR];
+        for row in &mut brows {
+            *row = b.add(cursor.next_offset());
+        }
+        nt_tile::<S, MR, NR>(a, brows, c.add(j), ldc, k, acc);
+        j += NR;
+    }
+    while j < n {
+        nt_tile::<S, MR, 1>(a, [b.add(cursor.next_offset())], c.add(j), ldc, k, acc);
+        j += 1;
+    }
+    MR
+}
+
+/// The `MR x NR` block of `C` at `c` (row stride `ldc`): `MR` dot products
+/// of rows of `a` with the `NR` rows at `b`, each of length `k`.
+#[inline(always)]
+unsafe fn nt_tile<S: Simd, const MR: usize, const NR: usize>(
+    a: *const f32,
+    b: [*const f32; NR],
+    c: *mut f32,
+    ldc: usize,
+    k: usize,
+    acc: bool,
+) {
+    let mut s = [[S::zero(); NR]; MR];
+    let mut bv = [S::zero(); NR];
+    let mut p = 0;
+    while p + S::W <= k {
+        for j in 0..NR {
+            bv[j] = S::load(b[j].add(p));
+        }
+        for i in 0..MR {
+            let av = S::load(a.add(i * k + p));
+            for j in 0..NR {
+                s[i][j] = S::fma(av, bv[j], s[i][j]);
+            }
+        }
+        p += S::W;
+    }
+    if p < k {
+        let len = k - p;
+        for j in 0..NR {
+            bv[j] = S::load_part(b[j].add(p), len);
+        }
+        for i in 0..MR {
+            let av = S::load_part(a.add(i * k + p), len);
+            for j in 0..NR {
+                s[i][j] = S::fma(av, bv[j], s[i][j]);
+            }
+        }
+    }
+    for i in 0..MR {
+        let sums = reduce::<S, NR>(&s[i]);
+        for j in 0..NR {
+            let cp = c.add(i * ldc + j);
+            *cp = if acc { *cp + sums[j] } else { sums[j] };
+        }
+    }
+}
+
+/// `c[n] (+)= B[n][k] * a[k]` (`nt` with `m = 1`): `NR` rows of `B` at a
+/// time, two accumulators per row (two vectors of each row per step).
+///
+/// Loads of `B` are aligned to the vector width (see [`gemv_tile`]): a
+/// `Box`ed parameter block is only 4-byte aligned, and unaligned 512-bit loads
+/// streaming from L2 split a cache line every time, which measured slower on
+/// the 784x128 layer (see `docs/performance.md`).
+/// Software prefetching measured slower still once the loads are aligned
+/// (the L2 streamer keeps up), and so did 1, 2 or 4 rows at a time.
+#[inline(always)]
+pub(super) unsafe fn gemv<S: Simd, const NR: usize>(
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    n: usize,
+    k: usize,
+    acc: bool,
+) {
+    let mut j = 0;
+    while j + NR <= n {
+        gemv_tile::<S, NR>(a, b.add(j * k), c.add(j), k, acc);
+        j += NR;
+    }
+    while j < n {
+        gemv_tile::<S, 1>(a, b.add(j * k), c.add(j), k, acc);
+        j += 1;
+    }
+}
+
+/// `NR` dot products of `a[k]` with the rows of `B` at `b`. A partial vector
+/// first (`h < W` elements, up to the next `W * 4`-byte boundary of `b`)
+/// makes the loads of the first row aligned, and those of every row when
+/// `k` is a multiple of `W`; the loads of `a` are unaligned then, but `a` is
+/// reread for every row and stays in L1.
+#[inline(always)]
+unsafe fn gemv_tile<S: Simd, const NR: usize>(
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    k: usize,
+    acc: bool,
+) {
+    let mut s0 = [S::zero(); NR];
+    let mut s1 = [S::zero(); NR];
+    let misaligned = (b.addr() / 4) % S::W;
+    let h = if misaligned == 0 {
+        0
+    } else {
+        (S::W - misaligned).min(k)
+    };
+    if h > 0 {
+        let a1 = S::load_part(a, h);
+        for j in 0..NR {
+            s1[j] = S::fma(a1, S::load_part(b.add(j * k), h), s1[j]);
+        }
+    }
+    let mut p = h;
+    while p + 2 * S::W <= k {
+        let a0 = S::load(a.add(p));
+        let a1 = S::load(a.add(p + S::W));
+        for j in 0..NR {
+            s0[j] = S::fma(a0, S::load(b.add(j * k + p)), s0[j]);
+            s1[j] = S::fma(a1, S::load(b.add(j * k + p + S::W)), s1[j]);
+        }
+        p += 2 * S::W;
+    }
+    if p + S::W <= k {
+        let a0 = S::load(a.add(p));
+        for j in 0..NR {
+            s0[j] = S::fma(a0, S::load(b.add(j * k + p)), s0[j]);
+        }
+        p += S::W;
+    }
+    if p < k {
+        let len = k - p;
+        let a1 = S::load_part(a.add(p), len);
+        for j in 0..NR {
+            s1[j] = S::fma(a1, S::load_part(b.add(j * k + p), len), s1[j]);
+        }
+    }
+    for j in 0..NR {
+        s0[j] = S::add(s0[j], s1[j]);
+    }
+    let sums = reduce::<S, NR>(&s0);
+    for j in 0..NR {
+        let cp = c.add(j);
+        *cp = if acc { *cp + sums[j] } else { sums[j] };
+    }
+}
+
+/// `C[m][n] (+)= sum_p A(i, p) * B[p][n]` with `A(i, p) = a[i * rsa + p * csa]`
+/// and row `p < rows.k()` of `B` at `b + rows.offset(p)`: column blocks of
+/// `NR` vectors, then single vectors, then a partial one.
+#[inline(always)]
+pub(super) unsafe fn outer<S: Simd, const MR: usize, const NR: usize>(
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    c: *mut f32,
+    m: usize,
+    n: usize,
+    rows: Rows,
+    out: Out,
+) {
+    let mut j = 0;
+    while j + NR * S::W <= n {
+        outer_col::<S, MR, NR, false>(a, rsa, csa, b.add(j), c.add(j), m, n, rows, 0, out);
+        j += NR * S::W;
+    }
+    while j + S::W <= n {
+        outer_col::<S, MR, 1, false>(a, rsa, csa, b.add(j), c.add(j), m, n, rows, 0, out);
+        j += S::W;
+    }
+    if j < n {
+        outer_col::<S, MR, 1, true>(a, rsa, csa, b.add(j), c.add(j), m, n, rows, n - j, out);
+    }
+}
+
+/// One column block of `C`: every row, `MR` at a time.
+#[inline(always)]
+unsafe fn outer_col<S: Simd, const MR: usize, const NR: usize, const PART: bool>(
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    c: *mut f32,
+    m: usize,
+    n: usize,
+    rows: Rows,
+    len: usize,
+    out: Out,
+) {
+    let mut i = 0;
+    while i + MR <= m {
+        outer_tile::<S, MR, NR, PART>(a.add(i * rsa), csa, b, c.add(i * n), n, rows, rsa, len, out);
+        i += MR;
+    }
+    // The leftover rows in tiles of 3, 2 or 1 rows (each tile streams its
+    // columns of `B` once).
+    while i < m {
+        let (a, c) = (a.add(i * rsa), c.add(i * n));
+        i += match m - i {
+            1 => outer_tile::<S, 1, NR, PART>(a, csa, b, c, n, rows, rsa, len, out),
+            2 => outer_tile::<S, 2, NR, PART>(a, csa, b, c, n, rows, rsa, len, out),
+            _ => outer_tile::<S, 3, NR, PART>(a, csa, b, c, n, rows, rsa, len, out),
+        };
+    }
+}
+
+/// The `MR x NR`-vector block of `C` at `c` (row stride `n`): `sum_p A(i, p)
+/// * B[p][..]`, row `p` of `B` where `rows` puts it (from `b`). With `PART`, `NR` is 1 and the
+/// block is the first `len < W` columns. Returns `MR`.
+#[inline(always)]
+unsafe fn outer_tile<S: Simd, const MR: usize, const NR: usize, const PART: bool>(
+    a: *const f32,
+    csa: usize,
+    b: *const f32,
+    c: *mut f32,
+    n: usize,
+    rows: Rows,
+    rsa: usize,
+    len: usize,
+    out: Out,
+) -> usize {
+    let mut s = [[S::zero(); NR]; MR];
+    let mut bv = [S::zero(); NR];
+    let ([d0, d1, d2], [s0, s1, s2]) = (rows.dims, rows.strides);
+    let mut p = 0;
+    for i0 in 0..d0 {
+        for i1 in 0..d1 {
+            let base = b.add(i0 * s0 + i1 * s1);
+            for i2 in 0..d2 {
+                let brow = base.add(i2 * s2);
+                for j in 0..NR {
+                    bv[j] = if PART {
+                        S::load_part(brow, len)
+                    } else {
+                        S::load(brow.add(j * S::W))
+                    };
+                }
+                let ap = a.add(p * csa);
+                p += 1;
+                for i in 0..MR {
+                    let av = S::splat(*ap.add(i * rsa));
+                    for j in 0..NR {
+                        s[i][j] = S::fma(av, bv[j], s[i][j]);
+                    }
+                }
+            }
+        }
+    }
+    for i in 0..MR {
+        let crow = c.add(i * n);
+        for j in 0..NR {
+            let cp = crow.add(j * S::W);
+            let old = || {
+                if PART {
+                    S::load_part(cp, len)
+                } else {
+                    S::load(cp)
+                }
+            };
+            let v = match out {
+                Out::Set => s[i][j],
+                Out::Add => S::add(old(), s[i][j]),
+                // `c - lr s`, the bits of an SGD step on the stored product.
+                Out::Descend(lr) => S::sub(old(), S::mul(S::splat(lr), s[i][j])),
+            };
+            if PART {
+                S::store_part(cp, len, v);
+            } else {
+                S::store(cp, v);
+            }
+        }
+    }
+    MR
+}
