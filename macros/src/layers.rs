@@ -1,45 +1,9 @@
-//! The layer kinds: one [`Layer`] implementation per file in `expand/`, and
-//! the registry that maps DSL keywords to them. Adding a layer kind is adding
-//! a file and one line to [`KINDS`].
+//! What a layer kind gives the planner and the generator: the [`Layer`]
+//! trait, implemented once per file in `kinds/`, and the types it works with.
 
-use crate::ast::LayerDef;
-use crate::expand;
 use crate::shape::{Shape, ShapeError};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
-
-/// Builds a layer from its declaration, checking its arguments.
-pub type Ctor = fn(&LayerDef) -> syn::Result<Box<dyn Layer>>;
-
-/// Every DSL keyword, in the order "expected one of" lists them.
-pub const KINDS: &[(&str, Ctor)] = &[
-    ("dense", expand::dense::build),
-    ("relu", expand::relu::build),
-    ("leaky_relu", expand::leaky_relu::build),
-    ("sigmoid", expand::sigmoid::build),
-    ("tanh", expand::tanh::build),
-    ("gelu", expand::gelu::build),
-    ("softmax", expand::softmax::build),
-    ("dropout", expand::dropout::build),
-    ("flatten", expand::flatten::build),
-    ("conv2d", expand::conv2d::build),
-    ("conv1d", expand::conv1d::build),
-    ("maxpool2d", expand::maxpool2d::build),
-    ("avgpool2d", expand::avgpool2d::build),
-    ("global_avgpool", expand::global_avgpool::build),
-    ("batchnorm", expand::batchnorm::build),
-    ("embedding", expand::embedding::build),
-    ("rnn", expand::rnn::build),
-    ("lstm", expand::lstm::build),
-    ("gru", expand::gru::build),
-    ("layernorm", expand::layernorm::build),
-    ("multihead_attention", expand::multihead_attention::build),
-    ("pos_embedding", expand::pos_embedding::build),
-    ("patchify", expand::patchify::build),
-    ("mean_pool", expand::mean_pool::build),
-    ("residual", expand::residual::build),
-    (expand::residual::END, expand::residual::build_end),
-];
 
 /// What the network generator needs from a layer kind.
 pub trait Layer {
@@ -261,9 +225,4 @@ impl Cx {
             }
         }
     }
-}
-
-/// Looks a keyword up in [`KINDS`].
-pub fn lookup(kind: &str) -> Option<Ctor> {
-    KINDS.iter().find(|(k, _)| *k == kind).map(|(_, c)| *c)
 }

@@ -1,14 +1,17 @@
 //! The `network!` procedural macro. Only this file touches `proc_macro`;
-//! the stages (parse -> shape -> validate -> expand) use `proc_macro2` so that
+//! the stages (parse -> plan -> validate -> codegen, run by `expand.rs`) use `proc_macro2` so that
 //! unit tests can drive them directly.
 #![forbid(unsafe_code)]
 
 mod args;
 mod ast;
+mod codegen;
 mod expand;
 mod facade;
+mod kinds;
 mod layers;
 mod parse;
+mod plan;
 mod shape;
 mod validate;
 

@@ -245,7 +245,7 @@ fn parse_block(input: ParseStream<'_>, layers: &mut Vec<LayerDef>) -> syn::Resul
     }
     layers.push(LayerDef {
         name: None,
-        kind: Ident::new(crate::expand::residual::END, kind.span()),
+        kind: Ident::new(crate::kinds::residual::END, kind.span()),
         args: Vec::new(),
         parens: None,
     });

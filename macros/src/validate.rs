@@ -1,7 +1,7 @@
 //! Rules that span several layers: one `check_*` function per rule, all run
 //! by [`check`], errors collected and reported together.
 
-use crate::expand::Planned;
+use crate::plan::Planned;
 
 /// Cache fields the generator uses for itself.
 const RESERVED: &[&str] = &["rng", "grad_a", "grad_b", "scratch"];

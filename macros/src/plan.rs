@@ -1,45 +1,16 @@
-//! Code generation: the network struct (parameters), its cache and workspace
-//! types, and the `Network` impl. One file per layer kind beside this one.
-
-pub mod avgpool2d;
-pub mod batchnorm;
-mod budget;
-pub mod conv1d;
-pub mod conv2d;
-pub mod dense;
-pub mod dropout;
-mod elementwise;
-pub mod embedding;
-pub mod flatten;
-pub mod gelu;
-pub mod global_avgpool;
-pub mod gru;
-pub mod layernorm;
-pub mod leaky_relu;
-pub mod lstm;
-pub mod maxpool2d;
-pub mod mean_pool;
-pub mod multihead_attention;
-mod network;
-pub mod patchify;
-mod pool;
-pub mod pos_embedding;
-mod recurrent;
-pub mod relu;
-pub mod residual;
-pub mod rnn;
-pub mod sigmoid;
-pub mod softmax;
-pub mod tanh;
+//! Planning: every layer built from its declaration (the registry in
+//! `kinds/`), named, and its shapes chained through `shape.rs`; residual
+//! blocks paired; the rules over several layers checked (`validate.rs`).
 
 use crate::args::quoted_list;
 use crate::ast::{LayerDef, NetDef};
-use crate::facade::Facade;
-use crate::layers::{self, Layer, Params, Saved};
+use crate::expand::combine;
+use crate::kinds;
+use crate::layers::{Layer, Params, Saved};
 use crate::shape::Shape;
 use crate::validate;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::format_ident;
 use syn::Ident;
 
 /// A layer with its name and shapes resolved.
@@ -56,52 +27,8 @@ pub struct Planned<'a> {
     pub train_scratch: Option<TokenStream>,
 }
 
-/// The macro's entry point: parse, shape, validate, expand.
-pub fn network(tokens: TokenStream) -> TokenStream {
-    let def: NetDef = match syn::parse2(tokens.clone()) {
-        Ok(def) => def,
-        Err(err) => return fallback(&tokens, err),
-    };
-    let facade = Facade::new(def.krate.as_ref());
-    match plan(&def, &facade.rt).and_then(|layers| network::generate(&def, &layers, &facade)) {
-        Ok(out) => out,
-        Err(err) => fallback(&tokens, err),
-    }
-}
-
-/// On error: the errors plus a stub `struct Name;`, so that uses of the
-/// network do not add a cascade of unrelated errors.
-fn fallback(tokens: &TokenStream, err: syn::Error) -> TokenStream {
-    let errors = err.to_compile_error();
-    let stub = syn::parse::Parser::parse2(
-        |input: syn::parse::ParseStream<'_>| {
-            let _attrs = input.call(syn::Attribute::parse_outer)?;
-            let vis: syn::Visibility = input.parse()?;
-            input.parse::<syn::Token![struct]>()?;
-            let ident: Ident = input.parse()?;
-            input.parse::<TokenStream>()?;
-            Ok(quote!(#vis struct #ident;))
-        },
-        tokens.clone(),
-    )
-    .unwrap_or_default();
-    quote!(#errors #stub)
-}
-
-/// All errors as one, or `Ok` if there are none.
-pub fn combine(errors: Vec<syn::Error>) -> syn::Result<()> {
-    let mut iter = errors.into_iter();
-    match iter.next() {
-        None => Ok(()),
-        Some(mut first) => {
-            first.extend(iter);
-            Err(first)
-        }
-    }
-}
-
 /// Builds every layer, names it and computes its shapes.
-fn plan<'a>(def: &'a NetDef, rt: &TokenStream) -> syn::Result<Vec<Planned<'a>>> {
+pub fn plan<'a>(def: &'a NetDef, rt: &TokenStream) -> syn::Result<Vec<Planned<'a>>> {
     let mut errors = Vec::new();
     let mut dims = Vec::new();
     for lit in &def.input.dims {
@@ -113,7 +40,7 @@ fn plan<'a>(def: &'a NetDef, rt: &TokenStream) -> syn::Result<Vec<Planned<'a>>> 
     let mut built = Vec::new();
     for layer in &def.layers {
         let kind = layer.kind.to_string();
-        match layers::lookup(&kind) {
+        match kinds::lookup(&kind) {
             Some(ctor) => match ctor(layer) {
                 Ok(l) => built.push((layer, l)),
                 Err(e) => errors.push(e),
@@ -223,7 +150,7 @@ fn link_residuals(planned: &mut [Planned<'_>]) -> syn::Result<()> {
 }
 
 fn unknown_kind(kind: &Ident) -> syn::Error {
-    let names: Vec<&str> = layers::KINDS
+    let names: Vec<&str> = kinds::KINDS
         .iter()
         .map(|(k, _)| *k)
         .filter(|k| !k.starts_with("__"))
@@ -255,63 +182,4 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use quote::quote;
-
-    fn expand(tokens: proc_macro2::TokenStream) -> String {
-        super::network(tokens).to_string()
-    }
-
-    #[test]
-    fn crate_override_is_the_only_path() {
-        let out = expand(quote! {
-            #[staticnet(crate = "my_lib::nn")]
-            #[budget(ram = 4096)]
-            struct Net { input: [2], dense(3), relu, dense(1) }
-        });
-        assert!(out.contains("my_lib :: nn :: __private :: rt"), "{out}");
-        assert!(
-            out.contains("my_lib :: nn :: __private :: bytemuck"),
-            "{out}"
-        );
-        assert!(!out.contains("staticnet"), "{out}");
-    }
-
-    #[test]
-    fn crate_override_unquoted() {
-        let out = expand(quote! {
-            #[staticnet(crate = ::other)]
-            struct Net { input: [2], dense(1) }
-        });
-        assert!(out.contains(":: other :: __private :: rt"), "{out}");
-    }
-
-    #[test]
-    fn without_override_staticnet() {
-        // The macros crate's own Cargo.toml does not depend on staticnet.
-        let out = expand(quote!(struct Net { input: [2], dense(1) }));
-        assert!(out.contains(":: staticnet :: __private :: rt"), "{out}");
-    }
-
-    #[test]
-    fn option_mistakes_are_errors_with_a_stub() {
-        for attr in [
-            quote!(#[staticnet(krate = "x")]),
-            quote!(#[staticnet(crate = 1)]),
-            quote!(#[staticnet(crate = "a b")]),
-            quote!(#[staticnet(crate = "x", crate = "y")]),
-            quote!(#[staticnet()]),
-            quote!(#[staticnet]),
-        ] {
-            let out = expand(quote!(#attr struct Net { input: [2], dense(1) }));
-            assert!(
-                out.starts_with(":: core :: compile_error !"),
-                "{attr}: {out}"
-            );
-            assert!(out.ends_with("struct Net ;"), "{attr}: {out}");
-        }
-    }
 }

@@ -1,0 +1,56 @@
+//! `Network::forward` (one sample, ping-pong through the workspace),
+//! `Network::forward_batch` (a batch, every output into the cache) and
+//! `Network::cached_output`.
+
+use super::{array_type, ping_pong, Net};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+pub fn methods(net: &Net<'_>) -> TokenStream {
+    let (rt, layers) = (net.rt, net.layers);
+    let n = layers.len();
+    let (input_ty, output_ty) = (array_type(net.input()), array_type(net.output()));
+    let (ws_ident, cache_ident) = (net.ws_ident(), net.cache_ident());
+    let ws = format_ident!("ws");
+    let mut fwd1 = Vec::new();
+    for (i, l) in layers.iter().enumerate() {
+        let (x, y) = ping_pong(rt, &ws, i, n, (l.input.len(), l.output.len()));
+        let mut cx = net.cx(l, quote!(1usize), x, y);
+        cx.scratch = quote!(&mut ws.scratch[..]);
+        fwd1.push(l.layer.forward(&cx));
+    }
+    let mut fwdb = Vec::new();
+    for (i, l) in layers.iter().enumerate() {
+        let name = &l.name;
+        let y = quote!(#rt::flat_mut(&mut cache.#name));
+        let mut cx = net.cx(l, quote!(B), net.cached_input(i), y);
+        cx.mode = Some(quote!(mode));
+        cx.saved_in = Some(name.clone());
+        cx.saved_mut = true;
+        fwdb.push(l.layer.forward(&cx));
+    }
+    let last = &layers[n - 1].name;
+    quote! {
+        fn forward<'w>(&self, input: &#input_ty, ws: &'w mut #ws_ident) -> &'w #output_ty {
+            let input: &[f32] = #rt::flat(input);
+            #(#fwd1)*
+            &ws.output
+        }
+
+        fn forward_batch<'c, const B: usize>(
+            &self,
+            input: &[#input_ty; B],
+            cache: &'c mut #cache_ident<B>,
+            mode: #rt::Mode,
+        ) -> &'c [#output_ty; B] {
+            let input: &[f32] = #rt::flat(input);
+            let _ = mode;
+            #(#fwdb)*
+            &cache.#last
+        }
+
+        fn cached_output<const B: usize>(cache: &#cache_ident<B>) -> &[#output_ty; B] {
+            &cache.#last
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Code generation of a planned network, one file per generated item
+//! (serde_derive's `de/`, `ser/` are the model): the parameter struct
+//! (`params.rs`), the training cache (`cache.rs`), the inference workspace
+//! (`workspace.rs`), the scratch sizes (`scratch.rs`), the streaming API
+//! (`stream.rs`), `fold_batchnorm` (`fold.rs`), the budget checks
+//! (`budget.rs`) and the `Network` impl (`network.rs`), whose methods and
+//! constants come from `init.rs`, `forward.rs`, `backward.rs`, `update.rs`,
+//! `summary.rs` and `arch.rs` (the weights manifest). Layer kinds contribute
+//! through the `Layer` trait only; this module knows none by name.
+
+mod arch;
+mod backward;
+mod budget;
+mod cache;
+mod fold;
+mod forward;
+mod init;
+mod network;
+mod params;
+mod scratch;
+mod stream;
+mod summary;
+mod update;
+mod workspace;
+
+use crate::ast::NetDef;
+use crate::facade::Facade;
+use crate::layers::Cx;
+use crate::plan::Planned;
+use crate::shape::Shape;
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+/// What every part reads: the declaration, its planned layers and the
+/// paths of the runtime (`rt`) and of bytemuck (`bm`) as the user's crate
+/// sees them.
+pub struct Net<'a> {
+    pub def: &'a NetDef,
+    pub layers: &'a [Planned<'a>],
+    pub rt: &'a TokenStream,
+    pub bm: &'a TokenStream,
+}
+
+/// Every generated item, in this order.
+pub fn generate(def: &NetDef, layers: &[Planned<'_>], facade: &Facade) -> syn::Result<TokenStream> {
+    let net = &Net {
+        def,
+        layers,
+        rt: &facade.rt,
+        bm: &facade.bytemuck,
+    };
+    let budget = budget::checks(def, net.rt);
+    let stream = stream::items(net);
+    let scratch = scratch::consts(net);
+    let params = params::item(net);
+    let cache = cache::item(net);
+    let workspace = workspace::item(net);
+    let fold = fold::item(net);
+    let network = network::item(net);
+    Ok(quote! {
+        #budget
+        #stream
+        #scratch
+        #params
+        #cache
+        #workspace
+        #fold
+        #network
+    })
+}
+
+impl Net<'_> {
+    /// The per-sample input shape.
+    fn input(&self) -> &Shape {
+        &self.layers[0].input
+    }
+
+    /// The per-sample output shape.
+    fn output(&self) -> &Shape {
+        &self.layers[self.layers.len() - 1].output
+    }
+
+    /// Floats of the widest layer output before the last: the ping-pong
+    /// buffers' length.
+    fn widest(&self) -> usize {
+        let n = self.layers.len();
+        self.layers[..n - 1]
+            .iter()
+            .map(|l| l.output.len())
+            .max()
+            .unwrap_or(1)
+    }
+
+    fn cache_ident(&self) -> Ident {
+        format_ident!("{}Cache", self.def.ident)
+    }
+
+    fn ws_ident(&self) -> Ident {
+        format_ident!("{}Workspace", self.def.ident)
+    }
+
+    /// `#[derive(Clone, Copy, Zeroable)]` through the user's bytemuck path.
+    fn derive_zeroable(&self) -> TokenStream {
+        let bm = self.bm;
+        let bm_crate = bm_crate(bm);
+        quote! {
+            #[derive(Clone, Copy, #bm::Zeroable)]
+            #[bytemuck(crate = #bm_crate)]
+        }
+    }
+
+    /// A context with the common expressions filled in.
+    fn cx(&self, l: &Planned<'_>, batch: TokenStream, x: TokenStream, y: TokenStream) -> Cx {
+        let name = &l.name;
+        let stats = stats_field(name);
+        Cx {
+            rng: quote!(&mut cache.rng),
+            rt: self.rt.clone(),
+            input: l.input.clone(),
+            output: l.output.clone(),
+            batch,
+            params: quote!(self.#name),
+            grads: quote!(grads.#name),
+            x,
+            y,
+            gy: TokenStream::new(),
+            gx: TokenStream::new(),
+            saved_in: None,
+            saved_mut: false,
+            scratch: quote!(&mut cache.scratch[..]),
+            buffers: quote!(self.#stats),
+            mode: None,
+            state: quote!(stream),
+            name: name.clone(),
+        }
+    }
+}
+
+/// bytemuck's path as the string its derives' `crate = "..."` takes.
+fn bm_crate(bm: &TokenStream) -> String {
+    bm.to_string().replace(' ', "")
+}
+
+/// `[[f32; 28]; 28]` for `[28, 28]`.
+fn array_type(shape: &Shape) -> TokenStream {
+    shape
+        .0
+        .iter()
+        .rev()
+        .fold(quote!(f32), |inner, d| quote!([#inner; #d]))
+}
+
+/// A zero value of [`array_type`].
+fn array_zero(shape: &Shape) -> TokenStream {
+    shape
+        .0
+        .iter()
+        .rev()
+        .fold(quote!(0.0f32), |inner, d| quote!([#inner; #d]))
+}
+
+/// The network struct's field of a layer's buffer block.
+fn stats_field(name: &Ident) -> Ident {
+    format_ident!("{}_stats", name)
+}
+
+/// Ping-pong code through two buffers `<at>.a` and `<at>.b` and an output
+/// `<at>.output`, one sample: layer `i`'s input and output slices of
+/// `lin`/`lout` floats.
+fn ping_pong(
+    rt: &TokenStream,
+    at: &Ident,
+    i: usize,
+    n: usize,
+    (lin, lout): (usize, usize),
+) -> (TokenStream, TokenStream) {
+    let x = match i {
+        0 => quote!(input),
+        _ if !i.is_multiple_of(2) => quote!(&#at.a[..#lin]),
+        _ => quote!(&#at.b[..#lin]),
+    };
+    let y = match i {
+        _ if i == n - 1 => quote!(#rt::flat_mut(&mut #at.output)),
+        _ if i.is_multiple_of(2) => quote!(&mut #at.a[..#lout]),
+        _ => quote!(&mut #at.b[..#lout]),
+    };
+    (x, y)
+}
+
+impl Net<'_> {
+    /// Layer `i`'s input in batch code: the network input or the previous
+    /// layer's output in the cache.
+    fn cached_input(&self, i: usize) -> TokenStream {
+        let rt = self.rt;
+        match i.checked_sub(1) {
+            None => quote!(input),
+            Some(prev) => {
+                let p = &self.layers[prev].name;
+                quote!(#rt::flat(&cache.#p))
+            }
+        }
+    }
+}
