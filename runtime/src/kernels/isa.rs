@@ -37,7 +37,7 @@ pub(crate) enum Isa {
 /// copy of the body per instruction set, each calling its own token's
 /// [`Kernels`] methods.
 ///
-/// ```ignore
+/// ```text
 /// dispatch!(isa, |t| t.nt(a, b, c, m, n, k, acc))
 /// ```
 macro_rules! dispatch {
@@ -117,7 +117,6 @@ pub(crate) trait Kernels: Copy {
     /// `C[m][n] (+)= sum_p A(i, p) * B[p][n]` with `A(i, p) = a[i * rsa + p *
     /// csa]`, `p < k`, or the SGD step `Out::Descend`.
     #[inline]
-    #[allow(clippy::too_many_arguments, reason = "a matrix product's shape")]
     fn outer(
         self,
         a: &[f32],
