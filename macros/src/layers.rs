@@ -1,104 +1,18 @@
 //! What a layer kind gives the planner and the generator: the [`Layer`]
-//! trait, implemented once per file in `kinds/`, and the types it works with.
+//! trait, implemented once per file in `kinds/`, its [`Plan`], and the
+//! [`Cx`] its code hooks work with.
 
 use crate::shape::{Shape, ShapeError};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-/// What the network generator needs from a layer kind.
+/// A layer kind: one planning call, then the code-emitting hooks. Here and
+/// below, `rt` is the runtime's path as the user's crate sees it
+/// (`::staticnet::__private::rt` unless renamed).
 pub trait Layer {
-    /// The DSL keyword, used in messages, default names and the summary.
-    fn kind(&self) -> &'static str;
-    /// Hyper-parameters that shapes do not show (`stride=2, padding=1`), in
-    /// a canonical form: part of the architecture fingerprint of saved
-    /// weights, so that a file trained with other settings is refused.
-    fn config(&self) -> String {
-        String::new()
-    }
-    /// The per-sample output shape for a per-sample input shape.
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError>;
-    /// The parameter block, if the layer has parameters. Here and below, `rt`
-    /// is the runtime's path as the user's crate sees it
-    /// (`::staticnet::__private::rt` unless renamed).
-    fn params(&self, _rt: &TokenStream, _input: &Shape, _output: &Shape) -> Option<Params> {
-        None
-    }
-    /// Tensors forward saves in the cache for backward (dropout's mask, batch
-    /// norm's batch statistics), as fields `<name>_<suffix>`.
-    fn saved(&self, _input: &Shape, _output: &Shape) -> Vec<Saved> {
-        Vec::new()
-    }
-    /// A constant expression of the `f32`s of scratch one call of the
-    /// kernels needs, whatever the batch size (convolution's column buffer),
-    /// usually the kernel's own `const fn`, so the two cannot disagree. One
-    /// buffer of the largest need is shared by all layers.
-    fn scratch(&self, _rt: &TokenStream, _input: &Shape, _output: &Shape) -> Option<TokenStream> {
-        None
-    }
-    /// Like [`Layer::scratch`], for the training cache, where the batch
-    /// forward and the backward pass share the buffer: at least `scratch`
-    /// (the default). The single-sample workspace holds only `scratch`.
-    fn train_scratch(
-        &self,
-        rt: &TokenStream,
-        input: &Shape,
-        output: &Shape,
-    ) -> Option<TokenStream> {
-        self.scratch(rt, input, output)
-    }
-    /// Code folding this layer (an inference-mode batch norm) into the
-    /// layer before it, whose parameters are `prev` (`self.conv0`, with
-    /// `weight` and `bias`); the layer becomes the identity.
-    fn fold_into_previous(&self, _cx: &Cx, _prev: &TokenStream) -> Option<TokenStream> {
-        None
-    }
-    /// Non-trainable state (batch norm's running statistics), stored after
-    /// all parameters in a field `<name>_stats`.
-    fn buffers(&self, _rt: &TokenStream, _input: &Shape, _output: &Shape) -> Option<Params> {
-        None
-    }
-    /// Code of `Network::update_buffers` for this layer (`cx.buffers` is
-    /// mutable, `cx.saved(..)` readable).
-    fn update_buffers(&self, _cx: &Cx) -> TokenStream {
-        TokenStream::new()
-    }
-    /// Whether the layer reads token ids (`embedding`): only such a layer may
-    /// follow `input: tokens[T]`, and only there.
-    fn takes_tokens(&self) -> bool {
-        false
-    }
-    /// Whether the output is a sequence (`[T, ...]`, one row per step) given
-    /// whether the input is: recurrent layers decide, others keep it.
-    fn sequence_out(&self, seq_in: bool) -> bool {
-        seq_in
-    }
-    /// Streaming (`step`, one time step at a time): `None` if the layer
-    /// cannot run per step (it mixes steps: flatten, convolution, pooling);
-    /// otherwise the state it keeps between steps, as `(suffix, floats)`
-    /// fields `<name>_<suffix>` of the stream.
-    fn streams(&self, _output: &Shape) -> Option<Vec<(&'static str, usize)>> {
-        None
-    }
-    /// Code of one step, with per-step shapes in `cx` and the stream as
-    /// `cx.state`; by default the batch-1 forward on those shapes.
-    fn step(&self, cx: &Cx) -> TokenStream {
-        self.forward(cx)
-    }
-    /// Scratch one step needs (a constant expression), like [`Layer::scratch`].
-    fn step_scratch(&self, _rt: &TokenStream, _output: &Shape) -> Option<TokenStream> {
-        None
-    }
-    /// For the two halves of a `residual` block: the other half's name.
-    fn link(&mut self, _partner: &Ident) {}
-    /// `f32`s the single-sample workspace keeps for this layer in a field
-    /// `<name>_skip` (a residual block's input).
-    fn workspace(&self, _input: &Shape) -> Option<usize> {
-        None
-    }
-    /// Whether the layer before should use He initialisation.
-    fn relu_like(&self) -> bool {
-        false
-    }
+    /// Everything the planner and the generator need to know about this
+    /// layer on a per-sample `input` shape, or why the shape does not fit.
+    fn plan(&self, rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError>;
     /// Forward code for a batch: reads `cx.x`, writes `cx.y`.
     fn forward(&self, cx: &Cx) -> TokenStream;
     /// Backward code: reads `cx.gy` (and `cx.x`, `cx.y`), writes the parameter
@@ -110,10 +24,119 @@ pub trait Layer {
     fn backward_sgd(&self, _cx: &Cx) -> Option<TokenStream> {
         None
     }
+    /// Code of one step ([`Plan::step`]), with per-step shapes in `cx` and
+    /// the stream as `cx.state`; by default the batch-1 forward on those
+    /// shapes.
+    fn step(&self, cx: &Cx) -> TokenStream {
+        self.forward(cx)
+    }
+    /// Code of `Network::update_buffers` for a layer with [`Plan::stats`]
+    /// (`cx.stats` is mutable, `cx.saved(..)` readable).
+    fn update_stats(&self, _cx: &Cx) -> TokenStream {
+        TokenStream::new()
+    }
+    /// Code folding this layer (an inference-mode batch norm) into the
+    /// layer before it, whose parameters are `prev` (`self.conv0`, with a
+    /// [`Block::foldable`] `weight` and `bias`); the layer becomes the
+    /// identity.
+    fn fold_into_previous(&self, _cx: &Cx, _prev: &TokenStream) -> Option<TokenStream> {
+        None
+    }
 }
 
-/// A layer's parameter block: one field of the network struct.
-pub struct Params {
+/// What a layer is on a given input shape. [`Plan::new`] takes what every
+/// layer has; the other fields default to "none" and are set by the kinds
+/// that need them.
+pub struct Plan {
+    /// The per-sample output shape.
+    pub output: Shape,
+    /// Hyper-parameters that shapes do not show (`stride=2, padding=1`), in
+    /// a canonical form: part of the architecture fingerprint of saved
+    /// weights, so that a file trained with other settings is refused.
+    pub config: String,
+    /// The parameter block, a field `<name>` of the network struct.
+    pub params: Option<Block>,
+    /// Non-trainable statistics (batch norm's running mean and variance),
+    /// a field `<name>_stats` after every parameter block; updated by
+    /// [`Layer::update_stats`].
+    pub stats: Option<Block>,
+    /// Tensors forward saves in the cache for backward (dropout's mask,
+    /// batch norm's batch statistics), as fields `<name>_<suffix>`.
+    pub saved: Vec<SavedTensor>,
+    /// A constant expression of the `f32`s of scratch one call of the
+    /// kernels needs, whatever the batch size (convolution's column buffer),
+    /// usually the kernel's own `const fn`, so the two cannot disagree. One
+    /// buffer of the largest need is shared by all layers.
+    pub scratch: Option<TokenStream>,
+    /// The scratch of the training cache, where the batch forward and the
+    /// backward pass share the buffer, if more than [`Plan::scratch`]. The
+    /// single-sample workspace holds only `scratch`.
+    pub train_scratch: Option<TokenStream>,
+    /// Whether the output is a sequence (`[T, ...]`, one row per step):
+    /// `None` keeps what the input is; recurrent layers decide.
+    pub sequence_out: Option<bool>,
+    /// The per-step form (`step`), `None` if the layer cannot run one time
+    /// step at a time (it mixes steps: flatten, convolution, pooling).
+    pub step: Option<Step>,
+    /// Whether the layer before should use He initialisation.
+    pub relu_like: bool,
+    /// Which half of a `residual` block this layer is; `plan` pairs them
+    /// and hands each its partner's name ([`Cx::partner`]).
+    pub residual: Option<Residual>,
+    /// `f32`s the single-sample workspace keeps in a field `<name>_skip`
+    /// (a residual block's input).
+    pub skip: Option<usize>,
+}
+
+impl Plan {
+    /// A layer with an `output` shape and a `config`; nothing else.
+    pub fn new(output: Shape, config: String) -> Self {
+        Self {
+            output,
+            config,
+            params: None,
+            stats: None,
+            saved: Vec::new(),
+            scratch: None,
+            train_scratch: None,
+            sequence_out: None,
+            step: None,
+            relu_like: false,
+            residual: None,
+            skip: None,
+        }
+    }
+
+    /// With the per-step form that keeps no state and needs no scratch
+    /// (activations, dense, layer norm: the batch-1 forward per step).
+    pub fn stateless_step(mut self) -> Self {
+        self.step = Some(Step::default());
+        self
+    }
+}
+
+/// The per-step form of a layer (`<Name>::step`).
+#[derive(Default)]
+pub struct Step {
+    /// The state it keeps between steps, as `(suffix, floats)` fields
+    /// `<name>_<suffix>` of the stream (a recurrent layer's hidden state).
+    pub state: Vec<(&'static str, usize)>,
+    /// Scratch one step needs (a constant expression), like [`Plan::scratch`].
+    pub scratch: Option<TokenStream>,
+}
+
+/// The two halves a `residual { ... }` block is flattened into.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Residual {
+    /// Keeps the block input; in backward adds the skip gradient.
+    Begin,
+    /// Adds the block input back; in backward keeps the skip gradient.
+    End,
+}
+
+/// A block of `f32`s: one field of the network struct (a layer's
+/// parameters or its statistics).
+pub struct Block {
     /// The field's type, e.g. `rt::layers::Dense<784, 128>`.
     pub ty: TokenStream,
     /// A constant expression of that type with every value 0.
@@ -131,7 +154,7 @@ pub struct Params {
     pub foldable: bool,
 }
 
-/// One tensor of a parameter or buffer block: `weight [10, 64]`.
+/// One tensor of a block: `weight [10, 64]`.
 pub struct Tensor {
     /// PyTorch's attribute name (`weight`, `running_mean`).
     pub name: &'static str,
@@ -148,7 +171,7 @@ impl Tensor {
     }
 }
 
-impl Params {
+impl Block {
     /// `weight [10, 64], bias [10]`, for field docs.
     pub fn doc(&self) -> String {
         let parts: Vec<String> = self
@@ -157,6 +180,25 @@ impl Params {
             .map(|t| format!("{} {:?}", t.name, t.shape))
             .collect();
         parts.join(", ")
+    }
+}
+
+/// A tensor forward saves in the cache for backward: field `<name>_<suffix>`.
+pub struct SavedTensor {
+    pub suffix: &'static str,
+    pub shape: Shape,
+    /// `[shape; B]` if true, `shape` once per batch otherwise.
+    pub per_sample: bool,
+}
+
+impl SavedTensor {
+    /// One per sample.
+    pub fn per_sample(suffix: &'static str, dims: Vec<usize>) -> Self {
+        Self {
+            suffix,
+            shape: Shape(dims),
+            per_sample: true,
+        }
     }
 }
 
@@ -188,8 +230,8 @@ pub struct Cx {
     pub saved_mut: bool,
     /// Shared scratch, `&mut [f32]`.
     pub scratch: TokenStream,
-    /// The layer's buffers (`self.bn0_stats`).
-    pub buffers: TokenStream,
+    /// The layer's statistics block (`self.bn0_stats`).
+    pub stats: TokenStream,
     /// `&mut Rng` for training-mode randomness.
     pub rng: TokenStream,
     /// The `Mode` expression, or `None` where only inference is possible.
@@ -198,14 +240,8 @@ pub struct Cx {
     pub state: TokenStream,
     /// The layer's name.
     pub name: Ident,
-}
-
-/// A tensor a layer saves in the cache: field `<name>_<suffix>`.
-pub struct Saved {
-    pub suffix: &'static str,
-    pub shape: Shape,
-    /// `[shape; B]` if true, `shape` once per batch otherwise.
-    pub per_sample: bool,
+    /// The other half's name, for the halves of a residual block.
+    pub partner: Option<Ident>,
 }
 
 impl Cx {

@@ -6,28 +6,27 @@ use crate::args::quoted_list;
 use crate::ast::{LayerDef, NetDef};
 use crate::expand::combine;
 use crate::kinds;
-use crate::layers::{Layer, Params, Saved};
+use crate::layers::{Layer, Plan, Residual};
 use crate::shape::Shape;
 use crate::validate;
 use proc_macro2::TokenStream;
 use quote::format_ident;
 use syn::Ident;
 
-/// A layer with its name and shapes resolved.
+/// A layer with its name, shapes and plan resolved.
 pub struct Planned<'a> {
     pub def: &'a LayerDef,
     pub layer: Box<dyn Layer>,
+    /// The kind's name ([`kinds::Kind::name`]).
+    pub kind: &'static str,
     pub name: Ident,
     pub input: Shape,
-    pub output: Shape,
-    pub params: Option<Params>,
-    pub buffers: Option<Params>,
-    pub saved: Vec<Saved>,
-    pub scratch: Option<TokenStream>,
-    pub train_scratch: Option<TokenStream>,
+    pub plan: Plan,
+    /// The other half's name, for the halves of a residual block.
+    pub partner: Option<Ident>,
 }
 
-/// Builds every layer, names it and computes its shapes.
+/// Builds every layer, names it and plans it on its input shape.
 pub fn plan<'a>(def: &'a NetDef, rt: &TokenStream) -> syn::Result<Vec<Planned<'a>>> {
     let mut errors = Vec::new();
     let mut dims = Vec::new();
@@ -41,8 +40,8 @@ pub fn plan<'a>(def: &'a NetDef, rt: &TokenStream) -> syn::Result<Vec<Planned<'a
     for layer in &def.layers {
         let kind = layer.kind.to_string();
         match kinds::lookup(&kind) {
-            Some(ctor) => match ctor(layer) {
-                Ok(l) => built.push((layer, l)),
+            Some(k) => match (k.build)(layer) {
+                Ok(l) => built.push((layer, k, l)),
                 Err(e) => errors.push(e),
             },
             None => errors.push(unknown_kind(&layer.kind)),
@@ -54,9 +53,9 @@ pub fn plan<'a>(def: &'a NetDef, rt: &TokenStream) -> syn::Result<Vec<Planned<'a
     let mut tokens = def.input.tokens;
     let mut counts: Vec<(&'static str, usize)> = Vec::new();
     let mut planned = Vec::new();
-    for (def, layer) in built {
-        let kind = layer.kind();
-        let index = match counts.iter_mut().find(|(k, _)| *k == kind) {
+    for (def, k, layer) in built {
+        let kind = k.name();
+        let index = match counts.iter_mut().find(|(c, _)| *c == kind) {
             Some((_, n)) => {
                 *n += 1;
                 *n - 1
@@ -70,7 +69,7 @@ pub fn plan<'a>(def: &'a NetDef, rt: &TokenStream) -> syn::Result<Vec<Planned<'a
             .name
             .clone()
             .unwrap_or_else(|| format_ident!("{}{}", kind, index));
-        if layer.takes_tokens() != tokens {
+        if k.takes_tokens != tokens {
             let msg = if tokens {
                 format!(
                     "{kind}: expected float input, found token ids `tokens{shape}`; \
@@ -85,25 +84,18 @@ pub fn plan<'a>(def: &'a NetDef, rt: &TokenStream) -> syn::Result<Vec<Planned<'a
             return Err(syn::Error::new(def.kind.span(), msg));
         }
         tokens = false;
-        let output = layer
-            .output_shape(&shape)
+        let plan = layer
+            .plan(rt, &shape)
             .map_err(|e| syn::Error::new(def.kind.span(), format!("{kind}: {e}")))?;
-        let params = layer.params(rt, &shape, &output);
-        let buffers = layer.buffers(rt, &shape, &output);
-        let saved = layer.saved(&shape, &output);
-        let scratch = layer.scratch(rt, &shape, &output);
-        let train_scratch = layer.train_scratch(rt, &shape, &output);
+        let output = plan.output.clone();
         planned.push(Planned {
             def,
             layer,
+            kind,
             name,
             input: shape,
-            output: output.clone(),
-            params,
-            buffers,
-            saved,
-            scratch,
-            train_scratch,
+            plan,
+            partner: None,
         });
         shape = output;
     }
@@ -117,9 +109,9 @@ pub fn plan<'a>(def: &'a NetDef, rt: &TokenStream) -> syn::Result<Vec<Planned<'a
 fn link_residuals(planned: &mut [Planned<'_>]) -> syn::Result<()> {
     let mut open: Vec<usize> = Vec::new();
     for i in 0..planned.len() {
-        match planned[i].layer.kind() {
-            "residual" => open.push(i),
-            "residual_end" => {
+        match planned[i].plan.residual {
+            Some(Residual::Begin) => open.push(i),
+            Some(Residual::End) => {
                 let Some(b) = open.pop() else {
                     return Err(unknown_kind(&planned[i].def.kind));
                 };
@@ -134,10 +126,10 @@ fn link_residuals(planned: &mut [Planned<'_>]) -> syn::Result<()> {
                     ));
                 }
                 let (begin, end) = (planned[b].name.clone(), planned[i].name.clone());
-                planned[b].layer.link(&end);
-                planned[i].layer.link(&begin);
+                planned[b].partner = Some(end);
+                planned[i].partner = Some(begin);
             }
-            _ => {}
+            None => {}
         }
     }
     if let Some(&b) = open.last() {
@@ -152,7 +144,7 @@ fn link_residuals(planned: &mut [Planned<'_>]) -> syn::Result<()> {
 fn unknown_kind(kind: &Ident) -> syn::Error {
     let names: Vec<&str> = kinds::KINDS
         .iter()
-        .map(|(k, _)| *k)
+        .map(|k| k.keyword)
         .filter(|k| !k.starts_with("__"))
         .collect();
     let given = kind.to_string();

@@ -26,11 +26,12 @@ fn check_names(layers: &[Planned<'_>], errors: &mut Vec<syn::Error>) {
         let mut fields = vec![layer.name.to_string()];
         fields.extend(
             layer
+                .plan
                 .saved
                 .iter()
                 .map(|s| format!("{}_{}", layer.name, s.suffix)),
         );
-        if layer.buffers.is_some() {
+        if layer.plan.stats.is_some() {
             fields.push(format!("{}_stats", layer.name));
         }
         for field in fields {
@@ -53,7 +54,7 @@ fn check_names(layers: &[Planned<'_>], errors: &mut Vec<syn::Error>) {
 fn check_softmax_last(layers: &[Planned<'_>], errors: &mut Vec<syn::Error>) {
     let n = layers.len();
     for layer in layers.iter().take(n.saturating_sub(1)) {
-        if layer.layer.kind() == "softmax" {
+        if layer.kind == "softmax" {
             errors.push(syn::Error::new(
                 layer.def.kind.span(),
                 "softmax: only allowed as the last layer; \
@@ -65,7 +66,7 @@ fn check_softmax_last(layers: &[Planned<'_>], errors: &mut Vec<syn::Error>) {
 
 fn check_dropout_not_last(layers: &[Planned<'_>], errors: &mut Vec<syn::Error>) {
     if let Some(last) = layers.last() {
-        if last.layer.kind() == "dropout" {
+        if last.kind == "dropout" {
             errors.push(syn::Error::new(
                 last.def.kind.span(),
                 "dropout: not allowed as the last layer, it would drop outputs",

@@ -12,15 +12,19 @@ pub fn expr(net: &Net<'_>) -> TokenStream {
     let dims = |s: &[usize]| quote!(&[#(#s),*]);
     let input = dims(&net.input().0);
     let infos = layers.iter().map(|l| {
-        let (name, kind, config) = (l.name.to_string(), l.layer.kind(), l.layer.config());
-        let output = dims(&l.output.0);
+        let (name, kind, config) = (l.name.to_string(), l.kind, l.plan.config.as_str());
+        let output = dims(&l.plan.output.0);
         quote!(#rt::weights::LayerInfo { name: #name, kind: #kind, config: #config, output: #output })
     });
     let mut tensors = Vec::new();
     let mut offset = 0usize;
     for trainable in [true, false] {
         for l in layers {
-            let block = if trainable { &l.params } else { &l.buffers };
+            let block = if trainable {
+                &l.plan.params
+            } else {
+                &l.plan.stats
+            };
             for t in block.iter().flat_map(|b| &b.tensors) {
                 let (layer, attr, shape) = (l.name.to_string(), t.name, dims(&t.shape));
                 tensors.push(quote!(#rt::weights::TensorInfo {

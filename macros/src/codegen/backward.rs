@@ -28,7 +28,7 @@ pub fn methods(net: &Net<'_>) -> TokenStream {
         cx.gy = if i == n - 1 {
             quote!(grad_output)
         } else {
-            let (b, len) = (buf(i + 1), l.output.len());
+            let (b, len) = (buf(i + 1), l.plan.output.len());
             quote!(&#rt::flat(&cache.#b)[..B * #len])
         };
         cx.gx = if i == 0 {
@@ -43,10 +43,10 @@ pub fn methods(net: &Net<'_>) -> TokenStream {
         // known.
         bwd_sgd.push(l.layer.backward_sgd(&cx).unwrap_or_else(|| {
             let (p, g) = (&cx.params, &cx.grads);
-            let step = l
-                .params
-                .as_ref()
-                .map(|_| quote!(#rt::optim::sgd_step(#rt::flat_mut(&mut #p), #rt::flat(&#g), lr);));
+            let step =
+                l.plan.params.as_ref().map(
+                    |_| quote!(#rt::optim::sgd_step(#rt::flat_mut(&mut #p), #rt::flat(&#g), lr);),
+                );
             quote!(#backward #step)
         }));
         bwd.push(backward);

@@ -14,25 +14,21 @@ pub fn item(net: &Net<'_>) -> TokenStream {
     let train_scratch = scratch::train_const(net);
     let (mut cache_fields, mut cache_zero) = (Vec::new(), Vec::new());
     for l in net.layers {
-        let (name, ty, zero) = (&l.name, array_type(&l.output), array_zero(&l.output));
+        let (name, ty, zero) = (
+            &l.name,
+            array_type(&l.plan.output),
+            array_zero(&l.plan.output),
+        );
         let doc = format!(
             "`{}` ({}) output, {} per sample",
-            name,
-            l.layer.kind(),
-            l.output
+            name, l.kind, l.plan.output
         );
         cache_fields.push(quote!(#[doc = #doc] pub #name: [#ty; B],));
         cache_zero.push(quote!(#name: [#zero; B],));
-        for s in &l.saved {
+        for s in &l.plan.saved {
             let field = format_ident!("{}_{}", name, s.suffix);
             let (ty, zero) = (array_type(&s.shape), array_zero(&s.shape));
-            let doc = format!(
-                "`{}` ({}) saved `{}`, {}",
-                name,
-                l.layer.kind(),
-                s.suffix,
-                s.shape
-            );
+            let doc = format!("`{}` ({}) saved `{}`, {}", name, l.kind, s.suffix, s.shape);
             if s.per_sample {
                 cache_fields.push(quote!(#[doc = #doc] pub #field: [#ty; B],));
                 cache_zero.push(quote!(#field: [#zero; B],));

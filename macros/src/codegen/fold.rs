@@ -10,7 +10,7 @@ pub fn item(net: &Net<'_>) -> TokenStream {
     let mut fold = Vec::new();
     for (i, l) in layers.iter().enumerate().skip(1) {
         let prev = &layers[i - 1];
-        if prev.params.as_ref().is_some_and(|p| p.foldable) {
+        if prev.plan.params.as_ref().is_some_and(|p| p.foldable) {
             let cx = net.cx(l, quote!(1usize), quote!(), quote!());
             let prev_params = net.cx(prev, quote!(1usize), quote!(), quote!()).params;
             fold.extend(l.layer.fold_into_previous(&cx, &prev_params));

@@ -14,7 +14,7 @@ pub fn methods(net: &Net<'_>) -> TokenStream {
     let ws = format_ident!("ws");
     let mut fwd1 = Vec::new();
     for (i, l) in layers.iter().enumerate() {
-        let (x, y) = ping_pong(rt, &ws, i, n, (l.input.len(), l.output.len()));
+        let (x, y) = ping_pong(rt, &ws, i, n, (l.input.len(), l.plan.output.len()));
         let mut cx = net.cx(l, quote!(1usize), x, y);
         cx.scratch = quote!(&mut ws.scratch[..]);
         fwd1.push(l.layer.forward(&cx));

@@ -77,7 +77,7 @@ impl Net<'_> {
 
     /// The per-sample output shape.
     fn output(&self) -> &Shape {
-        &self.layers[self.layers.len() - 1].output
+        &self.layers[self.layers.len() - 1].plan.output
     }
 
     /// Floats of the widest layer output before the last: the ping-pong
@@ -86,7 +86,7 @@ impl Net<'_> {
         let n = self.layers.len();
         self.layers[..n - 1]
             .iter()
-            .map(|l| l.output.len())
+            .map(|l| l.plan.output.len())
             .max()
             .unwrap_or(1)
     }
@@ -117,7 +117,7 @@ impl Net<'_> {
             rng: quote!(&mut cache.rng),
             rt: self.rt.clone(),
             input: l.input.clone(),
-            output: l.output.clone(),
+            output: l.plan.output.clone(),
             batch,
             params: quote!(self.#name),
             grads: quote!(grads.#name),
@@ -128,10 +128,11 @@ impl Net<'_> {
             saved_in: None,
             saved_mut: false,
             scratch: quote!(&mut cache.scratch[..]),
-            buffers: quote!(self.#stats),
+            stats: quote!(self.#stats),
             mode: None,
             state: quote!(stream),
             name: name.clone(),
+            partner: l.partner.clone(),
         }
     }
 }
@@ -159,7 +160,7 @@ fn array_zero(shape: &Shape) -> TokenStream {
         .fold(quote!(0.0f32), |inner, d| quote!([#inner; #d]))
 }
 
-/// The network struct's field of a layer's buffer block.
+/// The network struct's field of a layer's statistics block.
 fn stats_field(name: &Ident) -> Ident {
     format_ident!("{}_stats", name)
 }

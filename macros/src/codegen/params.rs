@@ -2,7 +2,7 @@
 //! that `params()` is a prefix of `state()`; and its `ZEROED` value.
 
 use super::{bm_crate, stats_field, Net};
-use crate::layers::Params;
+use crate::layers::Block;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
@@ -10,15 +10,15 @@ use quote::quote;
 fn fields(net: &Net<'_>) -> (Vec<TokenStream>, Vec<TokenStream>) {
     let (mut fields, mut zero_fields) = (Vec::new(), Vec::new());
     for l in net.layers {
-        if let Some(p) = &l.params {
-            let (f, z) = block_field(&l.name, l.layer.kind(), p, "parameters");
+        if let Some(p) = &l.plan.params {
+            let (f, z) = block_field(&l.name, l.kind, p, "parameters");
             fields.push(f);
             zero_fields.push(z);
         }
     }
     for l in net.layers {
-        if let Some(b) = &l.buffers {
-            let (f, z) = block_field(&stats_field(&l.name), l.layer.kind(), b, "buffers");
+        if let Some(b) = &l.plan.stats {
+            let (f, z) = block_field(&stats_field(&l.name), l.kind, b, "buffers");
             fields.push(f);
             zero_fields.push(z);
         }
@@ -27,7 +27,7 @@ fn fields(net: &Net<'_>) -> (Vec<TokenStream>, Vec<TokenStream>) {
 }
 
 /// One field of the network struct (parameters or buffers).
-fn block_field(field: &Ident, kind: &str, p: &Params, what: &str) -> (TokenStream, TokenStream) {
+fn block_field(field: &Ident, kind: &str, p: &Block, what: &str) -> (TokenStream, TokenStream) {
     let (ty, zeroed) = (&p.ty, &p.zeroed);
     let doc = format!("`{field}` ({kind}) {what}: {}", p.doc());
     (
@@ -61,9 +61,9 @@ pub fn zeroed(net: &Net<'_>) -> TokenStream {
 
 /// `Network::PARAMS` and `Network::BUFFERS`: floats of each kind of block.
 pub fn counts(net: &Net<'_>) -> (usize, usize) {
-    let count = |p: &Option<Params>| p.as_ref().map_or(0, |p| p.count);
+    let count = |p: &Option<Block>| p.as_ref().map_or(0, |p| p.count);
     (
-        net.layers.iter().map(|l| count(&l.params)).sum(),
-        net.layers.iter().map(|l| count(&l.buffers)).sum(),
+        net.layers.iter().map(|l| count(&l.plan.params)).sum(),
+        net.layers.iter().map(|l| count(&l.plan.stats)).sum(),
     )
 }

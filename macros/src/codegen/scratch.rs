@@ -26,11 +26,16 @@ pub fn consts(net: &Net<'_>) -> TokenStream {
         )
     };
     let layers = net.layers;
-    let scratch_len = max_of(layers.iter().filter_map(|l| l.scratch.as_ref()).collect());
+    let scratch_len = max_of(
+        layers
+            .iter()
+            .filter_map(|l| l.plan.scratch.as_ref())
+            .collect(),
+    );
     let train_scratch_len = max_of(
         layers
             .iter()
-            .filter_map(|l| l.train_scratch.as_ref())
+            .filter_map(|l| l.plan.train_scratch.as_ref().or(l.plan.scratch.as_ref()))
             .collect(),
     );
     let (scratch_const, train_scratch_const) = (infer_const(net), train_const(net));

@@ -26,8 +26,8 @@ pub fn items(net: &Net<'_>) -> TokenStream {
     }
     let mut states = Vec::new();
     for l in layers {
-        match l.layer.streams(&l.output) {
-            Some(s) => states.push(s),
+        match &l.plan.step {
+            Some(s) => states.push(&s.state),
             None => return TokenStream::new(),
         }
     }
@@ -38,8 +38,8 @@ pub fn items(net: &Net<'_>) -> TokenStream {
     let mut seq = true;
     let mut shapes = Vec::new();
     for l in layers {
-        let out_seq = l.layer.sequence_out(seq);
-        shapes.push((per_step(&l.input, seq), per_step(&l.output, out_seq)));
+        let out_seq = l.plan.sequence_out.unwrap_or(seq);
+        shapes.push((per_step(&l.input, seq), per_step(&l.plan.output, out_seq)));
         seq = out_seq;
     }
     let n = layers.len();
@@ -50,17 +50,16 @@ pub fn items(net: &Net<'_>) -> TokenStream {
         .unwrap_or(1);
     let scratch_len = layers
         .iter()
-        .zip(&shapes)
-        .filter_map(|(l, (_, o))| l.layer.step_scratch(rt, o))
+        .filter_map(|l| l.plan.step.as_ref().and_then(|s| s.scratch.as_ref()))
         .fold(
             quote!(0usize),
             |acc, e| quote!(#rt::kernels::max_len(#acc, #e)),
         );
     let (mut fields, mut zero) = (Vec::new(), Vec::new());
     for (l, st) in layers.iter().zip(&states) {
-        for (suffix, len) in st {
+        for (suffix, len) in st.iter() {
             let f = format_ident!("{}_{}", l.name, suffix);
-            let doc = format!("`{}` ({}) state `{suffix}`", l.name, l.layer.kind());
+            let doc = format!("`{}` ({}) state `{suffix}`", l.name, l.kind);
             fields.push(quote!(#[doc = #doc] pub #f: [f32; #len],));
             zero.push(quote!(#f: [0.0; #len],));
         }

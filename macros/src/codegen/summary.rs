@@ -14,10 +14,10 @@ pub fn text(net: &Net<'_>) -> String {
     );
     let mut rows = vec![("input".to_string(), input.to_string(), 0usize)];
     for l in layers {
-        let count = l.params.as_ref().map_or(0, |p| p.count);
+        let count = l.plan.params.as_ref().map_or(0, |p| p.count);
         rows.push((
-            format!("{} ({})", l.name, l.layer.kind()),
-            l.output.to_string(),
+            format!("{} ({})", l.name, l.kind),
+            l.plan.output.to_string(),
             count,
         ));
     }
@@ -26,7 +26,7 @@ pub fn text(net: &Net<'_>) -> String {
     let total: usize = rows.iter().map(|r| r.2).sum();
     let buffers: usize = layers
         .iter()
-        .filter_map(|l| l.buffers.as_ref())
+        .filter_map(|l| l.plan.stats.as_ref())
         .map(|b| b.count)
         .sum();
     let mut s = format!(

@@ -14,12 +14,11 @@ pub fn item(net: &Net<'_>) -> TokenStream {
     let scratch = scratch::infer_const(net);
     let (mut ws_fields, mut ws_zero) = (Vec::new(), Vec::new());
     for l in net.layers {
-        if let Some(len) = l.layer.workspace(&l.input) {
+        if let Some(len) = l.plan.skip {
             let f = format_ident!("{}_skip", l.name);
             let doc = format!(
                 "`{}` ({}) input, kept for the skip connection",
-                l.name,
-                l.layer.kind()
+                l.name, l.kind
             );
             ws_fields.push(quote!(#[doc = #doc] pub #f: [f32; #len],));
             ws_zero.push(quote!(#f: [0.0; #len],));

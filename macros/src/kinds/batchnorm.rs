@@ -7,7 +7,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer, Params, Saved, Tensor};
+use crate::layers::{Block, Cx, Layer, Plan, SavedTensor, Tensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -40,66 +40,51 @@ fn init_stats(cx: &Cx, _he: bool) -> TokenStream {
     quote!(#p.running_mean.fill(0.0); #p.running_var.fill(1.0); #p.num_batches_tracked = [0.0];)
 }
 
+fn params(rt: &TokenStream, c: usize) -> Option<Block> {
+    Some(Block {
+        ty: quote!(#rt::layers::BatchNorm<#c>),
+        zeroed: quote!(#rt::layers::BatchNorm::<#c>::ZEROED),
+        count: c.checked_mul(2)?,
+        tensors: vec![Tensor::new("weight", &[c]), Tensor::new("bias", &[c])],
+        init: init_params,
+        foldable: false,
+    })
+}
+
+fn stats(rt: &TokenStream, c: usize) -> Option<Block> {
+    Some(Block {
+        ty: quote!(#rt::layers::BatchNormStats<#c>),
+        zeroed: quote!(#rt::layers::BatchNormStats::<#c>::ZEROED),
+        count: c.checked_mul(2)?.checked_add(1)?,
+        tensors: vec![
+            Tensor::new("running_mean", &[c]),
+            Tensor::new("running_var", &[c]),
+            Tensor::new("num_batches_tracked", &[]),
+        ],
+        init: init_stats,
+        foldable: false,
+    })
+}
+
 impl Layer for BatchNorm {
-    fn kind(&self) -> &'static str {
-        "batchnorm"
-    }
-    fn config(&self) -> String {
-        format!("eps={:?}, momentum={:?}", self.eps, self.momentum)
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
-        shape::batchnorm(input)
-    }
-    fn params(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<Params> {
+    fn plan(&self, rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
+        let output = shape::batchnorm(input)?;
+        let config = format!("eps={:?}, momentum={:?}", self.eps, self.momentum);
         let c = input.0[0];
-        Some(Params {
-            ty: quote!(#rt::layers::BatchNorm<#c>),
-            zeroed: quote!(#rt::layers::BatchNorm::<#c>::ZEROED),
-            count: c.checked_mul(2)?,
-            tensors: vec![Tensor::new("weight", &[c]), Tensor::new("bias", &[c])],
-            init: init_params,
-            foldable: false,
-        })
-    }
-    fn buffers(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<Params> {
-        let c = input.0[0];
-        Some(Params {
-            ty: quote!(#rt::layers::BatchNormStats<#c>),
-            zeroed: quote!(#rt::layers::BatchNormStats::<#c>::ZEROED),
-            count: c.checked_mul(2)?.checked_add(1)?,
-            tensors: vec![
-                Tensor::new("running_mean", &[c]),
-                Tensor::new("running_var", &[c]),
-                Tensor::new("num_batches_tracked", &[]),
-            ],
-            init: init_stats,
-            foldable: false,
-        })
-    }
-    fn saved(&self, input: &Shape, _output: &Shape) -> Vec<Saved> {
-        let c = Shape(vec![input.0[0]]);
-        vec![
-            Saved {
-                suffix: "mean",
-                shape: c.clone(),
-                per_sample: false,
-            },
-            Saved {
-                suffix: "invstd",
-                shape: c,
-                per_sample: false,
-            },
-        ]
+        let per_batch = |suffix| SavedTensor {
+            suffix,
+            shape: Shape(vec![c]),
+            per_sample: false,
+        };
+        let mut plan = Plan::new(output, config);
+        plan.params = params(rt, c);
+        plan.stats = stats(rt, c);
+        plan.saved = vec![per_batch("mean"), per_batch("invstd")];
+        Ok(plan)
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, p, st, x, y, b, eps) = (
-            &cx.rt,
-            &cx.params,
-            &cx.buffers,
-            &cx.x,
-            &cx.y,
-            &cx.batch,
-            self.eps,
+            &cx.rt, &cx.params, &cx.stats, &cx.x, &cx.y, &cx.batch, self.eps,
         );
         let (c, s) = dims(&cx.input);
         let infer = quote! {
@@ -134,8 +119,8 @@ impl Layer for BatchNorm {
             );
         }
     }
-    fn update_buffers(&self, cx: &Cx) -> TokenStream {
-        let (rt, st, b, eps, momentum) = (&cx.rt, &cx.buffers, &cx.batch, self.eps, self.momentum);
+    fn update_stats(&self, cx: &Cx) -> TokenStream {
+        let (rt, st, b, eps, momentum) = (&cx.rt, &cx.stats, &cx.batch, self.eps, self.momentum);
         let (_, s) = dims(&cx.input);
         let (mean, invstd) = (cx.saved("mean"), cx.saved("invstd"));
         quote! {
@@ -146,7 +131,7 @@ impl Layer for BatchNorm {
         }
     }
     fn fold_into_previous(&self, cx: &Cx, prev: &TokenStream) -> Option<TokenStream> {
-        let (rt, p, st, eps) = (&cx.rt, &cx.params, &cx.buffers, self.eps);
+        let (rt, p, st, eps) = (&cx.rt, &cx.params, &cx.stats, self.eps);
         Some(quote! {
             #rt::kernels::batchnorm::batchnorm_fold(
                 #rt::flat_mut(&mut #prev.weight), &mut #prev.bias, &#p.weight, &#p.bias,

@@ -5,7 +5,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer, Params, Tensor};
+use crate::layers::{Block, Cx, Layer, Plan, Tensor};
 use crate::shape::{self, ConvSpec, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -88,10 +88,7 @@ impl Conv {
     }
 }
 
-impl Layer for Conv {
-    fn kind(&self) -> &'static str {
-        self.kind
-    }
+impl Conv {
     fn config(&self) -> String {
         let s = &self.spec;
         format!(
@@ -99,14 +96,7 @@ impl Layer for Conv {
             s.kernel, s.stride, s.padding, s.dilation, s.groups, self.bias
         )
     }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
-        if self.kind == "conv1d" {
-            shape::conv1d(input, &self.spec)
-        } else {
-            shape::conv2d(input, &self.spec)
-        }
-    }
-    fn params(&self, rt: &TokenStream, input: &Shape, output: &Shape) -> Option<Params> {
+    fn params(&self, rt: &TokenStream, input: &Shape, output: &Shape) -> Option<Block> {
         let (in_c, _, _) = chw(input);
         let (oc, _, _) = chw(output);
         let icg = in_c / self.spec.groups;
@@ -123,7 +113,7 @@ impl Layer for Conv {
             tensors.push(Tensor::new("bias", &[oc]));
         }
         let ty = quote::format_ident!("{}{}", name, if self.bias { "" } else { "NoBias" });
-        Some(Params {
+        Some(Block {
             ty: quote!(#rt::layers::#ty<#dims>),
             zeroed: quote!(#rt::layers::#ty::<#dims>::ZEROED),
             count,
@@ -132,18 +122,21 @@ impl Layer for Conv {
             foldable: self.bias,
         })
     }
-    fn scratch(&self, rt: &TokenStream, input: &Shape, output: &Shape) -> Option<TokenStream> {
-        let geom = self.geom(rt, input, output);
-        Some(quote!(#geom.scratch_len()))
-    }
-    fn train_scratch(
-        &self,
-        rt: &TokenStream,
-        input: &Shape,
-        output: &Shape,
-    ) -> Option<TokenStream> {
-        let geom = self.geom(rt, input, output);
-        Some(quote!(#geom.train_scratch_len()))
+}
+
+impl Layer for Conv {
+    fn plan(&self, rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
+        let output = if self.kind == "conv1d" {
+            shape::conv1d(input, &self.spec)?
+        } else {
+            shape::conv2d(input, &self.spec)?
+        };
+        let geom = self.geom(rt, input, &output);
+        let mut plan = Plan::new(output, self.config());
+        plan.params = self.params(rt, input, &plan.output);
+        plan.scratch = Some(quote!(#geom.scratch_len()));
+        plan.train_scratch = Some(quote!(#geom.train_scratch_len()));
+        Ok(plan)
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, p, x, y, b, s) = (&cx.rt, &cx.params, &cx.x, &cx.y, &cx.batch, &cx.scratch);

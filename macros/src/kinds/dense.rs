@@ -5,7 +5,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer, Params, Tensor};
+use crate::layers::{Block, Cx, Layer, Plan, Tensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -48,21 +48,12 @@ fn init_bias(cx: &Cx, he: bool) -> TokenStream {
     quote!(#weight #p.bias.fill(0.0);)
 }
 
-impl Layer for Dense {
-    fn kind(&self) -> &'static str {
-        "dense"
-    }
-    fn config(&self) -> String {
-        format!("bias={}", self.bias)
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
-        shape::dense(input, self.units)
-    }
-    fn params(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<Params> {
+impl Dense {
+    fn params(&self, rt: &TokenStream, input: &Shape) -> Option<Block> {
         let (inp, out) = (last(input), self.units);
         let count = shape::dense_params(inp, out, self.bias)?;
         Some(if self.bias {
-            Params {
+            Block {
                 ty: quote!(#rt::layers::Dense<#inp, #out>),
                 zeroed: quote!(#rt::layers::Dense::<#inp, #out>::ZEROED),
                 count,
@@ -74,7 +65,7 @@ impl Layer for Dense {
                 foldable: true,
             }
         } else {
-            Params {
+            Block {
                 ty: quote!(#rt::layers::DenseNoBias<#inp, #out>),
                 zeroed: quote!(#rt::layers::DenseNoBias::<#inp, #out>::ZEROED),
                 count,
@@ -84,8 +75,14 @@ impl Layer for Dense {
             }
         })
     }
-    fn streams(&self, _output: &Shape) -> Option<Vec<(&'static str, usize)>> {
-        Some(Vec::new())
+}
+
+impl Layer for Dense {
+    fn plan(&self, rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
+        let output = shape::dense(input, self.units)?;
+        let mut plan = Plan::new(output, format!("bias={}", self.bias)).stateless_step();
+        plan.params = self.params(rt, input);
+        Ok(plan)
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, p, x, y, b) = (&cx.rt, &cx.params, &cx.x, &cx.y, &cx.batch);

@@ -4,7 +4,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer, Saved};
+use crate::layers::{Cx, Layer, Plan, SavedTensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -31,25 +31,12 @@ pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
 }
 
 impl Layer for Dropout {
-    fn kind(&self) -> &'static str {
-        "dropout"
-    }
-    fn config(&self) -> String {
-        format!("p={:?}", self.p)
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
-        shape::elementwise(input)
-    }
-
-    fn streams(&self, _output: &Shape) -> Option<Vec<(&'static str, usize)>> {
-        Some(Vec::new())
-    }
-    fn saved(&self, _input: &Shape, output: &Shape) -> Vec<Saved> {
-        vec![Saved {
-            suffix: "mask",
-            shape: output.clone(),
-            per_sample: true,
-        }]
+    fn plan(&self, _rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
+        let output = shape::elementwise(input)?;
+        let mask = SavedTensor::per_sample("mask", output.0.clone());
+        let mut plan = Plan::new(output, format!("p={:?}", self.p)).stateless_step();
+        plan.saved = vec![mask];
+        Ok(plan)
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, x, y, p) = (&cx.rt, &cx.x, &cx.y, self.p);

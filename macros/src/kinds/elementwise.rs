@@ -3,14 +3,14 @@
 //! `<kind>_backward(saved, gy, gx, extra...)` in `runtime/src/kernels/<kind>.rs`,
 //! where `saved` is the layer's output or input as the kernel documents.
 
-use crate::layers::{Cx, Layer};
+use crate::layers::{Cx, Layer, Plan};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 /// Which tensor the backward kernel reads.
 #[derive(Clone, Copy)]
-pub enum Saved {
+pub enum BackwardReads {
     Input,
     Output,
 }
@@ -18,17 +18,17 @@ pub enum Saved {
 /// An elementwise activation.
 pub struct Elementwise {
     pub kind: &'static str,
-    pub saved: Saved,
+    pub reads: BackwardReads,
     /// Extra trailing kernel arguments (e.g. `alpha`).
     pub extra: TokenStream,
     pub relu_like: bool,
 }
 
 impl Elementwise {
-    pub fn boxed(kind: &'static str, saved: Saved, relu_like: bool) -> Box<dyn Layer> {
+    pub fn boxed(kind: &'static str, reads: BackwardReads, relu_like: bool) -> Box<dyn Layer> {
         Box::new(Elementwise {
             kind,
-            saved,
+            reads,
             extra: TokenStream::new(),
             relu_like,
         })
@@ -42,21 +42,10 @@ impl Elementwise {
 }
 
 impl Layer for Elementwise {
-    fn kind(&self) -> &'static str {
-        self.kind
-    }
-    fn config(&self) -> String {
-        self.extra.to_string()
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
-        shape::elementwise(input)
-    }
-
-    fn streams(&self, _output: &Shape) -> Option<Vec<(&'static str, usize)>> {
-        Some(Vec::new())
-    }
-    fn relu_like(&self) -> bool {
-        self.relu_like
+    fn plan(&self, _rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
+        let mut plan = Plan::new(shape::elementwise(input)?, self.extra.to_string());
+        plan.relu_like = self.relu_like;
+        Ok(plan.stateless_step())
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let f = self.kernel(&cx.rt, "forward");
@@ -65,9 +54,9 @@ impl Layer for Elementwise {
     }
     fn backward(&self, cx: &Cx) -> TokenStream {
         let f = self.kernel(&cx.rt, "backward");
-        let saved = match self.saved {
-            Saved::Input => &cx.x,
-            Saved::Output => &cx.y,
+        let saved = match self.reads {
+            BackwardReads::Input => &cx.x,
+            BackwardReads::Output => &cx.y,
         };
         let (gy, gx, extra) = (&cx.gy, &cx.gx, &self.extra);
         quote!(if let Some(gx) = #gx { #f(#saved, #gy, gx #extra); })

@@ -5,7 +5,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer, Params, Tensor};
+use crate::layers::{Block, Cx, Layer, Plan, Tensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -27,19 +27,10 @@ fn init(cx: &Cx, _he: bool) -> TokenStream {
     quote!(#rt::init::normal(#rt::flat_mut(&mut #p.weight), &mut rng);)
 }
 
-impl Layer for Embedding {
-    fn kind(&self) -> &'static str {
-        "embedding"
-    }
-    fn takes_tokens(&self) -> bool {
-        true
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
-        shape::embedding(input, self.dim)
-    }
-    fn params(&self, rt: &TokenStream, _input: &Shape, _output: &Shape) -> Option<Params> {
+impl Embedding {
+    fn params(&self, rt: &TokenStream) -> Option<Block> {
         let (v, d) = (self.vocab, self.dim);
-        Some(Params {
+        Some(Block {
             ty: quote!(#rt::layers::Embedding<#v, #d>),
             zeroed: quote!(#rt::layers::Embedding::<#v, #d>::ZEROED),
             count: v.checked_mul(d)?,
@@ -48,8 +39,13 @@ impl Layer for Embedding {
             foldable: false,
         })
     }
-    fn streams(&self, _output: &Shape) -> Option<Vec<(&'static str, usize)>> {
-        Some(Vec::new())
+}
+
+impl Layer for Embedding {
+    fn plan(&self, rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
+        let mut plan = Plan::new(shape::embedding(input, self.dim)?, String::new());
+        plan.params = self.params(rt);
+        Ok(plan.stateless_step())
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, p, x, y) = (&cx.rt, &cx.params, &cx.x, &cx.y);

@@ -3,7 +3,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer};
+use crate::layers::{Cx, Layer, Plan};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -16,11 +16,8 @@ pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
 }
 
 impl Layer for Flatten {
-    fn kind(&self) -> &'static str {
-        "flatten"
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
-        shape::flatten(input)
+    fn plan(&self, _rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
+        Ok(Plan::new(shape::flatten(input)?, String::new()))
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, x, y) = (&cx.rt, &cx.x, &cx.y);

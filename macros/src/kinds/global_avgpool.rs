@@ -3,7 +3,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer};
+use crate::layers::{Cx, Layer, Plan};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -21,11 +21,8 @@ fn dims(cx: &Cx) -> (usize, usize) {
 }
 
 impl Layer for GlobalAvgPool {
-    fn kind(&self) -> &'static str {
-        "global_avgpool"
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
-        shape::global_avgpool(input)
+    fn plan(&self, _rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
+        Ok(Plan::new(shape::global_avgpool(input)?, String::new()))
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, x, y, b) = (&cx.rt, &cx.x, &cx.y, &cx.batch);

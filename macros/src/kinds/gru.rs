@@ -10,7 +10,6 @@ use quote::quote;
 pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
     let args = Args::check("gru", def, &["hidden"], &["sequence"])?;
     Ok(Box::new(Recurrent {
-        kind: "gru",
         cell: quote!(gru::Gru),
         gates: 3,
         state: 0,

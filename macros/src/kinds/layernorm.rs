@@ -4,7 +4,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer, Params, Saved, Tensor};
+use crate::layers::{Block, Cx, Layer, Plan, SavedTensor, Tensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -25,36 +25,25 @@ fn init(cx: &Cx, _he: bool) -> TokenStream {
     quote!(#p.weight.fill(1.0); #p.bias.fill(0.0);)
 }
 
+/// `weight [d]`, `bias [d]`: the same block type as batch norm's.
+fn params(rt: &TokenStream, d: usize) -> Option<Block> {
+    Some(Block {
+        ty: quote!(#rt::layers::LayerNorm<#d>),
+        zeroed: quote!(#rt::layers::BatchNorm::<#d>::ZEROED),
+        count: d.checked_mul(2)?,
+        tensors: vec![Tensor::new("weight", &[d]), Tensor::new("bias", &[d])],
+        init,
+        foldable: false,
+    })
+}
+
 impl Layer for LayerNorm {
-    fn kind(&self) -> &'static str {
-        "layernorm"
-    }
-    fn config(&self) -> String {
-        format!("eps={:?}", self.eps)
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
-        shape::elementwise(input)
-    }
-    fn params(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<Params> {
-        let d = input.last();
-        Some(Params {
-            ty: quote!(#rt::layers::LayerNorm<#d>),
-            zeroed: quote!(#rt::layers::BatchNorm::<#d>::ZEROED),
-            count: d.checked_mul(2)?,
-            tensors: vec![Tensor::new("weight", &[d]), Tensor::new("bias", &[d])],
-            init,
-            foldable: false,
-        })
-    }
-    fn saved(&self, input: &Shape, _output: &Shape) -> Vec<Saved> {
-        vec![Saved {
-            suffix: "stats",
-            shape: Shape(vec![input.len() / input.last(), 2]),
-            per_sample: true,
-        }]
-    }
-    fn streams(&self, _output: &Shape) -> Option<Vec<(&'static str, usize)>> {
-        Some(Vec::new())
+    fn plan(&self, rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
+        let mut plan = Plan::new(shape::elementwise(input)?, format!("eps={:?}", self.eps));
+        plan.params = params(rt, input.last());
+        let rows = input.len() / input.last();
+        plan.saved = vec![SavedTensor::per_sample("stats", vec![rows, 2])];
+        Ok(plan.stateless_step())
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, p, x, y, eps, d) = (&cx.rt, &cx.params, &cx.x, &cx.y, self.eps, cx.input.last());

@@ -1,7 +1,7 @@
 //! `leaky_relu(alpha)`: elementwise, any shape; kernels in
 //! `runtime/src/kernels/leaky_relu.rs`.
 
-use super::elementwise::{Elementwise, Saved};
+use super::elementwise::{BackwardReads, Elementwise};
 use crate::args::Args;
 use crate::ast::LayerDef;
 use crate::layers::Layer;
@@ -19,7 +19,7 @@ pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
     }
     Ok(Box::new(Elementwise {
         kind: "leaky_relu",
-        saved: Saved::Input,
+        reads: BackwardReads::Input,
         extra: quote!(, #alpha),
         relu_like: true,
     }))

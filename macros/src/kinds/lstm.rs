@@ -10,7 +10,6 @@ use quote::quote;
 pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
     let args = Args::check("lstm", def, &["hidden"], &["sequence"])?;
     Ok(Box::new(Recurrent {
-        kind: "lstm",
         cell: quote!(lstm::Lstm),
         gates: 4,
         state: 1,

@@ -4,7 +4,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer};
+use crate::layers::{Cx, Layer, Plan};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -17,12 +17,9 @@ pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
 }
 
 impl Layer for MeanPool {
-    fn kind(&self) -> &'static str {
-        "mean_pool"
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
+    fn plan(&self, _rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
         let (_, e) = shape::sequence(input)?;
-        Shape::new(vec![e])
+        Ok(Plan::new(Shape::new(vec![e])?, String::new()))
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, x, y, b) = (&cx.rt, &cx.x, &cx.y, &cx.batch);

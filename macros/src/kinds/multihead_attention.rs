@@ -5,7 +5,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer, Params, Saved, Tensor};
+use crate::layers::{Block, Cx, Layer, Plan, SavedTensor, Tensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -48,7 +48,8 @@ impl Attention {
             out_w: #rt::flat(&#p.out_proj_weight), out_b: &#p.out_proj_bias,
         })
     }
-    fn buffers(cx: &Cx) -> TokenStream {
+    /// The kernel's `AttentionBuffers`: views of the layer's saved tensors.
+    fn cache_views(cx: &Cx) -> TokenStream {
         let rt = &cx.rt;
         let name = cx.saved_in.clone().unwrap_or_else(|| cx.name.clone());
         let f = |s: &str| {
@@ -58,22 +59,10 @@ impl Attention {
         let (qkv, p, o, go, dqkv, row) = (f("qkv"), f("p"), f("o"), f("go"), f("dqkv"), f("row"));
         quote!(#rt::kernels::attention::AttentionBuffers { qkv: #qkv, p: #p, o: #o, go: #go, dqkv: #dqkv, row: #row })
     }
-}
-
-impl Layer for Attention {
-    fn kind(&self) -> &'static str {
-        "multihead_attention"
-    }
-    fn config(&self) -> String {
-        format!("heads={}, causal={}", self.heads, self.causal)
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
-        shape::attention(input, self.heads)
-    }
-    fn params(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<Params> {
+    fn params(rt: &TokenStream, input: &Shape) -> Option<Block> {
         let e = input.0[1];
         let e3 = e.checked_mul(3)?;
-        Some(Params {
+        Some(Block {
             ty: quote!(#rt::layers::Attention<#e, #e3>),
             zeroed: quote!(#rt::layers::Attention::<#e, #e3>::ZEROED),
             count: e
@@ -90,7 +79,7 @@ impl Layer for Attention {
             foldable: false,
         })
     }
-    fn saved(&self, input: &Shape, _output: &Shape) -> Vec<Saved> {
+    fn saved(&self, input: &Shape) -> Vec<SavedTensor> {
         let (t, e, h) = (input.0[0], input.0[1], self.heads);
         [
             ("qkv", vec![t, 3 * e]),
@@ -101,16 +90,21 @@ impl Layer for Attention {
             ("row", vec![t]),
         ]
         .into_iter()
-        .map(|(suffix, dims)| Saved {
-            suffix,
-            shape: Shape(dims),
-            per_sample: true,
-        })
+        .map(|(suffix, dims)| SavedTensor::per_sample(suffix, dims))
         .collect()
     }
-    fn scratch(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<TokenStream> {
+}
+
+impl Layer for Attention {
+    fn plan(&self, rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
+        let output = shape::attention(input, self.heads)?;
+        let config = format!("heads={}, causal={}", self.heads, self.causal);
         let geom = self.geom(rt, input);
-        Some(quote!(#geom.infer_scratch_len()))
+        let mut plan = Plan::new(output, config);
+        plan.params = Self::params(rt, input);
+        plan.saved = self.saved(input);
+        plan.scratch = Some(quote!(#geom.infer_scratch_len()));
+        Ok(plan)
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, x, y, b) = (&cx.rt, &cx.x, &cx.y, &cx.batch);
@@ -119,7 +113,7 @@ impl Layer for Attention {
             let s = &cx.scratch;
             return quote!(#rt::kernels::attention::attention_infer(#x, #w, #y, #s, &#geom););
         }
-        let bufs = Self::buffers(cx);
+        let bufs = Self::cache_views(cx);
         quote!(#rt::kernels::attention::attention_forward(#x, #w, #y, #bufs, #b, &#geom);)
     }
     fn backward(&self, cx: &Cx) -> TokenStream {
@@ -127,7 +121,7 @@ impl Layer for Attention {
         let (w, geom, bufs) = (
             Self::weights(cx),
             self.geom(&cx.rt, &cx.input),
-            Self::buffers(cx),
+            Self::cache_views(cx),
         );
         quote!(#rt::kernels::attention::attention_backward(
             #x, #w, #gy,

@@ -4,7 +4,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer};
+use crate::layers::{Cx, Layer, Plan};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -21,14 +21,9 @@ pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
 }
 
 impl Layer for Patchify {
-    fn kind(&self) -> &'static str {
-        "patchify"
-    }
-    fn config(&self) -> String {
-        format!("size={}", self.size)
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
-        shape::patchify(input, self.size)
+    fn plan(&self, _rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
+        let output = shape::patchify(input, self.size)?;
+        Ok(Plan::new(output, format!("size={}", self.size)))
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, x, y, b, p) = (&cx.rt, &cx.x, &cx.y, &cx.batch, self.size);

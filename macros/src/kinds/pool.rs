@@ -3,7 +3,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer};
+use crate::layers::{Cx, Layer, Plan};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -53,14 +53,10 @@ impl Pool {
 }
 
 impl Layer for Pool {
-    fn kind(&self) -> &'static str {
-        self.kind
-    }
-    fn config(&self) -> String {
-        format!("kernel={:?}, stride={:?}", self.window, self.stride)
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
-        shape::pool2d(input, self.window, self.stride)
+    fn plan(&self, _rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
+        let output = shape::pool2d(input, self.window, self.stride)?;
+        let config = format!("kernel={:?}, stride={:?}", self.window, self.stride);
+        Ok(Plan::new(output, config))
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (f, geom) = (self.kernel(&cx.rt, "forward"), self.geom(cx));

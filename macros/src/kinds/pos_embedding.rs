@@ -4,7 +4,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer, Params, Tensor};
+use crate::layers::{Block, Cx, Layer, Plan, Tensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -24,24 +24,24 @@ fn init(cx: &Cx, _he: bool) -> TokenStream {
     }
 }
 
+/// `weight [t][e]`: the same block type as an embedding's.
+fn params(rt: &TokenStream, t: usize, e: usize) -> Option<Block> {
+    Some(Block {
+        ty: quote!(#rt::layers::PosEmbedding<#t, #e>),
+        zeroed: quote!(#rt::layers::Embedding::<#t, #e>::ZEROED),
+        count: t.checked_mul(e)?,
+        tensors: vec![Tensor::new("weight", &[t, e])],
+        init,
+        foldable: false,
+    })
+}
+
 impl Layer for PosEmbedding {
-    fn kind(&self) -> &'static str {
-        "pos_embedding"
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
-        shape::sequence(input)?;
-        Ok(input.clone())
-    }
-    fn params(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<Params> {
-        let (t, e) = (input.0[0], input.0[1]);
-        Some(Params {
-            ty: quote!(#rt::layers::PosEmbedding<#t, #e>),
-            zeroed: quote!(#rt::layers::Embedding::<#t, #e>::ZEROED),
-            count: t.checked_mul(e)?,
-            tensors: vec![Tensor::new("weight", &[t, e])],
-            init,
-            foldable: false,
-        })
+    fn plan(&self, rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
+        let (t, e) = shape::sequence(input)?;
+        let mut plan = Plan::new(input.clone(), String::new());
+        plan.params = params(rt, t, e);
+        Ok(plan)
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, p, x, y) = (&cx.rt, &cx.params, &cx.x, &cx.y);

@@ -6,7 +6,7 @@
 //! in the cache for backpropagation through time; a per-step form for
 //! streaming. Kernels in `runtime/src/kernels/recurrent.rs`.
 
-use crate::layers::{Cx, Layer, Params, Saved, Tensor};
+use crate::layers::{Block, Cx, Layer, Plan, SavedTensor, Step, Tensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -14,7 +14,6 @@ use quote::{format_ident, quote};
 /// A recurrent layer; `cell` is the runtime cell type's path after
 /// `kernels::` (`lstm::Lstm`), with its `GATES`, `STATE` and `SAVE`.
 pub struct Recurrent {
-    pub kind: &'static str,
     pub cell: TokenStream,
     pub gates: usize,
     pub state: usize,
@@ -65,7 +64,8 @@ impl Recurrent {
         }
     }
 
-    fn buffers(&self, cx: &Cx) -> TokenStream {
+    /// The kernel's `Buffers`: views of the layer's saved tensors.
+    fn cache_views(&self, cx: &Cx) -> TokenStream {
         let rt = &cx.rt;
         let (xw, h, s, save) = (
             self.buf(cx, "xw", true),
@@ -76,26 +76,12 @@ impl Recurrent {
         let (hbuf, gbuf) = (self.buf(cx, "hbuf", true), self.buf(cx, "gbuf", true));
         quote!(#rt::kernels::recurrent::Buffers { xw: #xw, h: #h, s: #s, save: #save, hbuf: #hbuf, gbuf: #gbuf })
     }
-}
 
-impl Layer for Recurrent {
-    fn kind(&self) -> &'static str {
-        self.kind
-    }
-    fn config(&self) -> String {
-        format!("sequence={}{}", self.sequence, self.config)
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
-        shape::recurrent(input, self.hidden, self.sequence)
-    }
-    fn sequence_out(&self, _seq_in: bool) -> bool {
-        self.sequence
-    }
-    fn params(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<Params> {
+    fn params(&self, rt: &TokenStream, input: &Shape) -> Option<Block> {
         let (f, h) = (input.0[1], self.hidden);
         let gh = self.gates.checked_mul(h)?;
         let count = gh.checked_mul(f.checked_add(h)?.checked_add(2)?)?;
-        Some(Params {
+        Some(Block {
             ty: quote!(#rt::layers::Recurrent<#gh, #f, #h>),
             zeroed: quote!(#rt::layers::Recurrent::<#gh, #f, #h>::ZEROED),
             count,
@@ -109,7 +95,7 @@ impl Layer for Recurrent {
             foldable: false,
         })
     }
-    fn saved(&self, input: &Shape, _output: &Shape) -> Vec<Saved> {
+    fn saved(&self, input: &Shape) -> Vec<SavedTensor> {
         let (t, h) = (input.0[0], self.hidden);
         let gh = self.gates * h;
         let mut v = vec![
@@ -129,27 +115,36 @@ impl Layer for Recurrent {
             v.push(("save", vec![t, self.save * h]));
         }
         v.into_iter()
-            .map(|(suffix, dims)| Saved {
-                suffix,
-                shape: Shape(dims),
-                per_sample: true,
-            })
+            .map(|(suffix, dims)| SavedTensor::per_sample(suffix, dims))
             .collect()
     }
-    fn scratch(&self, rt: &TokenStream, input: &Shape, _output: &Shape) -> Option<TokenStream> {
-        let (geom, (g, s, c)) = (self.geom(rt, input), (self.gates, self.state, self.save));
-        Some(quote!(#geom.infer_scratch_len(#g, #s, #c)))
-    }
-    fn streams(&self, _output: &Shape) -> Option<Vec<(&'static str, usize)>> {
+
+    /// The per-step form: the hidden state (and an LSTM's cell state).
+    fn step(&self, rt: &TokenStream) -> Step {
         let mut state = vec![("h", self.hidden)];
         if self.state > 0 {
             state.push(("s", self.state * self.hidden));
         }
-        Some(state)
-    }
-    fn step_scratch(&self, rt: &TokenStream, _output: &Shape) -> Option<TokenStream> {
         let (g, s, c, h) = (self.gates, self.state, self.save, self.hidden);
-        Some(quote!(#rt::kernels::recurrent::step_scratch_len(#g, #s, #c, #h)))
+        Step {
+            state,
+            scratch: Some(quote!(#rt::kernels::recurrent::step_scratch_len(#g, #s, #c, #h))),
+        }
+    }
+}
+
+impl Layer for Recurrent {
+    fn plan(&self, rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
+        let output = shape::recurrent(input, self.hidden, self.sequence)?;
+        let config = format!("sequence={}{}", self.sequence, self.config);
+        let (geom, (g, s, c)) = (self.geom(rt, input), (self.gates, self.state, self.save));
+        let mut plan = Plan::new(output, config);
+        plan.params = self.params(rt, input);
+        plan.saved = self.saved(input);
+        plan.scratch = Some(quote!(#geom.infer_scratch_len(#g, #s, #c)));
+        plan.sequence_out = Some(self.sequence);
+        plan.step = Some(self.step(rt));
+        Ok(plan)
     }
     fn step(&self, cx: &Cx) -> TokenStream {
         let (rt, cell, x, y, st) = (&cx.rt, &self.cell, &cx.x, &cx.y, &cx.state);
@@ -178,7 +173,7 @@ impl Layer for Recurrent {
             let s = &cx.scratch;
             return quote!(#rt::kernels::recurrent::recurrent_infer::<#rt::kernels::#cell>(#x, #w, #y, #s, &#geom););
         }
-        let bufs = self.buffers(cx);
+        let bufs = self.cache_views(cx);
         quote!(#rt::kernels::recurrent::recurrent_forward::<#rt::kernels::#cell>(#x, #w, #y, #bufs, #b, &#geom);)
     }
     fn backward(&self, cx: &Cx) -> TokenStream {
@@ -188,7 +183,7 @@ impl Layer for Recurrent {
         let (w, geom, bufs) = (
             self.weights(cx),
             self.geom(&cx.rt, &cx.input),
-            self.buffers(cx),
+            self.cache_views(cx),
         );
         let (dxw, dhw, dh) = (
             self.buf(cx, "dxw", true),

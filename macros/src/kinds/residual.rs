@@ -6,30 +6,26 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer, Saved};
+use crate::layers::{Cx, Layer, Plan, Residual, SavedTensor};
 use crate::shape::{Shape, ShapeError};
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 /// The keyword of the closing half (not one a user can write usefully).
 pub const END: &str = "__residual_end";
 
-struct Begin {
-    end: Option<Ident>,
-}
+struct Begin;
 
-struct End {
-    begin: Option<Ident>,
-}
+struct End;
 
 pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
     Args::check("residual", def, &[], &[])?;
-    Ok(Box::new(Begin { end: None }))
+    Ok(Box::new(Begin))
 }
 
 pub fn build_end(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
     Args::check("residual", def, &[], &[])?;
-    Ok(Box::new(End { begin: None }))
+    Ok(Box::new(End))
 }
 
 fn copy(rt: &TokenStream, x: &TokenStream, y: &TokenStream) -> TokenStream {
@@ -37,17 +33,11 @@ fn copy(rt: &TokenStream, x: &TokenStream, y: &TokenStream) -> TokenStream {
 }
 
 impl Layer for Begin {
-    fn kind(&self) -> &'static str {
-        "residual"
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
-        Ok(input.clone())
-    }
-    fn link(&mut self, partner: &Ident) {
-        self.end = Some(partner.clone());
-    }
-    fn workspace(&self, input: &Shape) -> Option<usize> {
-        Some(input.len())
+    fn plan(&self, _rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
+        let mut plan = Plan::new(input.clone(), String::new());
+        plan.residual = Some(Residual::Begin);
+        plan.skip = Some(input.len());
+        Ok(plan)
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, x, y) = (&cx.rt, &cx.x, &cx.y);
@@ -60,7 +50,10 @@ impl Layer for Begin {
     }
     fn backward(&self, cx: &Cx) -> TokenStream {
         let (rt, gy, gx) = (&cx.rt, &cx.gy, &cx.gx);
-        let end = self.end.as_ref().expect("plan links every residual block");
+        let end = cx
+            .partner
+            .as_ref()
+            .expect("plan links every residual block");
         let gskip = format_ident!("{}_gskip", end);
         quote! {
             if let Some(gx) = #gx {
@@ -73,26 +66,16 @@ impl Layer for Begin {
 }
 
 impl Layer for End {
-    fn kind(&self) -> &'static str {
-        "residual_end"
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
-        Ok(input.clone())
-    }
-    fn link(&mut self, partner: &Ident) {
-        self.begin = Some(partner.clone());
-    }
-    fn saved(&self, _input: &Shape, output: &Shape) -> Vec<Saved> {
-        vec![Saved {
-            suffix: "gskip",
-            shape: output.clone(),
-            per_sample: true,
-        }]
+    fn plan(&self, _rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
+        let mut plan = Plan::new(input.clone(), String::new());
+        plan.residual = Some(Residual::End);
+        plan.saved = vec![SavedTensor::per_sample("gskip", input.0.clone())];
+        Ok(plan)
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, x, y) = (&cx.rt, &cx.x, &cx.y);
-        let begin = self
-            .begin
+        let begin = cx
+            .partner
             .as_ref()
             .expect("plan links every residual block");
         let skip = if cx.saved_in.is_none() {

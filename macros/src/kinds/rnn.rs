@@ -12,7 +12,6 @@ pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
     let args = Args::check("rnn", def, &["hidden"], &["sequence", "relu"])?;
     let relu = args.flag("relu", false)?;
     Ok(Box::new(Recurrent {
-        kind: "rnn",
         cell: if relu {
             quote!(rnn::RnnRelu)
         } else {

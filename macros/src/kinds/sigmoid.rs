@@ -1,11 +1,11 @@
 //! `sigmoid`: elementwise, any shape; kernels in `runtime/src/kernels/sigmoid.rs`.
 
-use super::elementwise::{Elementwise, Saved};
+use super::elementwise::{BackwardReads, Elementwise};
 use crate::args::Args;
 use crate::ast::LayerDef;
 use crate::layers::Layer;
 
 pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
     Args::check("sigmoid", def, &[], &[])?;
-    Ok(Elementwise::boxed("sigmoid", Saved::Output, false))
+    Ok(Elementwise::boxed("sigmoid", BackwardReads::Output, false))
 }

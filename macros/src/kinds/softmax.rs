@@ -3,7 +3,7 @@
 
 use crate::args::Args;
 use crate::ast::LayerDef;
-use crate::layers::{Cx, Layer};
+use crate::layers::{Cx, Layer, Plan};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -24,14 +24,8 @@ fn rows(cx: &Cx) -> (TokenStream, usize) {
 }
 
 impl Layer for Softmax {
-    fn kind(&self) -> &'static str {
-        "softmax"
-    }
-    fn output_shape(&self, input: &Shape) -> Result<Shape, ShapeError> {
-        shape::elementwise(input)
-    }
-    fn streams(&self, _output: &Shape) -> Option<Vec<(&'static str, usize)>> {
-        Some(Vec::new())
+    fn plan(&self, _rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
+        Ok(Plan::new(shape::elementwise(input)?, String::new()).stateless_step())
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, x, y) = (&cx.rt, &cx.x, &cx.y);
