@@ -14,7 +14,42 @@
 //! assert_eq!(y, [3.0, 8.5]);
 //! ```
 
-use super::gemm::{gemm_nn_with, gemm_nt_with, gemm_tn_descend_with, gemm_tn_with, Isa, Store};
+use super::gemm::{gemm_nn_with, gemm_nt_with, gemm_tn_descend_with, gemm_tn_with, Store};
+use super::isa::Isa;
+
+/// The geometry of a dense layer, as [`Conv2dGeom`](super::conv2d::Conv2dGeom)
+/// is a convolution's: `x` is `[batch][inp]`, `weight` `[out][inp]`, `bias`
+/// `[out]`, `y` `[batch][out]`. The public functions take `inp` and `out`
+/// as plain arguments (generated code passes literals); the passes below
+/// them take the geometry, as the convolution's do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DenseGeom {
+    /// Input features.
+    pub(crate) inp: usize,
+    /// Output features.
+    pub(crate) out: usize,
+}
+
+impl DenseGeom {
+    /// Weights, `out * inp`.
+    const fn weight_len(&self) -> usize {
+        self.out * self.inp
+    }
+
+    /// Debug-checks the lengths of an input-shaped, a weight-shaped and an
+    /// output-shaped slice for `batch` samples (`what`: the pass, for the
+    /// message).
+    #[inline]
+    fn debug_check(&self, what: &str, x: &[f32], weight: &[f32], y: &[f32], batch: usize) {
+        debug_assert_eq!(x.len(), batch * self.inp, "{what}: x is [batch][inp]");
+        debug_assert_eq!(
+            weight.len(),
+            self.weight_len(),
+            "{what}: weight is [out][inp]"
+        );
+        debug_assert_eq!(y.len(), batch * self.out, "{what}: y (gy) is [batch][out]");
+    }
+}
 
 /// `y[b][o] = bias[o] + sum_i x[b][i] * weight[o][i]`.
 ///
@@ -55,7 +90,15 @@ fn dispatch_forward(
     inp: usize,
     out: usize,
 ) {
-    forward_with(Isa::best(), x, weight, bias, y, batch, inp, out);
+    forward_with(
+        Isa::best(),
+        x,
+        weight,
+        bias,
+        y,
+        batch,
+        &DenseGeom { inp, out },
+    );
 }
 
 /// `y[o] = bias[o] + x . weight[o]` for one sample, inlined into the caller
@@ -138,7 +181,8 @@ pub fn dense_backward(
     inp: usize,
     out: usize,
 ) {
-    backward_with(Isa::best(), x, weight, gy, gw, gb, gx, batch, inp, out);
+    let g = DenseGeom { inp, out };
+    backward_with(Isa::best(), x, weight, gy, gw, gb, gx, batch, &g);
 }
 
 /// [`dense_backward`] fused with a plain SGD step (`p -= lr * g`): `gx`
@@ -159,7 +203,8 @@ pub fn dense_backward_sgd(
     out: usize,
     lr: f32,
 ) {
-    backward_sgd_with(Isa::best(), x, weight, bias, gy, gx, batch, inp, out, lr);
+    let g = DenseGeom { inp, out };
+    backward_sgd_with(Isa::best(), x, weight, bias, gy, gx, batch, &g, lr);
 }
 
 /// [`dense_backward_sgd`] on the given path.
@@ -172,11 +217,11 @@ fn backward_sgd_with(
     gy: &[f32],
     gx: Option<&mut [f32]>,
     batch: usize,
-    inp: usize,
-    out: usize,
+    g: &DenseGeom,
     lr: f32,
 ) {
-    check_backward(x, weight, gy, batch, inp, out);
+    let DenseGeom { inp, out } = *g;
+    g.debug_check("dense_backward", x, weight, gy, batch);
     if let Some(gx) = gx {
         gemm_nn_with(isa, gy, weight, gx, batch, inp, out, Store::Overwrite);
     }
@@ -207,16 +252,10 @@ fn forward_with(
     bias: Option<&[f32]>,
     y: &mut [f32],
     batch: usize,
-    inp: usize,
-    out: usize,
+    g: &DenseGeom,
 ) {
-    debug_assert_eq!(x.len(), batch * inp, "dense_forward: x is [batch][inp]");
-    debug_assert_eq!(
-        weight.len(),
-        out * inp,
-        "dense_forward: weight is [out][inp]"
-    );
-    debug_assert_eq!(y.len(), batch * out, "dense_forward: y is [batch][out]");
+    let DenseGeom { inp, out } = *g;
+    g.debug_check("dense_forward", x, weight, y, batch);
     let store = match bias {
         Some(bias) if out > 0 => {
             debug_assert_eq!(bias.len(), out, "dense_forward: bias is [out]");
@@ -227,18 +266,6 @@ fn forward_with(
         _ => Store::Overwrite,
     };
     gemm_nt_with(isa, x, weight, y, batch, out, inp, store);
-}
-
-/// The length checks of both backward passes.
-#[inline]
-fn check_backward(x: &[f32], weight: &[f32], gy: &[f32], batch: usize, inp: usize, out: usize) {
-    debug_assert_eq!(x.len(), batch * inp, "dense_backward: x is [batch][inp]");
-    debug_assert_eq!(
-        weight.len(),
-        out * inp,
-        "dense_backward: weight is [out][inp]"
-    );
-    debug_assert_eq!(gy.len(), batch * out, "dense_backward: gy is [batch][out]");
 }
 
 /// [`dense_backward`] on the given path.
@@ -252,10 +279,10 @@ fn backward_with(
     gb: Option<&mut [f32]>,
     gx: Option<&mut [f32]>,
     batch: usize,
-    inp: usize,
-    out: usize,
+    g: &DenseGeom,
 ) {
-    check_backward(x, weight, gy, batch, inp, out);
+    let DenseGeom { inp, out } = *g;
+    g.debug_check("dense_backward", x, weight, gy, batch);
     gemm_tn_with(isa, gy, x, gw, out, inp, batch, Store::Overwrite);
     if let Some(gb) = gb {
         debug_assert_eq!(gb.len(), out, "dense_backward: gb is [out]");
@@ -276,6 +303,10 @@ mod tests {
     use std::vec::Vec;
 
     const SIZES: [usize; 5] = [1, 3, 16, 63, 65];
+
+    fn geom(inp: usize, out: usize) -> DenseGeom {
+        DenseGeom { inp, out }
+    }
 
     /// `y = x W^T + b` in f64.
     fn forward_ref(
@@ -318,7 +349,7 @@ mod tests {
 
         for bias in [None, Some(&b[..])] {
             let mut y = std::vec![f32::NAN; batch * out];
-            forward_with(isa, &x, &w, bias, &mut y, batch, inp, out);
+            forward_with(isa, &x, &w, bias, &mut y, batch, &geom(inp, out));
             let want = forward_ref(&x64, &w64, bias.map(|_| &b64[..]), batch, inp, out);
             let (rtol, atol) = tol(inp);
             let what = std::format!("y {what} bias={}", bias.is_some());
@@ -356,8 +387,7 @@ mod tests {
             Some(&mut gb),
             Some(&mut gx),
             batch,
-            inp,
-            out,
+            &geom(inp, out),
         );
         let mut want_gw = std::vec![0.0; out * inp];
         let mut want_gb = std::vec![0.0; out];
@@ -380,7 +410,17 @@ mod tests {
 
         // Without the optional gradients, `gw` is still overwritten.
         let mut gw2 = std::vec![f32::NAN; out * inp];
-        backward_with(isa, &x, &w, &gy, &mut gw2, None, None, batch, inp, out);
+        backward_with(
+            isa,
+            &x,
+            &w,
+            &gy,
+            &mut gw2,
+            None,
+            None,
+            batch,
+            &geom(inp, out),
+        );
         assert_eq!(gw, gw2, "gw without gb, gx: {what}");
     }
 
@@ -428,7 +468,7 @@ mod tests {
                     } else {
                         (None, None)
                     };
-                    backward_with(isa, &x, &w, &gy, &mut gw, gbo, gxo, batch, inp, out);
+                    backward_with(isa, &x, &w, &gy, &mut gw, gbo, gxo, batch, &geom(inp, out));
                     let (mut want_w, mut want_b) = (w.clone(), b.clone());
                     Sgd::new(lr).step(&mut want_w, &gw, &mut []);
                     if with {
@@ -442,7 +482,17 @@ mod tests {
                     } else {
                         (None, None)
                     };
-                    backward_sgd_with(isa, &x, &mut got_w, bo, &gy, gxo, batch, inp, out, lr);
+                    backward_sgd_with(
+                        isa,
+                        &x,
+                        &mut got_w,
+                        bo,
+                        &gy,
+                        gxo,
+                        batch,
+                        &geom(inp, out),
+                        lr,
+                    );
                     assert_eq!(bits(&got_w), bits(&want_w), "weight {what} {with}");
                     assert_eq!(bits(&got_b), bits(&want_b), "bias {what} {with}");
                     assert_eq!(bits(&got_gx), bits(&gx), "gx {what} {with}");
@@ -476,8 +526,7 @@ mod tests {
                     Some(&mut gb),
                     Some(&mut gx),
                     batch,
-                    inp,
-                    out,
+                    &geom(inp, out),
                 );
 
                 let what = std::format!("{isa:?} batch={batch} inp={inp} out={out}");

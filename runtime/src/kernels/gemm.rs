@@ -32,8 +32,7 @@
 //! assert_eq!(c, [1.0, 3.0, 4.0, 3.0, 7.0, 8.0]);
 //! ```
 
-pub(crate) use super::isa::Isa;
-use super::isa::{dispatch, Kernels};
+use super::isa::{dispatch, Isa, Kernels};
 
 /// What a product does with the previous contents of `C`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
