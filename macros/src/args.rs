@@ -96,6 +96,11 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// The layer kind's name, for messages.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
     /// The `i`-th positional argument as a positive integer.
     pub fn positive(&self, i: usize, what: &str) -> syn::Result<usize> {
         let expr = self.positional[i];

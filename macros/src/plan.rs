@@ -40,7 +40,7 @@ pub fn plan<'a>(def: &'a NetDef, rt: &TokenStream) -> syn::Result<Vec<Planned<'a
     for layer in &def.layers {
         let kind = layer.kind.to_string();
         match kinds::lookup(&kind) {
-            Some(k) => match (k.build)(layer) {
+            Some(k) => match k.build(layer) {
                 Ok(l) => built.push((layer, k, l)),
                 Err(e) => errors.push(e),
             },
@@ -69,7 +69,7 @@ pub fn plan<'a>(def: &'a NetDef, rt: &TokenStream) -> syn::Result<Vec<Planned<'a
             .name
             .clone()
             .unwrap_or_else(|| format_ident!("{}{}", kind, index));
-        if k.takes_tokens != tokens {
+        if k.spec.takes_tokens != tokens {
             let msg = if tokens {
                 format!(
                     "{kind}: expected float input, found token ids `tokens{shape}`; \

@@ -1,9 +1,13 @@
 //! `avgpool2d(k, stride = k)`: PyTorch's `nn.AvgPool2d` without padding on
 //! `[C, H, W]`. Kernels in `runtime/src/kernels/avgpool2d.rs`.
 
-use crate::ast::LayerDef;
+use super::{pool, Spec};
+use crate::args::Args;
 use crate::layers::Layer;
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    super::pool::build("avgpool2d", def, false)
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(pool::ARGS.0, pool::ARGS.1, build);
+
+fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
+    pool::build(args, false)
 }

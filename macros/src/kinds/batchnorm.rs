@@ -5,8 +5,8 @@
 //! Training mode normalises with the batch statistics (saved for backward),
 //! inference with the running ones. Kernels in `runtime/src/kernels/batchnorm.rs`.
 
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::{Block, Cx, Layer, Plan, SavedTensor, Tensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
@@ -17,8 +17,10 @@ struct BatchNorm {
     momentum: f32,
 }
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    let args = Args::check("batchnorm", def, &[], &["eps", "momentum"])?;
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&[], &["eps", "momentum"], build);
+
+fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     let eps = args.named_float("eps", 1e-5, 0.0..=1.0)?;
     let momentum = args.named_float("momentum", 0.1, 0.0..=1.0)?;
     Ok(Box::new(BatchNorm { eps, momentum }))

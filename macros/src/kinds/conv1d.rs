@@ -3,18 +3,15 @@
 //! height-1 `conv2d` (`runtime/src/kernels/conv1d.rs` documents the same).
 
 use super::conv2d::Conv;
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::Layer;
 use crate::shape::ConvSpec;
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    let args = Args::check(
-        "conv1d",
-        def,
-        &["out_channels", "kernel"],
-        &["stride", "padding", "dilation", "groups", "bias"],
-    )?;
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&["out_channels", "kernel"], &["stride", "padding", "dilation", "groups", "bias"], build);
+
+fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     let spec = ConvSpec {
         out_c: args.positive(0, "out_channels")?,
         kernel: (1, args.positive(1, "kernel")?),
@@ -24,7 +21,7 @@ pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
         groups: args.named_int("groups", 1, 1)?,
     };
     Ok(Box::new(Conv {
-        kind: "conv1d",
+        one_d: true,
         spec,
         bias: args.flag("bias", true)?,
     }))

@@ -3,8 +3,8 @@
 //! `stride`, `padding` and `dilation` take `n` or `(h, w)`. Kernels in
 //! `runtime/src/kernels/conv2d.rs`.
 
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::{Block, Cx, Layer, Plan, Tensor};
 use crate::shape::{self, ConvSpec, Shape, ShapeError};
 use proc_macro2::TokenStream;
@@ -12,18 +12,16 @@ use quote::quote;
 
 /// A convolution, 2-d or (height 1) 1-d: shared with `conv1d.rs`.
 pub struct Conv {
-    pub kind: &'static str,
+    /// `conv1d`: `[C, L]` shapes and a `[out][in/groups][k]` weight.
+    pub one_d: bool,
     pub spec: ConvSpec,
     pub bias: bool,
 }
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    let args = Args::check(
-        "conv2d",
-        def,
-        &["out_channels", "kernel"],
-        &["stride", "padding", "dilation", "groups", "bias"],
-    )?;
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&["out_channels", "kernel"], &["stride", "padding", "dilation", "groups", "bias"], build);
+
+fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     let spec = ConvSpec {
         out_c: args.positive(0, "out_channels")?,
         kernel: args.positive_pair(1, "kernel")?,
@@ -33,7 +31,7 @@ pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
         groups: args.named_int("groups", 1, 1)?,
     };
     Ok(Box::new(Conv {
-        kind: "conv2d",
+        one_d: false,
         spec,
         bias: args.flag("bias", true)?,
     }))
@@ -103,7 +101,7 @@ impl Conv {
         let (kh, kw) = self.spec.kernel;
         let weights = oc.checked_mul(icg)?.checked_mul(kh)?.checked_mul(kw)?;
         let count = weights.checked_add(if self.bias { oc } else { 0 })?;
-        let (name, dims, shape) = if self.kind == "conv1d" {
+        let (name, dims, shape) = if self.one_d {
             ("Conv1d", quote!(#oc, #icg, #kw), vec![oc, icg, kw])
         } else {
             ("Conv2d", quote!(#oc, #icg, #kh, #kw), vec![oc, icg, kh, kw])
@@ -126,7 +124,7 @@ impl Conv {
 
 impl Layer for Conv {
     fn plan(&self, rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
-        let output = if self.kind == "conv1d" {
+        let output = if self.one_d {
             shape::conv1d(input, &self.spec)?
         } else {
             shape::conv2d(input, &self.spec)?

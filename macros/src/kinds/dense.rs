@@ -3,8 +3,8 @@
 //! (as `nn.Linear` on the last dimension). Kernels in
 //! `runtime/src/kernels/dense.rs`.
 
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::{Block, Cx, Layer, Plan, Tensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
@@ -15,8 +15,10 @@ struct Dense {
     bias: bool,
 }
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    let args = Args::check("dense", def, &["units"], &["bias"])?;
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&["units"], &["bias"], build);
+
+fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     let units = args.positive(0, "units")?;
     let bias = args.flag("bias", true)?;
     Ok(Box::new(Dense { units, bias }))

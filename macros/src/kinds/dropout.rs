@@ -2,8 +2,8 @@
 //! cache's seeded generator, kept in the cache for backward. Kernels in
 //! `runtime/src/kernels/dropout.rs`.
 
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::{Cx, Layer, Plan, SavedTensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
@@ -15,14 +15,17 @@ struct Dropout {
     p: f32,
 }
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    let args = Args::check("dropout", def, &["p"], &[])?;
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&["p"], &[], build);
+
+fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     let (p, expr) = args.float(0, "p")?;
     if !(0.0..1.0).contains(&p) {
         return Err(syn::Error::new(
             expr.span(),
             format!(
-                "dropout: probability must be in [0, 1), found `{}`",
+                "{}: probability must be in [0, 1), found `{}`",
+                args.kind(),
                 expr.to_token_stream()
             ),
         ));

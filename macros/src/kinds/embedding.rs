@@ -3,8 +3,8 @@
 //! allowed first, on token input (`plan` checks). Kernels in
 //! `runtime/src/kernels/embedding.rs`.
 
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::{Block, Cx, Layer, Plan, Tensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
@@ -15,8 +15,10 @@ struct Embedding {
     dim: usize,
 }
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    let args = Args::check("embedding", def, &["vocab", "dim"], &[])?;
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&["vocab", "dim"], &[], build).takes_tokens();
+
+fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     let vocab = args.positive(0, "vocab")?;
     let dim = args.positive(1, "dim")?;
     Ok(Box::new(Embedding { vocab, dim }))

@@ -1,8 +1,8 @@
 //! `flatten`: `[d0, d1, ...] -> [d0 * d1 * ...]`; a copy, the storage is
 //! already row-major. Kernels in `runtime/src/kernels/flatten.rs`.
 
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::{Cx, Layer, Plan};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
@@ -10,8 +10,10 @@ use quote::quote;
 
 struct Flatten;
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    Args::check("flatten", def, &[], &[])?;
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&[], &[], build);
+
+fn build(_args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(Flatten))
 }
 

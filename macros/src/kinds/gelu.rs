@@ -1,11 +1,13 @@
 //! `gelu`: elementwise, any shape; kernels in `runtime/src/kernels/gelu.rs`.
 
 use super::elementwise::{BackwardReads, Elementwise};
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::Layer;
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    Args::check("gelu", def, &[], &[])?;
-    Ok(Elementwise::boxed("gelu", BackwardReads::Input, true))
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&[], &[], build);
+
+fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
+    Ok(Elementwise::boxed(args.kind(), BackwardReads::Input, true))
 }

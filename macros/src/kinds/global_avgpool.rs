@@ -1,8 +1,8 @@
 //! `global_avgpool`: `[C, H, W]` or `[C, L]` -> `[C]`, the mean over each
 //! channel. Kernels in `runtime/src/kernels/global_avgpool.rs`.
 
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::{Cx, Layer, Plan};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
@@ -10,8 +10,10 @@ use quote::quote;
 
 struct GlobalAvgPool;
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    Args::check("global_avgpool", def, &[], &[])?;
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&[], &[], build);
+
+fn build(_args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(GlobalAvgPool))
 }
 

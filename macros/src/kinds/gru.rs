@@ -2,13 +2,15 @@
 //! Shared code in `recurrent.rs`; the cell in `runtime/src/kernels/gru.rs`.
 
 use super::recurrent::Recurrent;
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::Layer;
 use quote::quote;
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    let args = Args::check("gru", def, &["hidden"], &["sequence"])?;
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&["hidden"], &["sequence"], build);
+
+fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(Recurrent {
         cell: quote!(gru::Gru),
         gates: 3,

@@ -2,8 +2,8 @@
 //! dimension (`weight`, `bias`), on a vector or every step of a sequence.
 //! Kernels in `runtime/src/kernels/layernorm.rs`.
 
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::{Block, Cx, Layer, Plan, SavedTensor, Tensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
@@ -13,8 +13,10 @@ struct LayerNorm {
     eps: f32,
 }
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    let args = Args::check("layernorm", def, &[], &["eps"])?;
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&[], &["eps"], build);
+
+fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(LayerNorm {
         eps: args.named_float("eps", 1e-5, 0.0..=1.0)?,
     }))

@@ -2,9 +2,13 @@
 //! `[C, H, W]`; `k` and `stride` take `n` or `(h, w)`. Kernels in
 //! `runtime/src/kernels/maxpool2d.rs`.
 
-use crate::ast::LayerDef;
+use super::{pool, Spec};
+use crate::args::Args;
 use crate::layers::Layer;
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    super::pool::build("maxpool2d", def, true)
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(pool::ARGS.0, pool::ARGS.1, build);
+
+fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
+    pool::build(args, true)
 }

@@ -2,8 +2,8 @@
 //! (a Transformer classifier's pooling). Kernels in
 //! `runtime/src/kernels/sequence.rs`.
 
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::{Cx, Layer, Plan};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
@@ -11,8 +11,10 @@ use quote::quote;
 
 struct MeanPool;
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    Args::check("mean_pool", def, &[], &[])?;
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&[], &[], build);
+
+fn build(_args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(MeanPool))
 }
 

@@ -2,51 +2,103 @@
 //! runtime's kernel file), and the registry that maps keywords to them.
 //! Shared code of several kinds: `elementwise.rs`, `pool.rs`, `recurrent.rs`.
 
-pub mod avgpool2d;
-pub mod batchnorm;
-pub mod conv1d;
-pub mod conv2d;
-pub mod dense;
-pub mod dropout;
 mod elementwise;
-pub mod embedding;
-pub mod flatten;
-pub mod gelu;
-pub mod global_avgpool;
-pub mod gru;
-pub mod layernorm;
-pub mod leaky_relu;
-pub mod lstm;
-pub mod maxpool2d;
-pub mod mean_pool;
-pub mod multihead_attention;
-pub mod patchify;
 mod pool;
-pub mod pos_embedding;
 mod recurrent;
-pub mod relu;
-pub mod residual;
-pub mod rnn;
-pub mod sigmoid;
-pub mod softmax;
-pub mod tanh;
 
+use crate::args::Args;
 use crate::ast::LayerDef;
 use crate::layers::Layer;
 
-/// Builds a layer from its declaration, checking its arguments.
-pub type Ctor = fn(&LayerDef) -> syn::Result<Box<dyn Layer>>;
+/// Declares every kind: its module (`<keyword>.rs`, which exports a
+/// [`Spec`] named `SPEC`) and its registry entry, the keyword being the
+/// module's name; then the internal kinds as [`Kind`] values.
+macro_rules! kinds {
+    ($($kind:ident,)* ; $($internal:expr,)*) => {
+        $(pub mod $kind;)*
 
-/// A registry entry: what is known of a kind before its arguments are.
-pub struct Kind {
-    /// The DSL keyword; internal kinds (written by the parser, never by
-    /// users) start with `__`.
-    pub keyword: &'static str,
-    pub build: Ctor,
+        /// Every DSL keyword, in the order "expected one of" lists them.
+        pub const KINDS: &[Kind] = &[
+            $(Kind { keyword: stringify!($kind), spec: &$kind::SPEC },)*
+            $($internal,)*
+        ];
+    };
+}
+
+kinds! {
+    dense,
+    relu,
+    leaky_relu,
+    sigmoid,
+    tanh,
+    gelu,
+    softmax,
+    dropout,
+    flatten,
+    conv2d,
+    conv1d,
+    maxpool2d,
+    avgpool2d,
+    global_avgpool,
+    batchnorm,
+    embedding,
+    rnn,
+    lstm,
+    gru,
+    layernorm,
+    multihead_attention,
+    pos_embedding,
+    patchify,
+    mean_pool,
+    residual,
+    ;
+    residual::END_KIND,
+}
+
+/// What a kind's file declares as `pub const SPEC`: its argument schema and
+/// its constructor. The keyword is the file's name.
+pub struct Spec {
+    /// Positional arguments, in order, all required.
+    pub positional: &'static [&'static str],
+    /// Named arguments, each optional (the kind knows its defaults).
+    pub named: &'static [&'static str],
+    /// Builds the layer from its checked arguments.
+    pub build: fn(&Args<'_>) -> syn::Result<Box<dyn Layer>>,
     /// Whether the layer reads token ids (`embedding`): only such a layer
     /// may follow `input: tokens[T]`, and only there. Known before the
     /// shapes, since the token check comes first.
     pub takes_tokens: bool,
+}
+
+impl Spec {
+    pub const fn new(
+        positional: &'static [&'static str],
+        named: &'static [&'static str],
+        build: fn(&Args<'_>) -> syn::Result<Box<dyn Layer>>,
+    ) -> Self {
+        Self {
+            positional,
+            named,
+            build,
+            takes_tokens: false,
+        }
+    }
+
+    /// The same, for a kind that reads token ids.
+    pub const fn takes_tokens(self) -> Self {
+        Self {
+            takes_tokens: true,
+            ..self
+        }
+    }
+}
+
+/// A registry entry.
+pub struct Kind {
+    /// The DSL keyword; internal kinds (written by the parser, never by
+    /// users) start with `__`.
+    pub keyword: &'static str,
+    pub spec: &'static Spec,
 }
 
 impl Kind {
@@ -55,49 +107,14 @@ impl Kind {
     pub fn name(&self) -> &'static str {
         self.keyword.trim_start_matches("__")
     }
-}
 
-const fn kind(keyword: &'static str, build: Ctor) -> Kind {
-    Kind {
-        keyword,
-        build,
-        takes_tokens: false,
+    /// Checks a declaration's arguments against the schema (all errors
+    /// together), then builds the layer.
+    pub fn build(&self, def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
+        let args = Args::check(self.name(), def, self.spec.positional, self.spec.named)?;
+        (self.spec.build)(&args)
     }
 }
-
-/// Every DSL keyword, in the order "expected one of" lists them.
-pub const KINDS: &[Kind] = &[
-    kind("dense", dense::build),
-    kind("relu", relu::build),
-    kind("leaky_relu", leaky_relu::build),
-    kind("sigmoid", sigmoid::build),
-    kind("tanh", tanh::build),
-    kind("gelu", gelu::build),
-    kind("softmax", softmax::build),
-    kind("dropout", dropout::build),
-    kind("flatten", flatten::build),
-    kind("conv2d", conv2d::build),
-    kind("conv1d", conv1d::build),
-    kind("maxpool2d", maxpool2d::build),
-    kind("avgpool2d", avgpool2d::build),
-    kind("global_avgpool", global_avgpool::build),
-    kind("batchnorm", batchnorm::build),
-    Kind {
-        keyword: "embedding",
-        build: embedding::build,
-        takes_tokens: true,
-    },
-    kind("rnn", rnn::build),
-    kind("lstm", lstm::build),
-    kind("gru", gru::build),
-    kind("layernorm", layernorm::build),
-    kind("multihead_attention", multihead_attention::build),
-    kind("pos_embedding", pos_embedding::build),
-    kind("patchify", patchify::build),
-    kind("mean_pool", mean_pool::build),
-    kind("residual", residual::build),
-    kind(residual::END, residual::build_end),
-];
 
 /// Looks a keyword up in [`KINDS`].
 pub fn lookup(keyword: &str) -> Option<&'static Kind> {

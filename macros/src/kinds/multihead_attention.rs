@@ -3,8 +3,8 @@
 //! `in_proj_bias`, `out_proj.weight`, `out_proj.bias`). Kernels in
 //! `runtime/src/kernels/attention.rs`.
 
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::{Block, Cx, Layer, Plan, SavedTensor, Tensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
@@ -15,8 +15,10 @@ struct Attention {
     causal: bool,
 }
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    let args = Args::check("multihead_attention", def, &["heads"], &["causal"])?;
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&["heads"], &["causal"], build);
+
+fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(Attention {
         heads: args.positive(0, "heads")?,
         causal: args.flag("causal", false)?,

@@ -2,8 +2,8 @@
 //! `C p p` values (row-major patches, each channel by channel), for Vision
 //! Transformers. Kernels in `runtime/src/kernels/sequence.rs`.
 
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::{Cx, Layer, Plan};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
@@ -13,8 +13,10 @@ struct Patchify {
     size: usize,
 }
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    let args = Args::check("patchify", def, &["size"], &[])?;
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&["size"], &[], build);
+
+fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(Patchify {
         size: args.positive(0, "size")?,
     }))

@@ -2,7 +2,6 @@
 //! `avgpool2d.rs`): `<kind>(k, stride = k)` on `[C, H, W]`, no padding.
 
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::{Cx, Layer, Plan};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -16,17 +15,15 @@ pub struct Pool {
     backward_reads_xy: bool,
 }
 
-pub fn build(
-    kind: &'static str,
-    def: &LayerDef,
-    backward_reads_xy: bool,
-) -> syn::Result<Box<dyn Layer>> {
-    let args = Args::check(kind, def, &["kernel"], &["stride"])?;
+/// The arguments of both pooling kinds.
+pub const ARGS: (&[&str], &[&str]) = (&["kernel"], &["stride"]);
+
+pub fn build(args: &Args<'_>, backward_reads_xy: bool) -> syn::Result<Box<dyn Layer>> {
     let window = args.positive_pair(0, "kernel")?;
     // PyTorch's default stride is the window.
     let stride = args.named_pair("stride", window, 1)?;
     Ok(Box::new(Pool {
-        kind,
+        kind: args.kind(),
         window,
         stride,
         backward_reads_xy,

@@ -2,8 +2,8 @@
 //! N(0, 0.02^2) as in ViT) added to every sample of a sequence. Kernels in
 //! `runtime/src/kernels/sequence.rs`.
 
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::{Block, Cx, Layer, Plan, Tensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
@@ -11,8 +11,10 @@ use quote::quote;
 
 struct PosEmbedding;
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    Args::check("pos_embedding", def, &[], &[])?;
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&[], &[], build);
+
+fn build(_args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(PosEmbedding))
 }
 

@@ -4,8 +4,8 @@
 //! the skip gradient) and a `__residual_end` layer (adds the input back; in
 //! backward keeps the gradient for the skip); `plan` links each pair.
 
+use super::{Kind, Spec};
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::{Cx, Layer, Plan, Residual, SavedTensor};
 use crate::shape::{Shape, ShapeError};
 use proc_macro2::TokenStream;
@@ -18,13 +18,20 @@ struct Begin;
 
 struct End;
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    Args::check("residual", def, &[], &[])?;
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&[], &[], build);
+
+fn build(_args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(Begin))
 }
 
-pub fn build_end(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    Args::check("residual", def, &[], &[])?;
+/// The closing half, registered under [`END`] (the parser writes it).
+pub const END_KIND: Kind = Kind {
+    keyword: END,
+    spec: &Spec::new(&[], &[], build_end),
+};
+
+fn build_end(_args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(End))
 }
 

@@ -3,13 +3,15 @@
 //! `recurrent.rs`; the cells in `runtime/src/kernels/rnn.rs`.
 
 use super::recurrent::Recurrent;
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::Layer;
 use quote::quote;
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    let args = Args::check("rnn", def, &["hidden"], &["sequence", "relu"])?;
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&["hidden"], &["sequence", "relu"], build);
+
+fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     let relu = args.flag("relu", false)?;
     Ok(Box::new(Recurrent {
         cell: if relu {

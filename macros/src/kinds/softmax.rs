@@ -1,8 +1,8 @@
 //! `softmax`: over the innermost dimension; kernels in
 //! `runtime/src/kernels/softmax.rs`. `validate.rs` only allows it last.
 
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::{Cx, Layer, Plan};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
@@ -10,8 +10,10 @@ use quote::quote;
 
 struct Softmax;
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    Args::check("softmax", def, &[], &[])?;
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&[], &[], build);
+
+fn build(_args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(Softmax))
 }
 

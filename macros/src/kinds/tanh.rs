@@ -1,11 +1,13 @@
 //! `tanh`: elementwise, any shape; kernels in `runtime/src/kernels/tanh.rs`.
 
 use super::elementwise::{BackwardReads, Elementwise};
+use super::Spec;
 use crate::args::Args;
-use crate::ast::LayerDef;
 use crate::layers::Layer;
 
-pub fn build(def: &LayerDef) -> syn::Result<Box<dyn Layer>> {
-    Args::check("tanh", def, &[], &[])?;
-    Ok(Elementwise::boxed("tanh", BackwardReads::Output, false))
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&[], &[], build);
+
+fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
+    Ok(Elementwise::boxed(args.kind(), BackwardReads::Output, false))
 }
