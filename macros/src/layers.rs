@@ -53,6 +53,8 @@ pub struct Plan {
     /// Hyper-parameters that shapes do not show (`stride=2, padding=1`), in
     /// a canonical form: part of the architecture fingerprint of saved
     /// weights, so that a file trained with other settings is refused.
+    /// Required by [`Plan::new`]; `kinds/tests.rs` pins every kind's and
+    /// fails if a named argument changes neither it nor the parameters.
     pub config: String,
     /// The parameter block, a field `<name>` of the network struct.
     pub params: Option<Block>,

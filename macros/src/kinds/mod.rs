@@ -10,6 +10,9 @@ use crate::args::Args;
 use crate::ast::LayerDef;
 use crate::layers::Layer;
 
+#[cfg(test)]
+mod tests;
+
 /// Declares every kind: its module (`<keyword>.rs`, which exports a
 /// [`Spec`] named `SPEC`) and its registry entry, the keyword being the
 /// module's name; then the internal kinds as [`Kind`] values.
