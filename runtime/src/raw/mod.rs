@@ -1,8 +1,9 @@
 //! Every `unsafe` block of staticnet lives under this module (the workspace
 //! denies `unsafe_code` elsewhere). Each block carries a `// SAFETY:` proof.
 //!
-//! - [`pod`]: `Pod` for the const-generic parameter blocks of [`crate::layers`]
-//!   (bytemuck's derive cannot check padding of generic structs).
+//! - `pod`: `param_block!`, which declares the const-generic parameter blocks
+//!   of [`crate::layers`] with their `Pod` impls (bytemuck's derive cannot
+//!   check padding of generic structs).
 //! - `embed`: a weights file in read-only memory viewed as a network.
 //! - `pool` (feature `std`): the worker threads of [`crate::threads`] and the
 //!   hand-off of a borrowed job to them.
@@ -20,6 +21,7 @@ mod pool;
 mod x86;
 
 pub use embed::{embedded, Aligned};
+pub(crate) use pod::{param_block, zeroed};
 #[cfg(any(feature = "std", test))]
 pub(crate) use pool::{ensure_workers, run as pool_run, PARALLEL_JOBS};
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]

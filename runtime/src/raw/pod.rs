@@ -1,46 +1,53 @@
-//! `Pod` for the const-generic layer parameter blocks.
+//! [`param_block!`]: the parameter blocks of [`crate::layers`] declared once,
+//! with their `Pod` impls (bytemuck's derive cannot check the padding of
+//! generic structs, so the impl is written here, where its proof is).
 
-use crate::layers::{
-    Attention, BatchNorm, BatchNormStats, Conv1d, Conv1dNoBias, Conv2d, Conv2dNoBias, Dense,
-    DenseNoBias, Embedding, Recurrent,
-};
-use bytemuck::Pod;
+/// Declares parameter blocks: each `pub struct Name<const N: usize, ...>`
+/// whose fields are `f32` or (nested) arrays of `f32` gets `#[repr(C)]`,
+/// `Clone`, `Copy`, `Debug`, `Zeroable`, `Pod` and `ZEROED` (all zeros, for
+/// `static` initialisers). A field of any other type does not compile
+/// (`zeroed!` accepts nothing else), which is what the `Pod` impl relies on.
+macro_rules! param_block {
+    ($(
+        $(#[$meta:meta])*
+        pub struct $name:ident<$(const $g:ident: usize),+> {
+            $($(#[$fmeta:meta])* pub $field:ident: $ty:tt,)+
+        }
+    )+) => {$(
+        $(#[$meta])*
+        #[repr(C)]
+        #[derive(Clone, Copy, Debug, ::bytemuck::Zeroable)]
+        pub struct $name<$(const $g: usize),+> {
+            $($(#[$fmeta])* pub $field: $ty,)+
+        }
 
-// SAFETY: `Dense<I, O>` is `#[repr(C)]` with two fields, `[[f32; I]; O]` and
-// `[f32; O]`. Both have alignment 4 and a size that is a multiple of 4, so
-// `repr(C)` inserts no padding between or after them; every bit pattern is a
-// valid `f32`, so every bit pattern is a valid `Dense`. It is `Copy` and
-// `'static` (no references), and `Zeroable` by derive.
-unsafe impl<const I: usize, const O: usize> Pod for Dense<I, O> {}
+        impl<$(const $g: usize),+> $name<$($g),+> {
+            /// All zeros, for `static` initialisers.
+            pub const ZEROED: Self = Self {
+                $($field: $crate::raw::zeroed!($ty),)+
+            };
+        }
 
-// SAFETY: `#[repr(C)]`, a single `[[f32; I]; O]` field: no padding, any bit
-// pattern is valid, `Copy + 'static`, `Zeroable` by derive.
-unsafe impl<const I: usize, const O: usize> Pod for DenseNoBias<I, O> {}
-
-// SAFETY (the four impls below and the two after them): each type is
-// `#[repr(C)]` and all its fields are `f32` arrays (alignment 4, sizes a
-// multiple of 4), so there is no padding; every bit pattern is a valid `f32`;
-// the types are `Copy + 'static` and `Zeroable` by derive.
-unsafe impl<const OC: usize, const ICG: usize, const KH: usize, const KW: usize> Pod
-    for Conv2d<OC, ICG, KH, KW>
-{
+        // SAFETY: `#[repr(C)]`, and every field is `f32` or a (nested) array
+        // of `f32` (`zeroed!` above compiles for nothing else): alignment 4,
+        // sizes multiples of 4, so `repr(C)` inserts no padding between or
+        // after the fields; every bit pattern is a valid `f32`, hence a valid
+        // value of the struct. It is `Copy` and `'static` (no references),
+        // and `Zeroable` by derive.
+        #[allow(unsafe_code, reason = "the proof is the macro's, in `raw/`")]
+        unsafe impl<$(const $g: usize),+> ::bytemuck::Pod for $name<$($g),+> {}
+    )+};
 }
-// SAFETY: as above.
-unsafe impl<const OC: usize, const ICG: usize, const KH: usize, const KW: usize> Pod
-    for Conv2dNoBias<OC, ICG, KH, KW>
-{
+
+/// The zero value of a field type of [`param_block!`]: `f32` or a (nested)
+/// array of `f32`; any other type is a compile error.
+macro_rules! zeroed {
+    (f32) => {
+        0.0
+    };
+    ([$inner:tt; $n:expr]) => {
+        [$crate::raw::zeroed!($inner); $n]
+    };
 }
-// SAFETY: as above.
-unsafe impl<const OC: usize, const ICG: usize, const K: usize> Pod for Conv1d<OC, ICG, K> {}
-// SAFETY: as above.
-unsafe impl<const OC: usize, const ICG: usize, const K: usize> Pod for Conv1dNoBias<OC, ICG, K> {}
-// SAFETY: as above.
-unsafe impl<const C: usize> Pod for BatchNorm<C> {}
-// SAFETY: as above.
-unsafe impl<const C: usize> Pod for BatchNormStats<C> {}
-// SAFETY: as above: `#[repr(C)]`, four `f32` array fields, no padding.
-unsafe impl<const GH: usize, const F: usize, const H: usize> Pod for Recurrent<GH, F, H> {}
-// SAFETY: as above: `#[repr(C)]`, one `f32` array field.
-unsafe impl<const V: usize, const D: usize> Pod for Embedding<V, D> {}
-// SAFETY: as above: `#[repr(C)]`, four `f32` array fields, no padding.
-unsafe impl<const E: usize, const E3: usize> Pod for Attention<E, E3> {}
+
+pub(crate) use {param_block, zeroed};
