@@ -88,6 +88,9 @@ pub struct Plan {
     /// `f32`s the single-sample workspace keeps in a field `<name>_skip`
     /// (a residual block's input).
     pub skip: Option<usize>,
+    /// Where in the network the layer may stand (`validate.rs` checks);
+    /// `None` anywhere.
+    pub placement: Option<Placement>,
 }
 
 impl Plan {
@@ -106,6 +109,7 @@ impl Plan {
             relu_like: false,
             residual: None,
             skip: None,
+            placement: None,
         }
     }
 
@@ -115,6 +119,15 @@ impl Plan {
         self.step = Some(Step::default());
         self
     }
+}
+
+/// A rule on a layer's place, with the reason the error gives.
+#[derive(Clone, Copy)]
+pub enum Placement {
+    /// Only as the last layer.
+    LastOnly(&'static str),
+    /// Never as the last layer.
+    NotLast(&'static str),
 }
 
 /// The per-step form of a layer (`<Name>::step`).

@@ -1,6 +1,7 @@
 //! Rules that span several layers: one `check_*` function per rule, all run
 //! by [`check`], errors collected and reported together.
 
+use crate::layers::Placement;
 use crate::plan::Planned;
 
 /// Cache fields the generator uses for itself.
@@ -10,8 +11,7 @@ const RESERVED: &[&str] = &["rng", "grad_a", "grad_b", "scratch"];
 pub fn check(layers: &[Planned<'_>]) -> syn::Result<()> {
     let mut errors: Vec<syn::Error> = Vec::new();
     check_names(layers, &mut errors);
-    check_softmax_last(layers, &mut errors);
-    check_dropout_not_last(layers, &mut errors);
+    check_placement(layers, &mut errors);
     crate::expand::combine(errors)
 }
 
@@ -51,26 +51,20 @@ fn check_names(layers: &[Planned<'_>], errors: &mut Vec<syn::Error>) {
     }
 }
 
-fn check_softmax_last(layers: &[Planned<'_>], errors: &mut Vec<syn::Error>) {
-    let n = layers.len();
-    for layer in layers.iter().take(n.saturating_sub(1)) {
-        if layer.kind == "softmax" {
-            errors.push(syn::Error::new(
-                layer.def.kind.span(),
-                "softmax: only allowed as the last layer; \
-                 for training, end with logits and use `loss::softmax_cross_entropy`",
-            ));
-        }
-    }
-}
-
-fn check_dropout_not_last(layers: &[Planned<'_>], errors: &mut Vec<syn::Error>) {
-    if let Some(last) = layers.last() {
-        if last.kind == "dropout" {
-            errors.push(syn::Error::new(
-                last.def.kind.span(),
-                "dropout: not allowed as the last layer, it would drop outputs",
-            ));
-        }
+/// [`Plan::placement`]: a layer allowed only last (`softmax`), or never
+/// last (`dropout`).
+fn check_placement(layers: &[Planned<'_>], errors: &mut Vec<syn::Error>) {
+    for (i, layer) in layers.iter().enumerate() {
+        let (kind, last) = (layer.kind, i + 1 == layers.len());
+        let message = match layer.plan.placement {
+            Some(Placement::LastOnly(why)) if !last => {
+                format!("{kind}: only allowed as the last layer; {why}")
+            }
+            Some(Placement::NotLast(why)) if last => {
+                format!("{kind}: not allowed as the last layer, {why}")
+            }
+            _ => continue,
+        };
+        errors.push(syn::Error::new(layer.def.kind.span(), message));
     }
 }

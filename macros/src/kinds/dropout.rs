@@ -4,7 +4,7 @@
 
 use super::Spec;
 use crate::args::Args;
-use crate::layers::{Cx, Layer, Plan, SavedTensor};
+use crate::layers::{Cx, Layer, Placement, Plan, SavedTensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -39,6 +39,7 @@ impl Layer for Dropout {
         let mask = SavedTensor::per_sample("mask", output.0.clone());
         let mut plan = Plan::new(output, format!("p={:?}", self.p)).stateless_step();
         plan.saved = vec![mask];
+        plan.placement = Some(Placement::NotLast("it would drop outputs"));
         Ok(plan)
     }
     fn forward(&self, cx: &Cx) -> TokenStream {

@@ -1,9 +1,9 @@
 //! `softmax`: over the innermost dimension; kernels in
-//! `runtime/src/kernels/softmax.rs`. `validate.rs` only allows it last.
+//! `runtime/src/kernels/softmax.rs`. Only allowed last.
 
 use super::Spec;
 use crate::args::Args;
-use crate::layers::{Cx, Layer, Plan};
+use crate::layers::{Cx, Layer, Placement, Plan};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -27,7 +27,11 @@ fn rows(cx: &Cx) -> (TokenStream, usize) {
 
 impl Layer for Softmax {
     fn plan(&self, _rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
-        Ok(Plan::new(shape::elementwise(input)?, String::new()).stateless_step())
+        let mut plan = Plan::new(shape::elementwise(input)?, String::new());
+        plan.placement = Some(Placement::LastOnly(
+            "for training, end with logits and use `loss::softmax_cross_entropy`",
+        ));
+        Ok(plan.stateless_step())
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, x, y) = (&cx.rt, &cx.x, &cx.y);
