@@ -35,8 +35,13 @@ fn parallel_run(threads: usize, n: usize) -> (Box<Mlp>, f32) {
     (t.net, loss)
 }
 
+/// The allocation counter counts the whole process: the tests of this file
+/// take turns, or one would count the other's allocations.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn two_threads_take_the_steps_of_one_batch_of_32() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let (par, par_loss) = parallel_run(2, 640);
     let train = data(640);
     let mut opt = Sgd::new(0.1).with_momentum(0.9);
@@ -64,6 +69,7 @@ fn two_threads_take_the_steps_of_one_batch_of_32() {
 
 #[test]
 fn runs_are_deterministic_and_steps_do_not_allocate() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let (a, _) = parallel_run(2, 320);
     let (b, _) = parallel_run(2, 320);
     assert_eq!(
