@@ -1,7 +1,7 @@
 //! `conv2d(out_channels, kernel, stride = 1, padding = 0, dilation = 1,
 //! groups = 1, bias = true)`: PyTorch's `nn.Conv2d` on `[C, H, W]`; `kernel`,
 //! `stride`, `padding` and `dilation` take `n` or `(h, w)`. Kernels in
-//! `runtime/src/kernels/conv2d.rs`.
+//! `runtime/src/kernels/conv2d/`.
 
 use super::Spec;
 use crate::args::Args;
