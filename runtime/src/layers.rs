@@ -76,6 +76,13 @@ param_block! {
         pub num_batches_tracked: [f32; 1],
     }
 
+    /// Parameters of `rmsnorm` over `D` features: PyTorch's `nn.RMSNorm`
+    /// `weight` (`init` sets it to 1).
+    pub struct RmsNorm<const D: usize> {
+        /// `[D]`
+        pub weight: [f32; D],
+    }
+
     /// Parameters of `rnn`, `lstm` and `gru` (`GH` = gates x hidden, `F` input
     /// features, `H` hidden): PyTorch's one-layer `nn.RNN`/`nn.LSTM`/`nn.GRU`.
     pub struct Recurrent<const GH: usize, const F: usize, const H: usize> {

@@ -392,6 +392,22 @@ staticnet::network! {
 impl Row for TinyVit {}
 
 staticnet::network! {
+    /// RMS norm on every step of a sequence (default and explicit `eps`),
+    /// inside a residual block, and on a vector.
+    pub struct Norms {
+        input: [3, 5],
+        dense(6),
+        rmsnorm,
+        residual { rmsnorm(eps = 1e-5), dense(6), gelu },
+        mean_pool,
+        dense(4),
+        rmsnorm(eps = 1e-3),
+        dense(3),
+    }
+}
+impl Row for Norms {}
+
+staticnet::network! {
     /// A causal character Transformer with nested residual blocks.
     pub struct TinyGpt {
         input: tokens[5],

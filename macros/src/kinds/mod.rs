@@ -49,6 +49,7 @@ kinds! {
     lstm,
     gru,
     layernorm,
+    rmsnorm,
     multihead_attention,
     pos_embedding,
     patchify,

@@ -93,6 +93,12 @@ const ROWS: &[(&str, &str, &str, &[&str])] = &[
     ),
     (
         "[5, 4]",
+        "rmsnorm",
+        "eps=1.1920929e-7",
+        &["rmsnorm(eps = 1e-5)"],
+    ),
+    (
+        "[5, 4]",
         "multihead_attention(2)",
         "heads=2, causal=false",
         &["multihead_attention(2, causal = true)"],

@@ -22,6 +22,7 @@ pub mod lstm;
 pub mod maxpool2d;
 pub mod recurrent;
 pub mod relu;
+pub mod rmsnorm;
 pub mod rnn;
 pub mod sequence;
 pub mod sigmoid;
