@@ -13,6 +13,10 @@ libraries, about 5 GB installed, which it loads on import even when only the CPU
     /tmp/torchenv/bin/python scripts/pytorch_parity.py
 
 Fixtures were last written with torch 2.15.0, safetensors 0.8.0, Python 3.11, on CPU.
+(`rms` was added later with the same versions, the others left as they were: rerun on
+another machine, three fixtures differ in the last bits of gradients that are zero in
+exact arithmetic, float64 rounding noise of about 1e-16: vision's `conv2d0.bias`, and
+the key part of `in_proj_bias` in vit and gpt.)
 
 For each network below, a torch module is built whose attribute names are staticnet's
 layer names (`dense0`, `conv2d0`, `batchnorm0`, `lstm0`, ...), so that its `state_dict()`
@@ -29,12 +33,14 @@ diagonal; `pos_embedding`, `patchify` and `mean_pool` are the small modules belo
 `residual<k>` / `residual_end<k>` markers around the inner layers, which keep their
 own names (`layernorm0`, `multihead_attention0`, `dense1`), and `Net` adds the
 block's input to its output at the end marker.
+`rmsnorm` (network `rms`) is `nn.RMSNorm` over the last dim, its eps always given
+(see `rms`).
 
 Weights are PyTorch's default initialisation under a fixed seed, except where that is
 an identity or zero, which would leave a path unchecked: batch norm gets non-trivial
 weight, bias and running statistics, layer norm a weight in [0.5, 1.5] and a bias
-0.3 * randn, the position table 0.5 * randn, attention's `in_proj_bias` and
-`out_proj.bias` 0.3 * randn. The input and `grad_output` are standard normal, except
+0.3 * randn, RMS norm a weight in [0.5, 1.5], the position table 0.5 * randn,
+attention's `in_proj_bias` and `out_proj.bias` 0.3 * randn. The input and `grad_output` are standard normal, except
 a token input (`tokens[T]`, networks `chars` and `gpt`), whose ids are uniform in
 [0, vocab) and saved as float32. Every value is drawn in float32 and the computation
 runs in float64 on those float32 values, so the reference is exact to float64 for
@@ -345,6 +351,27 @@ def gpt():
     return layers, Tokens(6, 9)
 
 
+def rms():
+    # input: [4, 6], dense(8), rmsnorm, residual { rmsnorm(eps = 1e-5), dense(8), gelu },
+    # mean_pool, rmsnorm(eps = 1e-3), dense(3)
+    # staticnet's default eps is float32's machine epsilon, what nn.RMSNorm's eps=None
+    # means on float32; it is passed explicitly because the module runs in float64 here,
+    # where None would mean float64's.
+    layers = [
+        ("dense0", nn.Linear(6, 8)),  # per step: [4, 8]
+        ("rmsnorm0", nn.RMSNorm(8, eps=torch.finfo(torch.float32).eps)),
+        ("residual0", Residual()),
+        ("rmsnorm1", nn.RMSNorm(8, eps=1e-5)),
+        ("dense1", nn.Linear(8, 8)),
+        ("gelu0", nn.GELU()),
+        ("residual_end0", ResidualEnd()),
+        ("mean_pool0", MeanPool()),  # [8]
+        ("rmsnorm2", nn.RMSNorm(8, eps=1e-3)),
+        ("dense2", nn.Linear(8, 3)),
+    ]
+    return layers, [4, 6]
+
+
 # name, builder, seed, batch size
 NETWORKS = [
     ("mlp", mlp, 1, 3),
@@ -357,6 +384,7 @@ NETWORKS = [
     ("chars", chars, 8, 3),
     ("vit", vit, 9, 3),
     ("gpt", gpt, 10, 3),
+    ("rms", rms, 11, 3),
 ]
 
 
@@ -384,6 +412,9 @@ def build(builder, seed):
                 (d,) = m.normalized_shape
                 m.weight.copy_(torch.empty(d).uniform_(0.5, 1.5))
                 m.bias.copy_(0.3 * torch.randn(d))
+            elif isinstance(m, nn.RMSNorm):
+                (d,) = m.normalized_shape
+                m.weight.copy_(torch.empty(d).uniform_(0.5, 1.5))
             elif isinstance(m, PosEmbedding):
                 m.weight.copy_(0.5 * torch.randn(m.weight.shape))
             elif isinstance(m, nn.MultiheadAttention):

@@ -1,4 +1,4 @@
-//! Parity with PyTorch: the same ten networks built in PyTorch by
+//! Parity with PyTorch: the same eleven networks built in PyTorch by
 //! `scripts/pytorch_parity.py` (which says how to run it), whose fixtures in
 //! `tests/fixtures/parity/` are committed; this test only reads them. Four
 //! are feed-forward (dense, activations, convolutions, pooling, batch norm),
@@ -6,7 +6,9 @@
 //! every step or the last, dense layers per step, `nn.Embedding` on token ids),
 //! two Transformers (patches, learned positions, pre-norm `residual` blocks,
 //! `nn.LayerNorm`, `nn.MultiheadAttention` as self-attention with and without
-//! a causal mask, GELU MLPs, mean pooling, per-step logits on token ids).
+//! a causal mask, GELU MLPs, mean pooling, per-step logits on token ids),
+//! and one of `nn.RMSNorm` (`Rms`: three eps values, per step, in a residual
+//! block, on a vector).
 //!
 //! For each network: the PyTorch `state_dict` is loaded with the strict
 //! safetensors import, then staticnet's inference output (`Mode::Infer`, batch
@@ -41,11 +43,13 @@
 //! | Chars | 6.6e-8 | zero (checked) | 1.8e-7 | - |
 //! | Vit | 7.9e-8 | 1.3e-7 | 3.3e-7 | - |
 //! | Gpt | 9.5e-8 | zero (checked) | 3.4e-7 | - |
+//! | Rms | 1.3e-7 | 1.5e-7 | 1.9e-7 | - |
 //!
 //! so 1e-5 leaves a margin of about 30 while still failing on small
 //! semantic differences: `leaky_relu(0.11)` for `0.1` or a batch norm `eps`
 //! of 1e-3 for 1e-5 give output errors of 2e-5 and gradient errors of 1e-3
-//! to 1e-2.
+//! to 1e-2; `rmsnorm`'s default eps of 1e-5 instead of `f32::EPSILON` gives
+//! gradient errors of 3.7e-5.
 //!
 //! One tensor is zero in exact arithmetic: Vision's `conv2d0.bias` gradient
 //! (a bias followed by a training-mode batch norm, which subtracts the batch
@@ -184,6 +188,20 @@ staticnet::network! {
         residual { layernorm, dense(16), gelu, dense(8) },
         layernorm,
         dense(9),
+    }
+}
+
+staticnet::network! {
+    /// RMS norm (default, `1e-5` and `1e-3` eps) on every step of a sequence,
+    /// inside a residual block with a GELU MLP, and on a vector.
+    struct Rms {
+        input: [4, 6],
+        dense(8),
+        rmsnorm,
+        residual { rmsnorm(eps = 1e-5), dense(8), gelu },
+        mean_pool,
+        rmsnorm(eps = 1e-3),
+        dense(3),
     }
 }
 
@@ -456,4 +474,5 @@ parity_table! {
     chars: Chars, batch 3;
     vit: Vit, batch 3;
     gpt: Gpt, batch 3;
+    rms: Rms, batch 3;
 }
