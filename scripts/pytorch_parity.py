@@ -3,7 +3,7 @@
 
 Not run by CI: the fixtures it writes are committed in tests/fixtures/parity/, and
 tests/parity.rs only reads them. Run it again after changing a network here (and the
-same declaration in tests/parity.rs), or to check that the fixtures are reproducible.
+same declaration in tests/parity.rs, or tests/zoo/ for vision, signal and vit), or to check that the fixtures are reproducible.
 
 How to run (from the repository root; the pip line pulls PyTorch with its CUDA
 libraries, about 5 GB installed, which it loads on import even when only the CPU is used):

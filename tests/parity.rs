@@ -60,9 +60,13 @@
 //! largest instead (reported as `(zero)`; measured 6.5e-9), with the same
 //! `TOL`.
 
+mod zoo;
+
 use safetensors::{Dtype, SafeTensors};
 use staticnet::{weights::safetensors as st, Mode, Network};
 use std::fmt::Write as _;
+// The zoo's networks whose PyTorch twins the script builds.
+use zoo::{Signal, TinyVit, Vision};
 
 staticnet::network! {
     /// Every activation, a bias-free dense layer, softmax.
@@ -74,36 +78,6 @@ staticnet::network! {
         dense(7), sigmoid,
         dense(5), tanh,
         dense(4, bias = false), softmax,
-    }
-}
-
-staticnet::network! {
-    /// Padding, batch norm (training mode), stride, non-square kernel, groups,
-    /// overlapping max pooling, depthwise 1x1, average pooling.
-    struct Vision {
-        input: [2, 7, 6],
-        conv2d(4, 3, padding = 1),
-        batchnorm,
-        tanh,
-        conv2d(4, (2, 3), stride = 2, groups = 2),
-        maxpool2d(2, stride = 1),
-        conv2d(4, 1, groups = 4),
-        sigmoid,
-        avgpool2d((2, 1)),
-        flatten,
-        dense(3),
-    }
-}
-
-staticnet::network! {
-    /// 1-d: stride, padding, dilation, groups, no bias, global average pooling.
-    struct Signal {
-        input: [3, 9],
-        conv1d(4, 3, stride = 2, padding = 1, dilation = 2),
-        relu,
-        conv1d(2, 2, groups = 2, bias = false),
-        global_avgpool,
-        dense(2),
     }
 }
 
@@ -156,23 +130,6 @@ staticnet::network! {
         embedding(11, 4),
         lstm(6),
         dense(11),
-    }
-}
-
-staticnet::network! {
-    /// A tiny Vision Transformer: patches, learned positions, two pre-norm
-    /// residual blocks (self-attention, then a GELU MLP), a final layer
-    /// norm, mean pooling, a classifier.
-    struct Vit {
-        input: [1, 8, 8],
-        patchify(4),
-        dense(8),
-        pos_embedding,
-        residual { layernorm, multihead_attention(2) },
-        residual { layernorm, dense(12), gelu, dense(8) },
-        layernorm,
-        mean_pool,
-        dense(3),
     }
 }
 
@@ -472,7 +429,7 @@ parity_table! {
     gru: Gru, batch 3;
     rnn: Rnn, batch 3;
     chars: Chars, batch 3;
-    vit: Vit, batch 3;
+    vit: TinyVit, batch 3;
     gpt: Gpt, batch 3;
     rms: Rms, batch 3;
 }
