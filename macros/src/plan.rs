@@ -141,25 +141,26 @@ fn link_residuals(planned: &mut [Planned<'_>]) -> syn::Result<()> {
     Ok(())
 }
 
+/// `unknown layer`: the nearest keyword when one is within two edits, else
+/// every keyword (so that the message for a typo does not change each time
+/// a kind is added).
 fn unknown_kind(kind: &Ident) -> syn::Error {
+    syn::Error::new(kind.span(), unknown_kind_message(&kind.to_string()))
+}
+
+pub(crate) fn unknown_kind_message(given: &str) -> String {
     let names: Vec<&str> = kinds::KINDS
         .iter()
         .map(|k| k.keyword)
         .filter(|k| !k.starts_with("__"))
         .collect();
-    let given = kind.to_string();
-    let close = names.iter().find(|n| edit_distance(n, &given) <= 2);
-    let hint = match close {
-        Some(n) => format!("; did you mean `{n}`?"),
-        None => String::new(),
-    };
-    syn::Error::new(
-        kind.span(),
-        format!(
-            "unknown layer `{given}`, expected one of {}{hint}",
+    match names.iter().find(|n| edit_distance(n, given) <= 2) {
+        Some(n) => format!("unknown layer `{given}`; did you mean `{n}`?"),
+        None => format!(
+            "unknown layer `{given}`, expected one of {}",
             quoted_list(&names)
         ),
-    )
+    }
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

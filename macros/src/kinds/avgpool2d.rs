@@ -8,6 +8,16 @@ use crate::layers::Layer;
 /// The arguments: positional (all required), then named.
 pub const SPEC: Spec = Spec::new(pool::ARGS.0, pool::ARGS.1, build);
 
+/// A declaration and the fingerprint it must have; `variants` each set one
+/// named argument away from its default (checked in `kinds/tests.rs`).
+#[cfg(test)]
+pub const EXAMPLE: super::Example = super::Example {
+    input: "[2, 8, 8]",
+    declaration: "avgpool2d(2)",
+    config: "kernel=(2, 2), stride=(2, 2)",
+    variants: &["avgpool2d(2, stride = 1)"],
+};
+
 fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     pool::build(args, false)
 }

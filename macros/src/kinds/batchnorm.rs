@@ -20,6 +20,16 @@ struct BatchNorm {
 /// The arguments: positional (all required), then named.
 pub const SPEC: Spec = Spec::new(&[], &["eps", "momentum"], build);
 
+/// A declaration and the fingerprint it must have; `variants` each set one
+/// named argument away from its default (checked in `kinds/tests.rs`).
+#[cfg(test)]
+pub const EXAMPLE: super::Example = super::Example {
+    input: "[2, 8, 8]",
+    declaration: "batchnorm",
+    config: "eps=1e-5, momentum=0.1",
+    variants: &["batchnorm(eps = 1e-3)", "batchnorm(momentum = 0.2)"],
+};
+
 fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     let eps = args.named_float("eps", 1e-5, 0.0..=1.0)?;
     let momentum = args.named_float("momentum", 0.1, 0.0..=1.0)?;

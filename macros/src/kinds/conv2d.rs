@@ -21,6 +21,16 @@ pub struct Conv {
 /// The arguments: positional (all required), then named.
 pub const SPEC: Spec = Spec::new(&["out_channels", "kernel"], &["stride", "padding", "dilation", "groups", "bias"], build);
 
+/// A declaration and the fingerprint it must have; `variants` each set one
+/// named argument away from its default (checked in `kinds/tests.rs`).
+#[cfg(test)]
+pub const EXAMPLE: super::Example = super::Example {
+    input: "[2, 8, 8]",
+    declaration: "conv2d(4, 3)",
+    config: "kernel=(3, 3), stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1, bias=true",
+    variants: &["conv2d(4, 3, stride = 2)", "conv2d(4, 3, padding = 1)", "conv2d(4, 3, dilation = 2)", "conv2d(4, 3, groups = 2)", "conv2d(4, 3, bias = false)"],
+};
+
 fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     let spec = ConvSpec {
         out_c: args.positive(0, "out_channels")?,

@@ -18,6 +18,16 @@ struct Dense {
 /// The arguments: positional (all required), then named.
 pub const SPEC: Spec = Spec::new(&["units"], &["bias"], build);
 
+/// A declaration and the fingerprint it must have; `variants` each set one
+/// named argument away from its default (checked in `kinds/tests.rs`).
+#[cfg(test)]
+pub const EXAMPLE: super::Example = super::Example {
+    input: "[4]",
+    declaration: "dense(3)",
+    config: "bias=true",
+    variants: &["dense(3, bias = false)"],
+};
+
 fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     let units = args.positive(0, "units")?;
     let bias = args.flag("bias", true)?;

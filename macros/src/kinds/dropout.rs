@@ -18,6 +18,16 @@ struct Dropout {
 /// The arguments: positional (all required), then named.
 pub const SPEC: Spec = Spec::new(&["p"], &[], build);
 
+/// A declaration and the fingerprint it must have; `variants` each set one
+/// named argument away from its default (checked in `kinds/tests.rs`).
+#[cfg(test)]
+pub const EXAMPLE: super::Example = super::Example {
+    input: "[4]",
+    declaration: "dropout(0.5), relu",
+    config: "p=0.5",
+    variants: &[],
+};
+
 fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     let (p, expr) = args.float(0, "p")?;
     if !(0.0..1.0).contains(&p) {

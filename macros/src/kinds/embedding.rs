@@ -18,6 +18,16 @@ struct Embedding {
 /// The arguments: positional (all required), then named.
 pub const SPEC: Spec = Spec::new(&["vocab", "dim"], &[], build).takes_tokens();
 
+/// A declaration and the fingerprint it must have; `variants` each set one
+/// named argument away from its default (checked in `kinds/tests.rs`).
+#[cfg(test)]
+pub const EXAMPLE: super::Example = super::Example {
+    input: "tokens[5]",
+    declaration: "embedding(10, 4)",
+    config: "",
+    variants: &[],
+};
+
 fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     let vocab = args.positive(0, "vocab")?;
     let dim = args.positive(1, "dim")?;

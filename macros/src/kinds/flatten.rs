@@ -13,6 +13,16 @@ struct Flatten;
 /// The arguments: positional (all required), then named.
 pub const SPEC: Spec = Spec::new(&[], &[], build);
 
+/// A declaration and the fingerprint it must have; `variants` each set one
+/// named argument away from its default (checked in `kinds/tests.rs`).
+#[cfg(test)]
+pub const EXAMPLE: super::Example = super::Example {
+    input: "[2, 3]",
+    declaration: "flatten",
+    config: "",
+    variants: &[],
+};
+
 fn build(_args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(Flatten))
 }

@@ -16,6 +16,16 @@ struct LayerNorm {
 /// The arguments: positional (all required), then named.
 pub const SPEC: Spec = Spec::new(&[], &["eps"], build);
 
+/// A declaration and the fingerprint it must have; `variants` each set one
+/// named argument away from its default (checked in `kinds/tests.rs`).
+#[cfg(test)]
+pub const EXAMPLE: super::Example = super::Example {
+    input: "[5, 4]",
+    declaration: "layernorm",
+    config: "eps=1e-5",
+    variants: &["layernorm(eps = 1e-3)"],
+};
+
 fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(LayerNorm {
         eps: args.named_float("eps", 1e-5, 0.0..=1.0)?,

@@ -11,6 +11,16 @@ use syn::spanned::Spanned;
 /// The arguments: positional (all required), then named.
 pub const SPEC: Spec = Spec::new(&["alpha"], &[], build);
 
+/// A declaration and the fingerprint it must have; `variants` each set one
+/// named argument away from its default (checked in `kinds/tests.rs`).
+#[cfg(test)]
+pub const EXAMPLE: super::Example = super::Example {
+    input: "[4]",
+    declaration: "leaky_relu(0.1)",
+    config: ", 0.1f32",
+    variants: &[],
+};
+
 fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     let (alpha, expr) = args.float(0, "alpha")?;
     if alpha < 0.0 {

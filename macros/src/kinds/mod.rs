@@ -14,7 +14,8 @@ use crate::layers::Layer;
 mod tests;
 
 /// Declares every kind: its module (`<keyword>.rs`, which exports a
-/// [`Spec`] named `SPEC`) and its registry entry, the keyword being the
+/// [`Spec`] named `SPEC` and, for tests, an [`Example`] named `EXAMPLE`) and
+/// its registry entry, the keyword being the
 /// module's name; then the internal kinds as [`Kind`] values.
 macro_rules! kinds {
     ($($kind:ident,)* ; $($internal:expr,)*) => {
@@ -25,6 +26,10 @@ macro_rules! kinds {
             $(Kind { keyword: stringify!($kind), spec: &$kind::SPEC },)*
             $($internal,)*
         ];
+
+        /// Every kind's [`Example`], by keyword.
+        #[cfg(test)]
+        pub const EXAMPLES: &[(&str, &Example)] = &[$((stringify!($kind), &$kind::EXAMPLE),)*];
     };
 }
 
@@ -95,6 +100,22 @@ impl Spec {
             ..self
         }
     }
+}
+
+/// A kind's pinned fingerprint, declared in its file (`pub const EXAMPLE`)
+/// and checked by `kinds/tests.rs`: `struct Net { input: <input>,
+/// <declaration> }` must plan to `config` (what saved weights record), and
+/// each variant, setting one named argument away from its default, must
+/// change the config or the parameter shapes. A kind without it does not
+/// compile its tests; a named argument without a variant fails them.
+#[cfg(test)]
+pub struct Example {
+    pub input: &'static str,
+    /// The checked layer comes first (a second only where the first may not
+    /// come last).
+    pub declaration: &'static str,
+    pub config: &'static str,
+    pub variants: &'static [&'static str],
 }
 
 /// A registry entry.

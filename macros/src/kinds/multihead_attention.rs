@@ -1,7 +1,7 @@
 //! `multihead_attention(heads, causal = false)`: PyTorch's
 //! `nn.MultiheadAttention` as self-attention on `[T, E]` (`in_proj_weight`,
 //! `in_proj_bias`, `out_proj.weight`, `out_proj.bias`). Kernels in
-//! `runtime/src/kernels/attention.rs`.
+//! `runtime/src/kernels/multihead_attention.rs`.
 
 use super::Spec;
 use crate::args::Args;
@@ -17,6 +17,16 @@ struct Attention {
 
 /// The arguments: positional (all required), then named.
 pub const SPEC: Spec = Spec::new(&["heads"], &["causal"], build);
+
+/// A declaration and the fingerprint it must have; `variants` each set one
+/// named argument away from its default (checked in `kinds/tests.rs`).
+#[cfg(test)]
+pub const EXAMPLE: super::Example = super::Example {
+    input: "[5, 4]",
+    declaration: "multihead_attention(2)",
+    config: "heads=2, causal=false",
+    variants: &["multihead_attention(2, causal = true)"],
+};
 
 fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(Attention {
@@ -41,11 +51,11 @@ fn init(cx: &Cx, _he: bool) -> TokenStream {
 impl Attention {
     fn geom(&self, rt: &TokenStream, input: &Shape) -> TokenStream {
         let (t, e, h, c) = (input.0[0], input.0[1], self.heads, self.causal);
-        quote!(#rt::kernels::attention::AttentionGeom { steps: #t, embed: #e, heads: #h, causal: #c })
+        quote!(#rt::kernels::multihead_attention::AttentionGeom { steps: #t, embed: #e, heads: #h, causal: #c })
     }
     fn weights(cx: &Cx) -> TokenStream {
         let (rt, p) = (&cx.rt, &cx.params);
-        quote!(#rt::kernels::attention::AttentionWeights {
+        quote!(#rt::kernels::multihead_attention::AttentionWeights {
             in_w: #rt::flat(&#p.in_proj_weight), in_b: &#p.in_proj_bias,
             out_w: #rt::flat(&#p.out_proj_weight), out_b: &#p.out_proj_bias,
         })
@@ -59,7 +69,7 @@ impl Attention {
             quote!(#rt::flat_mut(&mut cache.#id))
         };
         let (qkv, p, o, go, dqkv, row) = (f("qkv"), f("p"), f("o"), f("go"), f("dqkv"), f("row"));
-        quote!(#rt::kernels::attention::AttentionBuffers { qkv: #qkv, p: #p, o: #o, go: #go, dqkv: #dqkv, row: #row })
+        quote!(#rt::kernels::multihead_attention::AttentionBuffers { qkv: #qkv, p: #p, o: #o, go: #go, dqkv: #dqkv, row: #row })
     }
     fn params(rt: &TokenStream, input: &Shape) -> Option<Block> {
         let e = input.0[1];
@@ -113,10 +123,10 @@ impl Layer for Attention {
         let (w, geom) = (Self::weights(cx), self.geom(&cx.rt, &cx.input));
         if cx.saved_in.is_none() {
             let s = &cx.scratch;
-            return quote!(#rt::kernels::attention::attention_infer(#x, #w, #y, #s, &#geom););
+            return quote!(#rt::kernels::multihead_attention::attention_infer(#x, #w, #y, #s, &#geom););
         }
         let bufs = Self::cache_views(cx);
-        quote!(#rt::kernels::attention::attention_forward(#x, #w, #y, #bufs, #b, &#geom);)
+        quote!(#rt::kernels::multihead_attention::attention_forward(#x, #w, #y, #bufs, #b, &#geom);)
     }
     fn backward(&self, cx: &Cx) -> TokenStream {
         let (rt, g, x, gy, gx, b) = (&cx.rt, &cx.grads, &cx.x, &cx.gy, &cx.gx, &cx.batch);
@@ -125,7 +135,7 @@ impl Layer for Attention {
             self.geom(&cx.rt, &cx.input),
             Self::cache_views(cx),
         );
-        quote!(#rt::kernels::attention::attention_backward(
+        quote!(#rt::kernels::multihead_attention::attention_backward(
             #x, #w, #gy,
             (#rt::flat_mut(&mut #g.in_proj_weight), &mut #g.in_proj_bias[..],
              #rt::flat_mut(&mut #g.out_proj_weight), &mut #g.out_proj_bias[..]),

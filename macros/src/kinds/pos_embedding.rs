@@ -1,6 +1,6 @@
 //! `pos_embedding`: a learned `[T, E]` table (`weight`, initialised
 //! N(0, 0.02^2) as in ViT) added to every sample of a sequence. Kernels in
-//! `runtime/src/kernels/sequence.rs`.
+//! `runtime/src/kernels/pos_embedding.rs`.
 
 use super::Spec;
 use crate::args::Args;
@@ -13,6 +13,16 @@ struct PosEmbedding;
 
 /// The arguments: positional (all required), then named.
 pub const SPEC: Spec = Spec::new(&[], &[], build);
+
+/// A declaration and the fingerprint it must have; `variants` each set one
+/// named argument away from its default (checked in `kinds/tests.rs`).
+#[cfg(test)]
+pub const EXAMPLE: super::Example = super::Example {
+    input: "[5, 4]",
+    declaration: "pos_embedding",
+    config: "",
+    variants: &[],
+};
 
 fn build(_args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(PosEmbedding))
@@ -47,10 +57,10 @@ impl Layer for PosEmbedding {
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, p, x, y) = (&cx.rt, &cx.params, &cx.x, &cx.y);
-        quote!(#rt::kernels::sequence::pos_embedding_forward(#x, #rt::flat(&#p.weight), #y);)
+        quote!(#rt::kernels::pos_embedding::pos_embedding_forward(#x, #rt::flat(&#p.weight), #y);)
     }
     fn backward(&self, cx: &Cx) -> TokenStream {
         let (rt, g, gy, gx) = (&cx.rt, &cx.grads, &cx.gy, &cx.gx);
-        quote!(#rt::kernels::sequence::pos_embedding_backward(#gy, #rt::flat_mut(&mut #g.weight), #gx);)
+        quote!(#rt::kernels::pos_embedding::pos_embedding_backward(#gy, #rt::flat_mut(&mut #g.weight), #gx);)
     }
 }

@@ -21,6 +21,16 @@ struct End;
 /// The arguments: positional (all required), then named.
 pub const SPEC: Spec = Spec::new(&[], &[], build);
 
+/// A declaration and the fingerprint it must have; `variants` each set one
+/// named argument away from its default (checked in `kinds/tests.rs`).
+#[cfg(test)]
+pub const EXAMPLE: super::Example = super::Example {
+    input: "[4]",
+    declaration: "residual { relu }",
+    config: "",
+    variants: &[],
+};
+
 fn build(_args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(Begin))
 }

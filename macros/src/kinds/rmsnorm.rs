@@ -18,6 +18,16 @@ struct RmsNorm {
 /// The arguments: positional (all required), then named.
 pub const SPEC: Spec = Spec::new(&[], &["eps"], build);
 
+/// A declaration and the fingerprint it must have; `variants` each set one
+/// named argument away from its default (checked in `kinds/tests.rs`).
+#[cfg(test)]
+pub const EXAMPLE: super::Example = super::Example {
+    input: "[5, 4]",
+    declaration: "rmsnorm",
+    config: "eps=1.1920929e-7",
+    variants: &["rmsnorm(eps = 1e-5)"],
+};
+
 fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Box::new(RmsNorm {
         eps: args.named_float("eps", f32::EPSILON, 0.0..=1.0)?,

@@ -8,6 +8,16 @@ use crate::layers::Layer;
 /// The arguments: positional (all required), then named.
 pub const SPEC: Spec = Spec::new(&[], &[], build);
 
+/// A declaration and the fingerprint it must have; `variants` each set one
+/// named argument away from its default (checked in `kinds/tests.rs`).
+#[cfg(test)]
+pub const EXAMPLE: super::Example = super::Example {
+    input: "[4]",
+    declaration: "tanh",
+    config: "",
+    variants: &[],
+};
+
 fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
     Ok(Elementwise::boxed(args.kind(), BackwardReads::Output, false))
 }

@@ -2,7 +2,6 @@
 //! `<op>_backward` side by side. Shapes are arguments; lengths are
 //! `debug_assert!`ed; no kernel allocates or fails.
 
-pub mod attention;
 pub mod avgpool2d;
 pub mod batchnorm;
 pub mod conv1d;
@@ -20,11 +19,14 @@ pub mod layernorm;
 pub mod leaky_relu;
 pub mod lstm;
 pub mod maxpool2d;
+pub mod mean_pool;
+pub mod multihead_attention;
+pub mod patchify;
+pub mod pos_embedding;
 pub mod recurrent;
 pub mod relu;
 pub mod rmsnorm;
 pub mod rnn;
-pub mod sequence;
 pub mod sigmoid;
 pub mod softmax;
 pub mod tanh;
