@@ -74,7 +74,6 @@ pub use staticnet_runtime::{
     flat, flat_mut, init, kernels, layers, loss, math, memory, optim, threads,
 };
 
-#[cfg(feature = "std")]
 pub mod data;
 #[cfg(feature = "std")]
 pub mod parallel;

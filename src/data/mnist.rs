@@ -154,6 +154,28 @@ impl Split {
     }
 }
 
+/// Pixels in `[0, 1]` (the conversion of [`Split::fill_batch`]), labels
+/// `0..10`.
+impl super::Dataset for Split {
+    type Target = usize;
+
+    fn len(&self) -> usize {
+        Split::len(self)
+    }
+
+    fn input_len(&self) -> usize {
+        self.rows * self.cols
+    }
+
+    fn fill(&self, indices: &[usize], inputs: &mut [f32], targets: &mut [usize]) {
+        self.fill_batch(indices, inputs, targets);
+    }
+
+    fn prefetch(&self, indices: &[usize]) {
+        Split::prefetch(self, indices);
+    }
+}
+
 /// Shows the sizes, not the 47 MB of pixels.
 impl fmt::Debug for Split {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -58,11 +58,12 @@ pub fn to_vec<N: Network>(net: &N) -> Result<Vec<u8>, SaveError> {
     Ok(out)
 }
 
-/// Writes the weights of `net` to `path`.
+/// Writes the weights of `net` to `path`, atomically ([`write_atomic`](super::write_atomic)):
+/// if the save fails or is interrupted, the previous file is intact.
 pub fn save_file<N: Network>(net: &N, path: impl AsRef<Path>) -> Result<(), FileError> {
     let path = path.as_ref();
     let bytes = to_vec(net).map_err(FileError::Save)?;
-    fs::write(path, bytes).map_err(|source| FileError::Io {
+    super::write_atomic(path, &bytes).map_err(|source| FileError::Io {
         path: path.to_path_buf(),
         source,
     })

@@ -35,10 +35,14 @@
 pub use staticnet_runtime::weights::*;
 
 #[cfg(feature = "std")]
+mod atomic;
+#[cfg(feature = "std")]
 mod file;
 #[cfg(feature = "std")]
 pub mod safetensors;
 
+#[cfg(feature = "std")]
+pub use atomic::write_atomic;
 #[cfg(feature = "std")]
 pub use file::{load_file, save_file, to_vec, FileError};
 

@@ -264,10 +264,11 @@ pub fn to_bytes<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
     safetensors::tensor::serialize(views, Some(meta)).map_err(Error::Format)
 }
 
-/// Writes [`to_bytes`] to `path`.
+/// Writes [`to_bytes`] to `path`, atomically ([`write_atomic`](super::write_atomic)):
+/// if the save fails or is interrupted, the previous file is intact.
 pub fn save_file<N: Network>(net: &N, path: impl AsRef<Path>) -> Result<(), Error> {
     let path = path.as_ref();
-    fs::write(path, to_bytes(net)?).map_err(|source| Error::Io {
+    super::write_atomic(path, &to_bytes(net)?).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })
