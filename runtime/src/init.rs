@@ -38,6 +38,12 @@ impl Rng {
         Self { state: seed }
     }
 
+    /// The whole state: `Rng::new(rng.state())` continues exactly where
+    /// `rng` is (what checkpoints save).
+    pub const fn state(&self) -> u64 {
+        self.state
+    }
+
     /// The `index`-th independent stream derived from `seed`: for one seed,
     /// distinct indices give distinct, well-mixed starting states (the
     /// derivation `mix(seed + mix(index + GAMMA))` is injective in `index`).

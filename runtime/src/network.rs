@@ -115,6 +115,10 @@ pub trait Network: Pod {
     /// networks without buffers. Training loops call it once per step.
     fn update_buffers<const B: usize>(&mut self, cache: &Self::Cache<B>);
 
+    /// The dropout generator in `cache` (`cache.rng`), for generic code:
+    /// training loops seed it, and checkpoints save and restore it.
+    fn cache_rng<const B: usize>(cache: &mut Self::Cache<B>) -> &mut crate::Rng;
+
     /// The trainable parameters as one flat slice (declaration order, PyTorch
     /// layouts); what optimizers step over.
     fn params(&self) -> &[f32] {

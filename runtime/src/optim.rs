@@ -48,6 +48,17 @@ pub trait Optimizer {
     fn fused_lr(&self) -> Option<f32> {
         None
     }
+
+    /// Steps taken, for optimizers whose update depends on it (Adam's bias
+    /// correction); 0 for the others. Checkpoints save it.
+    fn counter(&self) -> u64 {
+        0
+    }
+
+    /// Restores [`counter`](Optimizer::counter) (a checkpoint resuming).
+    fn set_counter(&mut self, steps: u64) {
+        let _ = steps;
+    }
 }
 
 /// Stochastic gradient descent, as `torch.optim.SGD` with `dampening = 0`:
@@ -278,6 +289,14 @@ impl Optimizer for Adam {
     fn set_lr(&mut self, lr: f32) {
         self.lr = lr;
     }
+
+    fn counter(&self) -> u64 {
+        u64::from(self.steps)
+    }
+
+    fn set_counter(&mut self, steps: u64) {
+        self.steps = u32::try_from(steps).unwrap_or(u32::MAX);
+    }
 }
 
 /// AdamW, as `torch.optim.AdamW`: [`Adam`] without L2 in the gradient, and
@@ -342,6 +361,14 @@ impl Optimizer for AdamW {
 
     fn set_lr(&mut self, lr: f32) {
         self.adam.lr = lr;
+    }
+
+    fn counter(&self) -> u64 {
+        self.adam.counter()
+    }
+
+    fn set_counter(&mut self, steps: u64) {
+        self.adam.set_counter(steps);
     }
 }
 
@@ -428,6 +455,38 @@ impl LrSchedule for CosineLr {
         let progress = step as f32 / self.total_steps as f32;
         self.min
             + (self.base - self.min) * 0.5 * (1.0 + math::cos(core::f32::consts::PI * progress))
+    }
+}
+
+/// Linear warm-up, then `then`: at step `s < steps` the rate is
+/// `then.lr(0) * (s + 1) / steps` (rising to the base rate, never 0), from
+/// `steps` on `then.lr(s - steps)`, so `then` starts when the warm-up ends
+/// (give a [`CosineLr`] the steps after the warm-up as `total_steps`).
+/// `steps == 0` is `then` alone.
+///
+/// ```
+/// use staticnet_runtime::optim::{CosineLr, LrSchedule, Warmup};
+/// let s = Warmup { steps: 4, then: CosineLr { base: 0.1, min: 0.0, total_steps: 10 } };
+/// assert_eq!(s.lr(0), 0.025);
+/// assert_eq!(s.lr(3), 0.1);
+/// assert_eq!(s.lr(4), 0.1);
+/// assert_eq!(s.lr(14), 0.0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Warmup<S> {
+    /// Steps of the warm-up.
+    pub steps: usize,
+    /// The schedule after it.
+    pub then: S,
+}
+
+impl<S: LrSchedule> LrSchedule for Warmup<S> {
+    fn lr(&self, step: usize) -> f32 {
+        if step < self.steps {
+            self.then.lr(0) * ((step + 1) as f32 / self.steps as f32)
+        } else {
+            self.then.lr(step - self.steps)
+        }
     }
 }
 

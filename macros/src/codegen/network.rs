@@ -34,6 +34,10 @@ pub fn item(net: &Net<'_>) -> TokenStream {
             type Workspace = #ws_ident;
             type Cache<const B: usize> = #cache_ident<B>;
 
+            fn cache_rng<const B: usize>(cache: &mut Self::Cache<B>) -> &mut #rt::Rng {
+                &mut cache.rng
+            }
+
             #init
             #forward
             #backward
