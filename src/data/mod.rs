@@ -3,7 +3,9 @@
 //! regression targets, multi-label targets), [`Subset`] (a list of indices
 //! into another data set: train/validation splits without copying),
 //! [`Windows`] (token sequences for the recurrent and Transformer models),
-//! MNIST's [`Split`](mnist::Split) (feature `std`).
+//! MNIST's [`Split`](mnist::Split) (feature `std`), and [`csv::Table`]
+//! (feature `std`: tabular data from a CSV file, with a train/test split
+//! rule and standardisation fitted on the training rows).
 //!
 //! The trait and the in-memory types are `no_std`: a device fine-tuning on
 //! samples in a `static` uses them as they are. Nothing here allocates per
@@ -20,6 +22,8 @@
 //! assert_eq!((x, y), ([1.0, 1.0, 0.0, 1.0], [0, 1]));
 //! ```
 
+#[cfg(feature = "std")]
+pub mod csv;
 #[cfg(feature = "std")]
 pub mod mnist;
 
