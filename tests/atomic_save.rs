@@ -1,0 +1,490 @@
+//! Crash safety of weights files (issue 17): a save killed at any moment, or
+//! one that runs out of room, leaves the previous file whole and loadable.
+//!
+//! The child processes are this test binary run again
+//! ([`std::env::current_exe`]): a parent test sets an environment variable and
+//! runs one `#[ignore]`d child test by its exact name. Run alone, a child test
+//! says so and does nothing.
+#![cfg(all(unix, feature = "std"))]
+
+use staticnet::weights::{self, safetensors as st, write_atomic, FileError};
+use staticnet::{Network, Rng};
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+staticnet::network! {
+    /// 40,300 parameters, so each file is about 161 KB: larger than the file
+    /// size limit of the disk test; the tmpfs of the full-disk test holds one
+    /// file of each format but not a third file.
+    struct Versioned { input: [100], dense(200), relu, dense(100) }
+}
+
+/// Version `k` of the network: every value is `k`, so a loaded file tells
+/// which version it is, and a mix of two versions shows.
+fn versioned(k: u64) -> Box<Versioned> {
+    let mut net = Versioned::zeroed_boxed();
+    net.state_mut().fill(k as f32);
+    net
+}
+
+/// The version a loaded network holds, or why it is not one whole version.
+fn version_of(net: &Versioned) -> Result<u64, String> {
+    let state = net.state();
+    let v = state[0];
+    if let Some(i) = state.iter().position(|&x| x.to_bits() != v.to_bits()) {
+        return Err(format!(
+            "values of two versions: [0] = {v}, [{i}] = {}",
+            state[i]
+        ));
+    }
+    if v < 0.0 || v.fract() != 0.0 {
+        return Err(format!("not a version: {v}"));
+    }
+    Ok(v as u64)
+}
+
+/// The version in a binary weights file (`weights::load_file`).
+fn load_bin(path: &Path) -> Result<u64, String> {
+    let mut net = Versioned::zeroed_boxed();
+    weights::load_file(path, &mut *net).map_err(|e| e.to_string())?;
+    version_of(&net)
+}
+
+/// The version in a safetensors file (`safetensors::load_file`, strict).
+fn load_st(path: &Path) -> Result<u64, String> {
+    let mut net = Versioned::zeroed_boxed();
+    st::load_file(path, &mut *net, st::Options::strict()).map_err(|e| e.to_string())?;
+    version_of(&net)
+}
+
+/// The arguments that run exactly the `#[ignore]`d child test `name`.
+fn child_args(name: &str) -> [&str; 4] {
+    ["--exact", name, "--ignored", "--nocapture"]
+}
+
+fn output_text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The `.staticnet-*.tmp` files `write_atomic` left in `dir`; panics on any
+/// other file besides `targets`.
+fn temp_files(dir: &Path, targets: &[&Path]) -> Vec<PathBuf> {
+    let mut temps = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with(".staticnet-") && name.ends_with(".tmp") {
+            temps.push(path);
+        } else {
+            assert!(targets.contains(&path.as_path()), "unexpected file {name}");
+        }
+    }
+    temps
+}
+
+/// Panics unless `path` holds exactly `before`, saying where it differs
+/// (not the bytes: the files are 161 KB).
+fn assert_unchanged(path: &Path, before: &[u8]) {
+    let now = fs::read(path).unwrap();
+    if now != before {
+        let at = now.iter().zip(before).position(|(a, b)| a != b);
+        panic!(
+            "{} changed: {} bytes, was {}; first difference at byte {at:?}",
+            path.display(),
+            now.len(),
+            before.len()
+        );
+    }
+}
+
+/// Kills the child on drop, so that a failing parent leaves no save loop
+/// behind.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const SAVE_LOOP: &str = "STATICNET_SAVE_LOOP";
+const SAVE_FROM: &str = "STATICNET_SAVE_FROM";
+const LOOP_STARTED: &str = "save loop from version";
+const ROUNDS: usize = 250;
+
+/// Issue 17: a child saves versions 1, 2, 3, ... in a loop, both formats,
+/// and is killed with SIGKILL at a random moment; after every kill both files
+/// load as one whole version, never older than the one seen before.
+#[test]
+fn killed_saves_leave_the_previous_or_the_new_file() {
+    let start = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("net.bin");
+    let sft = dir.path().join("net.safetensors");
+
+    // The first round starts from good files written here; timing a few
+    // saves sets the range of the random kill delay (about three saves, so
+    // that some kills land in the first save and most after a few; at most
+    // 250 ms, which keeps 250 rounds under a minute on a slow disk).
+    let mut cycle = Duration::ZERO;
+    for _ in 0..3 {
+        let t = Instant::now();
+        weights::save_file(&*versioned(0), &bin).unwrap();
+        st::save_file(&*versioned(0), &sft).unwrap();
+        cycle = cycle.max(t.elapsed());
+    }
+    let max_delay = (3 * cycle).clamp(Duration::from_millis(2), Duration::from_millis(250));
+    let max_delay_us = max_delay.as_micros() as usize;
+
+    let exe = std::env::current_exe().unwrap();
+    let mut rng = Rng::new(17);
+    let (mut last_bin, mut last_st) = (0u64, 0u64);
+    let mut seen = BTreeSet::from([0u64]);
+    let (mut changed_rounds, mut rounds_with_temp, mut temps_total) = (0, 0, 0);
+    for round in 0..ROUNDS {
+        let from = last_bin.max(last_st) + 1;
+        let child = Command::new(&exe)
+            .args(child_args("child_save_loop"))
+            .env(SAVE_LOOP, dir.path())
+            .env(SAVE_FROM, from.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut child = KillOnDrop(child);
+        // Wait for the loop to start (past the test harness), then a random
+        // moment within its first few saves.
+        let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
+        let mut head = String::new();
+        while !head.contains(LOOP_STARTED) {
+            if stdout.read_line(&mut head).unwrap() == 0 {
+                let _ = child.0.kill();
+                let mut err = String::new();
+                child
+                    .0
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
+                panic!("round {round}: the child ended before saving:\n{head}\n{err}");
+            }
+        }
+        std::thread::sleep(Duration::from_micros(rng.below(max_delay_us) as u64));
+        child.0.kill().unwrap();
+        let status = child.0.wait().unwrap();
+        if status.signal() != Some(9) {
+            let mut rest = String::new();
+            stdout.read_to_string(&mut rest).unwrap();
+            child
+                .0
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut rest)
+                .unwrap();
+            panic!("round {round}: the child was not killed mid-loop: {status:?}\n{head}{rest}");
+        }
+
+        let b = load_bin(&bin)
+            .unwrap_or_else(|e| panic!("round {round}: net.bin is not a whole version: {e}"));
+        let s = load_st(&sft).unwrap_or_else(|e| {
+            panic!("round {round}: net.safetensors is not a whole version: {e}")
+        });
+        assert!(
+            (b == last_bin || b >= from) && (s == last_st || s >= from),
+            "round {round}: versions went from (bin {last_bin}, st {last_st}) to (bin {b}, st {s}), \
+             the child started at {from}"
+        );
+        // The child saves version k to net.bin before net.safetensors.
+        assert!(
+            s <= b,
+            "round {round}: net.safetensors {s} is ahead of net.bin {b}"
+        );
+        if (b, s) != (last_bin, last_st) {
+            changed_rounds += 1;
+        }
+        seen.extend([b, s]);
+        (last_bin, last_st) = (b, s);
+
+        let temps = temp_files(dir.path(), &[&bin, &sft]);
+        if !temps.is_empty() {
+            rounds_with_temp += 1;
+            temps_total += temps.len();
+        }
+        for t in temps {
+            fs::remove_file(t).unwrap();
+        }
+    }
+
+    println!(
+        "{ROUNDS} rounds of SIGKILL in {:.1?} (kill delay 0..{max_delay:?} after the loop \
+         started, the slowest of three saves of both formats took {cycle:?}): {changed_rounds} rounds changed a \
+         file, {} distinct versions seen (last: bin {last_bin}, safetensors {last_st}), \
+         {rounds_with_temp} rounds killed inside a save left {temps_total} .staticnet-*.tmp \
+         file(s), removed",
+        start.elapsed(),
+        seen.len(),
+    );
+    // Not vacuous: saves completed between kills, and kills landed inside
+    // saves (a temporary file written but not yet renamed: 30-40% of rounds
+    // on a disk, 14-16% on a tmpfs where a save is mostly encoding).
+    assert!(
+        changed_rounds >= ROUNDS / 10,
+        "only {changed_rounds} of {ROUNDS} rounds saw a save complete"
+    );
+    assert!(
+        rounds_with_temp >= ROUNDS / 50,
+        "only {rounds_with_temp} of {ROUNDS} kills landed inside a save"
+    );
+}
+
+/// The child of [`killed_saves_leave_the_previous_or_the_new_file`]: saves
+/// versions `STATICNET_SAVE_FROM`, +1, ... to `net.bin` then
+/// `net.safetensors` in `STATICNET_SAVE_LOOP` until killed (or 20 s).
+#[test]
+#[ignore = "child process of killed_saves_leave_the_previous_or_the_new_file"]
+fn child_save_loop() {
+    let Some(dir) = std::env::var_os(SAVE_LOOP) else {
+        println!("{SAVE_LOOP} not set: run by killed_saves_leave_the_previous_or_the_new_file");
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let from: u64 = std::env::var(SAVE_FROM).unwrap().parse().unwrap();
+    let mut net = Versioned::zeroed_boxed();
+    println!("{LOOP_STARTED} {from}");
+    io::stdout().flush().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for k in from.. {
+        net.state_mut().fill(k as f32);
+        weights::save_file(&*net, dir.join("net.bin")).unwrap();
+        st::save_file(&*net, dir.join("net.safetensors")).unwrap();
+        assert!(Instant::now() < deadline, "not killed within 20 s");
+    }
+}
+
+const OVER_LIMIT: &str = "STATICNET_SAVE_OVER_LIMIT";
+/// The file size limit of the child, in `ulimit -f` blocks: 8 KB where a
+/// block is 512 bytes (dash, POSIX), 16 KB where it is 1024 (bash).
+const LIMIT_BLOCKS: usize = 16;
+/// The child's exit code for "both saves failed with the expected typed error".
+const EXIT_TYPED_ERROR: i32 = 42;
+
+/// Issue 17: a save that cannot be written to the end (here the process's
+/// file size limit, `RLIMIT_FSIZE`, which needs no root and no mount) fails
+/// with a typed I/O error, and the previous file stays byte for byte.
+#[test]
+fn save_over_file_size_limit_fails_typed_and_keeps_the_file() {
+    let start = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("net.bin");
+    let sft = dir.path().join("net.safetensors");
+    weights::save_file(&*versioned(1), &bin).unwrap();
+    st::save_file(&*versioned(1), &sft).unwrap();
+    let (bin_before, st_before) = (fs::read(&bin).unwrap(), fs::read(&sft).unwrap());
+    assert!(bin_before.len().min(st_before.len()) > LIMIT_BLOCKS * 1024);
+
+    // SIGXFSZ ignored, so that the write returns EFBIG instead of killing.
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!(
+            r#"trap "" XFSZ && ulimit -f {LIMIT_BLOCKS} && exec "$0" "$@""#
+        ))
+        .arg(&exe)
+        .args(child_args("child_save_over_limit"))
+        .env(OVER_LIMIT, dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = output_text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(EXIT_TYPED_ERROR),
+        "the child did not see the typed error:\n{text}"
+    );
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if line.starts_with("child:") {
+            println!("{line}");
+        }
+    }
+
+    assert_unchanged(&bin, &bin_before);
+    assert_unchanged(&sft, &st_before);
+    assert_eq!(load_bin(&bin), Ok(1));
+    assert_eq!(load_st(&sft), Ok(1));
+    // The temporary files went with the errors.
+    assert_eq!(temp_files(dir.path(), &[&bin, &sft]), Vec::<PathBuf>::new());
+    println!(
+        "file size limit {LIMIT_BLOCKS} blocks, files of {} and {} bytes: both intact ({:.1?})",
+        bin_before.len(),
+        st_before.len(),
+        start.elapsed()
+    );
+}
+
+/// The child of [`save_over_file_size_limit_fails_typed_and_keeps_the_file`]:
+/// saves version 2 in both formats under the file size limit, and exits with
+/// [`EXIT_TYPED_ERROR`] if both fail with "file too large".
+#[test]
+#[ignore = "child process of save_over_file_size_limit_fails_typed_and_keeps_the_file"]
+fn child_save_over_limit() {
+    let Some(dir) = std::env::var_os(OVER_LIMIT) else {
+        println!(
+            "{OVER_LIMIT} not set: run by save_over_file_size_limit_fails_typed_and_keeps_the_file"
+        );
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let net = versioned(2);
+    let e = weights::save_file(&*net, dir.join("net.bin")).unwrap_err();
+    match &e {
+        FileError::Io { source, .. } if source.kind() == ErrorKind::FileTooLarge => {
+            println!("child: weights::save_file: FileError::Io: {e}");
+        }
+        _ => panic!("weights::save_file: expected FileError::Io, file too large, got {e:?}"),
+    }
+    let e = st::save_file(&*net, dir.join("net.safetensors")).unwrap_err();
+    match &e {
+        st::Error::Io { source, .. } if source.kind() == ErrorKind::FileTooLarge => {
+            println!("child: safetensors::save_file: Error::Io: {e}");
+        }
+        _ => panic!("safetensors::save_file: expected Error::Io, file too large, got {e:?}"),
+    }
+    io::stdout().flush().unwrap();
+    std::process::exit(EXIT_TYPED_ERROR);
+}
+
+/// A tmpfs mounted for one test, unmounted on drop.
+#[cfg(target_os = "linux")]
+struct Tmpfs(PathBuf);
+
+#[cfg(target_os = "linux")]
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Issue 17 on a real full disk: a 384 KB tmpfs holds one file of each
+/// format (about 161 KB each) but not the temporary file of a second save.
+/// Mounting needs root: as another user this test prints that it is skipped
+/// (the file size limit test above covers the failed write portably).
+#[cfg(target_os = "linux")]
+#[test]
+fn save_to_full_tmpfs_fails_typed_and_keeps_the_file() {
+    use std::os::unix::fs::MetadataExt;
+    let uid = fs::metadata("/proc/self").unwrap().uid();
+    if uid != 0 {
+        println!("SKIPPED save_to_full_tmpfs_fails_typed_and_keeps_the_file: uid {uid} is not root, cannot mount a tmpfs");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mount = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=384k", "tmpfs"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    if !mount.status.success() {
+        // Root without the capability to mount (an unprivileged container).
+        println!(
+            "SKIPPED save_to_full_tmpfs_fails_typed_and_keeps_the_file: root, but mount failed: {}",
+            String::from_utf8_lossy(&mount.stderr).trim()
+        );
+        return;
+    }
+    let tmpfs = Tmpfs(dir.path().to_path_buf());
+    let bin = tmpfs.0.join("net.bin");
+    let sft = tmpfs.0.join("net.safetensors");
+    weights::save_file(&*versioned(1), &bin).unwrap();
+    st::save_file(&*versioned(1), &sft).unwrap();
+    let (bin_before, st_before) = (fs::read(&bin).unwrap(), fs::read(&sft).unwrap());
+
+    let full = versioned(2);
+    match weights::save_file(&*full, &bin) {
+        Err(FileError::Io { source, .. }) if source.kind() == ErrorKind::StorageFull => {
+            println!("full tmpfs: weights::save_file: FileError::Io: {source}");
+        }
+        other => panic!("weights::save_file on a full disk: expected FileError::Io, got {other:?}"),
+    }
+    match st::save_file(&*full, &sft) {
+        Err(st::Error::Io { source, .. }) if source.kind() == ErrorKind::StorageFull => {
+            println!("full tmpfs: safetensors::save_file: Error::Io: {source}");
+        }
+        other => panic!("safetensors::save_file on a full disk: expected Error::Io, got {other:?}"),
+    }
+    assert_unchanged(&bin, &bin_before);
+    assert_unchanged(&sft, &st_before);
+    assert_eq!(load_bin(&bin), Ok(1));
+    assert_eq!(load_st(&sft), Ok(1));
+    assert_eq!(temp_files(&tmpfs.0, &[&bin, &sft]), Vec::<PathBuf>::new());
+
+    // The same file system read-only: root's permission override does not
+    // apply, unlike a directory of mode 0555.
+    let remount = Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(&tmpfs.0)
+        .output()
+        .unwrap();
+    assert!(remount.status.success(), "{}", output_text(&remount));
+    let err = write_atomic(&bin, b"new").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ReadOnlyFilesystem, "{err}");
+    println!("read-only tmpfs: write_atomic: {err}");
+    assert_unchanged(&bin, &bin_before);
+}
+
+#[test]
+fn write_atomic_into_a_missing_directory_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no").join("such");
+    let err = write_atomic(&missing.join("net.bin"), b"bytes").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    assert!(!dir.path().join("no").exists());
+
+    // A regular file where the directory should be.
+    let file = dir.path().join("file");
+    fs::write(&file, b"not a directory").unwrap();
+    let err = write_atomic(&file.join("net.bin"), b"bytes").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotADirectory, "{err}");
+    assert_eq!(fs::read(&file).unwrap(), b"not a directory");
+}
+
+/// Root writes into a directory of mode 0555 regardless: then the test says
+/// it is skipped (the tmpfs test remounts read-only instead).
+#[test]
+fn write_atomic_into_a_read_only_directory_fails_and_keeps_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("ro");
+    fs::create_dir(&sub).unwrap();
+    let path = sub.join("net.bin");
+    write_atomic(&path, b"old").unwrap();
+    fs::set_permissions(&sub, fs::Permissions::from_mode(0o555)).unwrap();
+    let probe = sub.join("probe");
+    let writable = fs::write(&probe, b"").is_ok();
+    let result = (!writable).then(|| write_atomic(&path, b"new"));
+    fs::set_permissions(&sub, fs::Permissions::from_mode(0o755)).unwrap();
+    let Some(result) = result else {
+        println!(
+            "SKIPPED write_atomic_into_a_read_only_directory_fails_and_keeps_the_file: \
+             a directory of mode 0555 is writable here (root)"
+        );
+        return;
+    };
+    let err = result.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+    assert_eq!(fs::read(&path).unwrap(), b"old");
+    assert_eq!(temp_files(&sub, &[&path]), Vec::<PathBuf>::new());
+}
