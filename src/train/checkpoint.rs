@@ -51,7 +51,7 @@ impl Policy {
     /// Whether a save is due after global step `step` (steps count from 1
     /// here: the step just taken).
     pub(super) fn due(&self, step: usize) -> bool {
-        self.every.is_some_and(|n| n > 0 && step % n == 0)
+        self.every.is_some_and(|n| n > 0 && step.is_multiple_of(n))
     }
 }
 

@@ -88,7 +88,7 @@ impl<const T: usize> Loss for SequenceCrossEntropy<T> {
     const METRIC: Metric = ACCURACY;
 
     fn check(&self, out_len: usize) -> Result<(), &'static str> {
-        if T == 0 || out_len == 0 || out_len % T != 0 {
+        if T == 0 || out_len == 0 || !out_len.is_multiple_of(T) {
             return Err("the output is not T steps of logits (T the target's length)");
         }
         Ok(())
