@@ -15,8 +15,8 @@ mod data;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use staticnet::optim::{Constant, Sgd};
-use staticnet::parallel::ParallelClassifier;
-use staticnet::train::Classifier;
+use staticnet::parallel::ParallelTrainer;
+use staticnet::train::{SoftmaxCrossEntropy, Trainer};
 use staticnet::{Network, Rng};
 use std::hint::black_box;
 use std::time::Duration;
@@ -49,9 +49,13 @@ fn w4(c: &mut Criterion) {
 
 fn w3(c: &mut Criterion) {
     let data = data::mnist();
-    let mut opt = Sgd::new(0.05);
     let lr = Constant(0.05);
-    let mut trainer = Classifier::<LeNet, 32>::new(LeNet::new_boxed(1), &opt);
+    let mut trainer = Trainer::<LeNet, _, _, _, 32>::new(
+        LeNet::new_boxed(1),
+        Sgd::new(0.05),
+        lr,
+        SoftmaxCrossEntropy,
+    );
     let mut rng = Rng::new(3);
     let mut order: Vec<usize> = (0..data.train.len()).collect();
     rng.shuffle(&mut order);
@@ -65,7 +69,9 @@ fn w3(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 for batch in order[..12_800].chunks_exact(32) {
-                    black_box(trainer.train_batch(&data.train, batch, &mut opt, &lr));
+                    let batch = batch.try_into().expect("chunks of 32");
+                    let loss = trainer.train_step(&data.train, batch);
+                    black_box(loss.expect("a finite step"));
                 }
             })
         },
@@ -75,11 +81,17 @@ fn w3(c: &mut Criterion) {
     let mut subset = data.train.clone();
     subset.truncate(12_800);
     let mut opt2 = Sgd::new(0.05);
-    let mut par = ParallelClassifier::<LeNet, 16>::new(LeNet::new_boxed(1), &opt2, 2);
+    let mut par =
+        ParallelTrainer::<LeNet, _, 16>::new(LeNet::new_boxed(1), &opt2, SoftmaxCrossEntropy, 2);
     let mut rng2 = Rng::new(3);
     group.bench_function(
         "W3 lenet training 12800 samples (sgd 0.05, 2 threads x 16)",
-        |b| b.iter(|| black_box(par.train_epoch(&subset, &mut opt2, &lr, &mut rng2, |_, _| {}))),
+        |b| {
+            b.iter(|| {
+                let loss = par.train_epoch(&subset, &mut opt2, &lr, &mut rng2, |_, _| {});
+                black_box(loss.expect("finite steps"))
+            })
+        },
     );
     group.finish();
 }

@@ -18,8 +18,8 @@ mod data;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use staticnet::optim::{Constant, Sgd};
-use staticnet::parallel::ParallelClassifier;
-use staticnet::train::Classifier;
+use staticnet::parallel::ParallelTrainer;
+use staticnet::train::{Control, SoftmaxCrossEntropy, Trainer};
 use staticnet::{Network, Rng};
 use std::hint::black_box;
 use std::time::Duration;
@@ -71,65 +71,63 @@ fn w5(c: &mut Criterion) {
 
 fn w2(c: &mut Criterion) {
     let data = data::mnist();
-    let mut opt = Sgd::new(0.1);
     let lr = Constant(0.1);
-    let mut trainer = Classifier::<Mlp, 32>::new(Mlp::new_boxed(1), &opt);
-    let batch: Vec<usize> = (0..32).collect();
+    let mut trainer =
+        Trainer::<Mlp, _, _, _, 32>::new(Mlp::new_boxed(1), Sgd::new(0.1), lr, SoftmaxCrossEntropy)
+            .seed(3);
+    let batch: [usize; 32] = std::array::from_fn(|i| i);
     c.bench_function("W2 mlp training step batch 32", |b| {
-        b.iter(|| black_box(trainer.train_batch(&data.train, &batch, &mut opt, &lr)))
+        b.iter(|| {
+            black_box(
+                trainer
+                    .train_step(&data.train, &batch)
+                    .expect("a finite step"),
+            )
+        })
     });
     let mut group = c.benchmark_group("W2 epoch");
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(8));
-    let mut rng = Rng::new(3);
+    let epoch = |trainer: &mut Trainer<Mlp, Sgd, Constant, SoftmaxCrossEntropy, 32>| {
+        let loss = trainer.train_epoch(&data.train, |_| Control::Continue);
+        black_box(loss.expect("finite steps"))
+    };
     group.bench_function(
         format!(
             "W2 mlp one epoch of {} (sgd 0.1, batch 32)",
             data.train.len()
         ),
-        |b| {
-            b.iter(|| {
-                black_box(trainer.train_epoch(&data.train, &mut opt, &lr, &mut rng, |_, _| {}))
-            })
-        },
+        |b| b.iter(|| epoch(&mut trainer)),
     );
     // The same steps (bit for bit) with the SGD step fused into the backward
-    // pass (`Sgd::fused`).
-    let mut fused = Sgd::new(0.1).fused();
+    // pass (`Sgd::fused`): the same network and trainer, its optimizer
+    // swapped (plain SGD has no state to carry over).
+    trainer.opt = Sgd::new(0.1).fused();
     group.bench_function(
         format!(
             "W2 mlp one epoch of {} (fused sgd 0.1, batch 32)",
             data.train.len()
         ),
-        |b| {
-            b.iter(|| {
-                black_box(trainer.train_epoch(&data.train, &mut fused, &lr, &mut rng, |_, _| {}))
-            })
-        },
+        |b| b.iter(|| epoch(&mut trainer)),
     );
     // One batch of 32, its products and SGD step split over two threads.
     staticnet::threads::set_threads(2);
+    trainer.opt = Sgd::new(0.1);
     group.bench_function(
         "W2 mlp one epoch (sgd 0.1, batch 32, 2 kernel threads)",
-        |b| {
-            b.iter(|| {
-                black_box(trainer.train_epoch(&data.train, &mut opt, &lr, &mut rng, |_, _| {}))
-            })
-        },
+        |b| b.iter(|| epoch(&mut trainer)),
     );
+    trainer.opt = Sgd::new(0.1).fused();
     group.bench_function(
         "W2 mlp one epoch (fused sgd 0.1, batch 32, 2 kernel threads)",
-        |b| {
-            b.iter(|| {
-                black_box(trainer.train_epoch(&data.train, &mut fused, &lr, &mut rng, |_, _| {}))
-            })
-        },
+        |b| b.iter(|| epoch(&mut trainer)),
     );
     staticnet::threads::set_threads(1);
     // Two threads of 16 samples: the same global batch of 32.
     let mut opt2 = Sgd::new(0.1);
-    let mut par = ParallelClassifier::<Mlp, 16>::new(Mlp::new_boxed(1), &opt2, 2);
+    let mut par =
+        ParallelTrainer::<Mlp, _, 16>::new(Mlp::new_boxed(1), &opt2, SoftmaxCrossEntropy, 2);
     let mut rng2 = Rng::new(3);
     group.bench_function(
         format!(
@@ -137,14 +135,15 @@ fn w2(c: &mut Criterion) {
             data.train.len()
         ),
         |b| {
-            b.iter(|| black_box(par.train_epoch(&data.train, &mut opt2, &lr, &mut rng2, |_, _| {})))
+            b.iter(|| {
+                let loss = par.train_epoch(&data.train, &mut opt2, &lr, &mut rng2, |_, _| {});
+                black_box(loss.expect("finite steps"))
+            })
         },
     );
     group.finish();
-    println!(
-        "test accuracy after the W2 runs: {:.4}",
-        trainer.accuracy(&data.test)
-    );
+    let test = trainer.evaluate(&data.test).expect("a finite evaluation");
+    println!("test accuracy after the W2 runs: {:.4}", test.metric);
 }
 
 criterion_group!(benches, w1, w5, w2);

@@ -6,7 +6,7 @@
 
 use staticnet::data::mnist::{Mnist, Split};
 use staticnet::optim::{CosineLr, Sgd};
-use staticnet::train::Classifier;
+use staticnet::train::{Control, SoftmaxCrossEntropy, Trainer};
 use staticnet::{weights, Network, Rng};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -47,17 +47,22 @@ fn train_sine(steps: usize) -> (Box<Sine>, f32) {
     (net, loss)
 }
 
-/// One epoch of SGD (momentum 0.9, cosine from 0.05) on `train`, batch 32.
+/// One epoch of SGD (momentum 0.9, cosine from 0.05) on `train`, batch 32,
+/// initial weights and shuffling from `seed`.
 fn train_classifier<N: Network>(train: &Split, seed: u64) -> Box<N> {
     let schedule = CosineLr {
         base: 0.05,
         min: 0.0,
         total_steps: train.len() / 32,
     };
-    let mut opt = Sgd::new(schedule.base).with_momentum(0.9);
-    let mut trainer = Classifier::<N, 32>::new(N::new_boxed(seed), &opt);
-    let mut rng = Rng::new(seed);
-    trainer.train_epoch(train, &mut opt, &schedule, &mut rng, |_, _| {});
+    let opt = Sgd::new(schedule.base).with_momentum(0.9);
+    let mut trainer =
+        Trainer::<N, _, _, _, 32>::new(N::new_boxed(seed), opt, schedule, SoftmaxCrossEntropy)
+            .seed(seed);
+    if let Err(e) = trainer.train_epoch(train, |_| Control::Continue) {
+        // A build script reports by failing; the message names the step.
+        panic!("training {}: {e}", std::any::type_name::<N>());
+    }
     trainer.net
 }
 

@@ -17,8 +17,10 @@ mod common;
 
 use clap::{Parser, ValueEnum};
 use common::cli::{positive, ResultExt};
-use staticnet::optim::{Adam, CosineLr, LrSchedule, Optimizer};
-use staticnet::{loss, Mode, Network, Rng};
+use staticnet::data::{Dataset, Windows};
+use staticnet::optim::{Adam, CosineLr};
+use staticnet::train::{Control, Event, SequenceCrossEntropy, TrainError, Trainer};
+use staticnet::{Network, Rng};
 use std::error::Error;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -95,88 +97,57 @@ fn decode(id: usize) -> char {
     }
 }
 
-/// Fills a batch of windows starting at `starts`: inputs and next-character labels.
-fn fill(text: &[usize], starts: &[usize], x: &mut [[f32; STEPS]; B], y: &mut [usize]) {
-    for (b, &s) in starts.iter().enumerate() {
-        for t in 0..STEPS {
-            x[b][t] = text[s + t] as f32;
-            y[b * STEPS + t] = text[s + t + 1];
-        }
-    }
-}
-
-/// Mean cross-entropy (nats per character) over non-overlapping windows of `text`.
-fn evaluate<N: CharModel>(net: &N, text: &[usize], cache: &mut N::Cache<B>) -> f32 {
-    let (mut x, mut y) = ([[0.0f32; STEPS]; B], vec![0usize; B * STEPS]);
-    let mut g = vec![0.0f32; B * STEPS * VOCAB];
-    let windows: Vec<usize> = (0..(text.len() - 1) / STEPS).map(|i| i * STEPS).collect();
-    let (mut total, mut n) = (0.0f64, 0usize);
-    for chunk in windows.chunks_exact(B) {
-        fill(text, chunk, &mut x, &mut y);
-        let out = net.forward_batch(&x, cache, Mode::Infer);
-        total += f64::from(loss::softmax_cross_entropy(
-            staticnet::flat(out),
-            &y,
-            VOCAB,
-            &mut g,
-        ));
-        n += 1;
-    }
-    (total / n.max(1) as f64) as f32
-}
-
-/// Trains `N` for `steps` Adam steps (learning rate `lr`, cosine decay) and
-/// reports the held-out loss.
+/// Trains `N` for `steps` Adam steps (learning rate `lr`, cosine decay,
+/// gradients clipped to norm 5) on every window of `train`, in epochs
+/// shuffled from `seed`, and reports the held-out loss.
 fn train<N: CharModel>(
-    net: &mut N,
-    train: &[usize],
-    held_out: &[usize],
+    net: Box<N>,
+    train: &Windows<'_, STEPS>,
+    held_out: &Windows<'_, STEPS>,
     steps: usize,
     lr: f32,
-    rng: &mut Rng,
-) {
-    let mut grads = N::zeroed_boxed();
-    let mut cache = N::new_cache::<B>();
+    seed: u64,
+) -> Result<Box<N>, TrainError> {
     let schedule = CosineLr {
         base: lr,
         min: lr / 30.0,
         total_steps: steps,
     };
-    let mut opt = Adam::new(schedule.base);
-    let mut state = vec![0.0f32; opt.state_slots() * N::PARAMS];
-    let (mut x, mut y) = (Box::new([[0.0f32; STEPS]; B]), vec![0usize; B * STEPS]);
-    let mut g: Box<[[[f32; VOCAB]; STEPS]; B]> = bytemuck::zeroed_box();
+    let loss = SequenceCrossEntropy::<STEPS>;
+    let mut trainer = Trainer::<N, _, _, _, B>::new(net, Adam::new(lr), schedule, loss)
+        .seed(seed)
+        .clip_grad_norm(5.0);
+    let epochs = steps.div_ceil((train.len() / B).max(1));
     let start = Instant::now();
-    let mut recent = 0.0;
-    for step in 0..steps {
-        let starts: Vec<usize> = (0..B).map(|_| rng.below(train.len() - STEPS - 1)).collect();
-        fill(train, &starts, &mut x, &mut y);
-        let out = net.forward_batch(&x, &mut cache, Mode::Train);
-        let l = loss::softmax_cross_entropy(
-            staticnet::flat(out),
-            &y,
-            VOCAB,
-            staticnet::flat_mut(&mut *g),
-        );
-        net.backward(&x, &mut cache, &g, &mut grads, None);
-        staticnet::optim::clip_grad_norm(grads.params_mut(), 5.0);
-        opt.set_lr(schedule.lr(step));
-        opt.step(net.params_mut(), grads.params(), &mut state);
-        recent += l / 100.0;
-        if (step + 1) % 100 == 0 {
-            println!("step {:5}: training loss {recent:.3} nats/char", step + 1);
+    let (mut done, mut recent) = (0usize, 0.0f32);
+    // Epochs until `steps` steps, the last one stopped part way.
+    trainer.fit(train, None::<&Windows<'_, STEPS>>, epochs, |event| {
+        let Event::Step { loss, .. } = *event else {
+            return Control::Continue;
+        };
+        done += 1;
+        recent += loss / 100.0;
+        if done % 100 == 0 {
+            println!("step {done:5}: training loss {recent:.3} nats/char");
             recent = 0.0;
         }
-    }
+        if done == steps {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    })?;
     let secs = start.elapsed().as_secs_f64();
-    let held = evaluate(net, held_out, &mut cache);
+    let held = trainer.evaluate(held_out)?;
     println!(
-        "training time: {secs:.1} s ({:.0} characters/s); held-out loss {held:.3} nats/char \
+        "training time: {secs:.1} s ({:.0} characters/s); held-out loss {:.3} nats/char \
          ({:.2} bits/char; a uniform guess is {:.2})",
         (steps * B * STEPS) as f64 / secs,
-        held / std::f32::consts::LN_2,
+        held.loss,
+        held.loss / std::f64::consts::LN_2,
         (VOCAB as f32).log2()
     );
+    Ok(trainer.net)
 }
 
 /// Draws from `softmax(logits / 0.6)`.
@@ -206,24 +177,28 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let (steps, seed) = (args.steps, args.seed);
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/text/gpl-3.0.txt");
-    let text: Vec<usize> = std::fs::read(path)
+    let text: Vec<u32> = std::fs::read(path)
         .context(|| format!("cannot read `{path}`"))?
         .into_iter()
-        .map(encode)
+        .map(|c| encode(c) as u32)
         .collect();
     let split = text.len() * 9 / 10;
-    let (train_text, held_out) = (&text[..split], &text[split..]);
+    let (train_text, held_text) = (&text[..split], &text[split..]);
     println!(
         "{} training and {} held-out characters; {steps} steps of batch {B}",
         train_text.len(),
-        held_out.len()
+        held_text.len()
     );
+    // Every window of 32 for training (as many as there are start
+    // positions); the held-out text cut into windows that do not overlap.
+    let train_windows = Windows::<STEPS>::new(train_text, 1, VOCAB)?;
+    let held_out = Windows::<STEPS>::new(held_text, STEPS, VOCAB)?;
     let mut rng = Rng::new(seed);
     let mut sample = String::from(PROMPT);
     if let Model::Transformer = args.model {
         println!("{}", CharGpt::SUMMARY);
-        let mut net = CharGpt::new_boxed(seed);
-        train(&mut *net, train_text, held_out, steps, 1e-3, &mut rng);
+        let net = CharGpt::new_boxed(seed);
+        let net = train(net, &train_windows, &held_out, steps, 1e-3, seed)?;
         // Sampling by running the window: with the causal mask, the output
         // at step t depends on characters <= t only.
         let mut ws = CharGpt::new_workspace();
@@ -241,8 +216,8 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         }
     } else {
         println!("{}", CharLm::SUMMARY);
-        let mut net = CharLm::new_boxed(seed);
-        train(&mut *net, train_text, held_out, steps, 3e-3, &mut rng);
+        let net = CharLm::new_boxed(seed);
+        let net = train(net, &train_windows, &held_out, steps, 3e-3, seed)?;
         // Sampling one character at a time through the streaming API.
         let mut stream = CharLmStream::ZEROED;
         let mut logits = [0.0f32; VOCAB];

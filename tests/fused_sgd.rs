@@ -6,7 +6,7 @@
 
 use staticnet::data::mnist::Split;
 use staticnet::optim::{Constant, Optimizer, Sgd};
-use staticnet::train::Classifier;
+use staticnet::train::{SoftmaxCrossEntropy, Trainer};
 use staticnet::Network;
 mod counting;
 
@@ -44,15 +44,15 @@ fn data() -> Split {
 /// allocations of the last 8 steps.
 fn train<N: Network>(opt: Sgd) -> (Vec<u32>, usize) {
     let data = data();
-    let (mut opt, lr) = (opt, Constant(opt.lr));
-    let mut t = Classifier::<N, 32>::new(N::new_boxed(7), &opt);
-    let batches: Vec<Vec<usize>> = (0..9)
-        .map(|s| (0..32).map(|i| (s * 32 + i) % 96).collect())
+    let lr = Constant(opt.lr);
+    let mut t = Trainer::<N, _, _, _, 32>::new(N::new_boxed(7), opt, lr, SoftmaxCrossEntropy);
+    let batches: Vec<[usize; 32]> = (0..9)
+        .map(|s| std::array::from_fn(|i| (s * 32 + i) % 96))
         .collect();
-    t.train_batch(&data, &batches[0], &mut opt, &lr);
+    t.train_step(&data, &batches[0]).unwrap();
     let before = counting::allocations();
     for batch in &batches[1..] {
-        t.train_batch(&data, batch, &mut opt, &lr);
+        t.train_step(&data, batch).unwrap();
     }
     let allocations = counting::allocations() - before;
     let state = t.net.state().iter().map(|v| v.to_bits()).collect();

@@ -6,7 +6,7 @@
 
 use staticnet::data::mnist::Mnist;
 use staticnet::optim::{Constant, Sgd};
-use staticnet::train::Classifier;
+use staticnet::train::{SoftmaxCrossEntropy, Trainer};
 use staticnet::Network;
 use zoo::nets::Mlp;
 mod counting;
@@ -17,14 +17,21 @@ mod zoo;
 /// the allocations made by the last 19 steps (the first starts the threads).
 fn run(threads: usize) -> (Box<Mlp>, usize, usize) {
     let train = Mnist::load(mnist_data::SLICE_DIR).unwrap().train;
-    let mut opt = Sgd::new(0.1).with_momentum(0.9);
-    let mut t = Classifier::<Mlp, 32>::new(Mlp::new_boxed(5), &opt);
-    let batches: Vec<Vec<usize>> = (0..20).map(|s| (s * 32..s * 32 + 32).collect()).collect();
+    let opt = Sgd::new(0.1).with_momentum(0.9);
+    let mut t = Trainer::<Mlp, _, _, _, 32>::new(
+        Mlp::new_boxed(5),
+        opt,
+        Constant(0.1),
+        SoftmaxCrossEntropy,
+    );
+    let batches: Vec<[usize; 32]> = (0..20)
+        .map(|s| std::array::from_fn(|i| s * 32 + i))
+        .collect();
     let threads = staticnet::threads::set_threads(threads);
-    t.train_batch(&train, &batches[0], &mut opt, &Constant(0.1));
+    t.train_step(&train, &batches[0]).unwrap();
     let before = counting::allocations();
     for batch in &batches[1..] {
-        t.train_batch(&train, batch, &mut opt, &Constant(0.1));
+        t.train_step(&train, batch).unwrap();
     }
     let allocations = counting::allocations() - before;
     staticnet::threads::set_threads(1);

@@ -5,8 +5,8 @@
 
 use staticnet::data::mnist::Mnist;
 use staticnet::optim::{Constant, Sgd};
-use staticnet::parallel::ParallelClassifier;
-use staticnet::train::Classifier;
+use staticnet::parallel::ParallelTrainer;
+use staticnet::train::{SoftmaxCrossEntropy, Trainer};
 use staticnet::{Network, Rng};
 mod counting;
 mod mnist_data;
@@ -24,14 +24,17 @@ fn data(n: usize) -> staticnet::data::mnist::Split {
 fn parallel_run(threads: usize, n: usize) -> (Box<Mlp>, f32) {
     let train = data(n);
     let mut opt = Sgd::new(0.1).with_momentum(0.9);
-    let mut t = ParallelClassifier::<Mlp, 16>::new(Mlp::new_boxed(3), &opt, threads);
-    let loss = t.train_epoch(
-        &train,
-        &mut opt,
-        &Constant(0.1),
-        &mut Rng::new(4),
-        |_, _| {},
-    );
+    let mut t =
+        ParallelTrainer::<Mlp, _, 16>::new(Mlp::new_boxed(3), &opt, SoftmaxCrossEntropy, threads);
+    let loss = t
+        .train_epoch(
+            &train,
+            &mut opt,
+            &Constant(0.1),
+            &mut Rng::new(4),
+            |_, _| {},
+        )
+        .unwrap();
     (t.net, loss)
 }
 
@@ -44,15 +47,22 @@ fn two_threads_take_the_steps_of_one_batch_of_32() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let (par, par_loss) = parallel_run(2, 640);
     let train = data(640);
-    let mut opt = Sgd::new(0.1).with_momentum(0.9);
-    let mut one = Classifier::<Mlp, 32>::new(Mlp::new_boxed(3), &opt);
-    let loss = one.train_epoch(
-        &train,
-        &mut opt,
-        &Constant(0.1),
-        &mut Rng::new(4),
-        |_, _| {},
+    let opt = Sgd::new(0.1).with_momentum(0.9);
+    let mut one = Trainer::<Mlp, _, _, _, 32>::new(
+        Mlp::new_boxed(3),
+        opt,
+        Constant(0.1),
+        SoftmaxCrossEntropy,
     );
+    // The order the parallel epoch shuffles with `Rng::new(4)`, in steps of
+    // one batch of 32 (the trainer's own epochs shuffle from its seed).
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    Rng::new(4).shuffle(&mut order);
+    let mut total = 0.0f64;
+    for batch in order.chunks_exact(32) {
+        total += f64::from(one.train_step(&train, batch.try_into().unwrap()).unwrap());
+    }
+    let loss = (total / (order.len() / 32) as f64) as f32;
     assert!(
         (loss - par_loss).abs() <= 1e-5 * loss.abs(),
         "{loss} vs {par_loss}"
@@ -82,12 +92,17 @@ fn runs_are_deterministic_and_steps_do_not_allocate() {
         let mut subset = train.clone();
         subset.truncate(n);
         let mut opt = Sgd::new(0.1);
-        let mut t = ParallelClassifier::<Mlp, 16>::new(Mlp::new_boxed(3), &opt, 2);
+        let mut t =
+            ParallelTrainer::<Mlp, _, 16>::new(Mlp::new_boxed(3), &opt, SoftmaxCrossEntropy, 2);
         let mut rng = Rng::new(4);
+        let mut epoch = |rng: &mut Rng| {
+            t.train_epoch(&subset, &mut opt, &Constant(0.1), rng, |_, _| {})
+                .unwrap()
+        };
         // A first epoch warms up whatever the runtime allocates lazily.
-        t.train_epoch(&subset, &mut opt, &Constant(0.1), &mut rng, |_, _| {});
+        epoch(&mut rng);
         let before = counting::allocations();
-        t.train_epoch(&subset, &mut opt, &Constant(0.1), &mut rng, |_, _| {});
+        epoch(&mut rng);
         counting::allocations() - before
     };
     let (short, long) = (count(320), count(1280));

@@ -13,9 +13,10 @@ use cli::{positive, DataArgs};
 use indicatif::{ProgressBar, ProgressStyle};
 use staticnet::data::mnist::Mnist;
 use staticnet::optim::{CosineLr, Optimizer, Sgd};
-use staticnet::train::Classifier;
-use staticnet::{Network, Rng};
+use staticnet::train::{Control, Event, SoftmaxCrossEntropy, Trainer};
+use staticnet::Network;
 use std::error::Error;
+use std::fmt::Debug;
 use std::time::Instant;
 
 /// Options of the examples that train on MNIST: `--data DIR`, `--epochs N`
@@ -43,7 +44,7 @@ pub fn train_mnist<N: Network, const B: usize>(
 
 /// [`train_mnist`] with another optimizer, made by `make(base_lr)`; the
 /// learning rate decays from `base_lr` to 0 on a cosine.
-pub fn train_mnist_with<N: Network, const B: usize, O: Optimizer>(
+pub fn train_mnist_with<N: Network, const B: usize, O: Optimizer + Clone + Debug>(
     args: &TrainArgs,
     base_lr: f32,
     make: impl Fn(f32) -> O,
@@ -64,9 +65,10 @@ pub fn train_mnist_with<N: Network, const B: usize, O: Optimizer>(
         min: 0.0,
         total_steps: epochs * steps_per_epoch,
     };
-    let mut opt = make(schedule.base);
-    let mut trainer = Classifier::<N, B>::new(N::new_boxed(seed), &opt);
-    let mut rng = Rng::new(seed);
+    let opt = make(schedule.base);
+    let mut trainer =
+        Trainer::<N, _, _, _, B>::new(N::new_boxed(seed), opt, schedule, SoftmaxCrossEntropy)
+            .seed(seed);
     let mut train_time = 0.0;
     let mut test_acc = 0.0;
     for epoch in 1..=epochs {
@@ -77,15 +79,21 @@ pub fn train_mnist_with<N: Network, const B: usize, O: Optimizer>(
         );
         bar.set_message(format!("{epoch}/{epochs}"));
         let start = Instant::now();
-        let loss = trainer.train_epoch(&data.train, &mut opt, &schedule, &mut rng, |done, _| {
-            if done % 16 == 0 {
-                bar.set_position(done as u64);
+        // A non-finite loss or gradient ends the run with the trainer's
+        // error (naming the step and tensor), returned to `main`.
+        let loss = trainer.train_epoch(&data.train, |event| {
+            if let Event::Step { batch, .. } = *event {
+                if batch % 16 == 0 {
+                    bar.set_position(batch as u64);
+                }
             }
+            Control::Continue
         });
         let secs = start.elapsed().as_secs_f64();
         bar.finish_and_clear();
+        let loss = loss?;
         train_time += secs;
-        test_acc = trainer.accuracy(&data.test);
+        test_acc = trainer.evaluate(&data.test)?.metric;
         println!(
             "epoch {epoch}: loss {loss:.4}, test accuracy {test_acc:.4}, {secs:.2} s ({:.0} samples/s)",
             (steps_per_epoch * B) as f64 / secs
