@@ -88,12 +88,21 @@ def main():
     majority = np.bincount(y_train).argmax()
     print(f"majority class ({majority}) on test: {(y_test == majority).mean():.4f}")
 
-    scaler = StandardScaler().fit(x_train)
-    x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
+    def both(x_fit, y_fit):
+        scaler = StandardScaler().fit(x_fit)
+        xf, xt = scaler.transform(x_fit), scaler.transform(x_test)
+        fit_and_score("LogisticRegression()", LogisticRegression(), xf, y_fit, xt, y_test)
+        fit_and_score("MLPClassifier(random_state=0)", MLPClassifier(random_state=0),
+                      xf, y_fit, xt, y_test)
 
-    fit_and_score("LogisticRegression()", LogisticRegression(), x_train, y_train, x_test, y_test)
-    fit_and_score("MLPClassifier(random_state=0)", MLPClassifier(random_state=0),
-                  x_train, y_train, x_test, y_test)
+    print(f"trained on all {len(y_train)} training rows:")
+    both(x_train, y_train)
+    # examples/tabular.rs holds out every k-th training row again for early
+    # stopping (`split_every(k)` twice) and trains on the rest.
+    inner = np.arange(len(y_train)) % k == k - 1
+    print(f"trained on the {int((~inner).sum())} rows examples/tabular.rs trains on "
+          f"(every {k}th training row its validation set):")
+    both(x_train[~inner], y_train[~inner])
 
 
 if __name__ == "__main__":
