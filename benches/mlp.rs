@@ -102,8 +102,11 @@ fn w2(c: &mut Criterion) {
     );
     // The same steps (bit for bit) with the SGD step fused into the backward
     // pass (`Sgd::fused`): the same network and trainer, its optimizer
-    // swapped (plain SGD has no state to carry over).
+    // swapped (plain SGD has no state to carry over). Fusing needs the
+    // gradient check before the step off (`keep_last_good(false)`; the
+    // parameters are still checked after it).
     trainer.opt = Sgd::new(0.1).fused();
+    trainer = trainer.keep_last_good(false);
     group.bench_function(
         format!(
             "W2 mlp one epoch of {} (fused sgd 0.1, batch 32)",
@@ -114,11 +117,13 @@ fn w2(c: &mut Criterion) {
     // One batch of 32, its products and SGD step split over two threads.
     staticnet::threads::set_threads(2);
     trainer.opt = Sgd::new(0.1);
+    trainer = trainer.keep_last_good(true);
     group.bench_function(
         "W2 mlp one epoch (sgd 0.1, batch 32, 2 kernel threads)",
         |b| b.iter(|| epoch(&mut trainer)),
     );
     trainer.opt = Sgd::new(0.1).fused();
+    trainer = trainer.keep_last_good(false);
     group.bench_function(
         "W2 mlp one epoch (fused sgd 0.1, batch 32, 2 kernel threads)",
         |b| b.iter(|| epoch(&mut trainer)),

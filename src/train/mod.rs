@@ -133,8 +133,10 @@ pub enum NonFinite {
         /// Index in the tensor.
         index: usize,
     },
-    /// A parameter after a step fused into the backward pass (the
-    /// parameters of the step before were restored).
+    /// A parameter after the step: the gradients were finite (or not
+    /// checked: a fused step, [`Trainer::keep_last_good`]) but the update
+    /// overflowed or brought a non-finite value. That step's parameters are
+    /// *not* restored.
     Parameter {
         /// `<layer>.<attr>`.
         tensor: String,
@@ -144,7 +146,7 @@ pub enum NonFinite {
 }
 
 /// Why training stopped with an error. The network holds the parameters of
-/// the last good step in every case.
+/// the last good step in every case but [`NonFinite::Parameter`].
 #[derive(Debug)]
 pub enum TrainError {
     /// A non-finite value at `step` (counting from 0); nothing was updated.
@@ -205,10 +207,13 @@ impl fmt::Display for TrainError {
                     NonFinite::Gradient { tensor, index } => {
                         write!(f, "the gradient of `{tensor}` is not finite (at index {index})")
                     }
-                    NonFinite::Parameter { tensor, index } => write!(
-                        f,
-                        "`{tensor}` is not finite after the fused step (at index {index})"
-                    ),
+                    NonFinite::Parameter { tensor, index } => {
+                        return write!(
+                            f,
+                            "`{tensor}` is not finite after the step (at index {index}); \
+                             the parameters are those of the failed step"
+                        )
+                    }
                 }?;
                 write!(f, "; the parameters of the last good step are kept")
             }
@@ -257,12 +262,12 @@ pub struct Trainer<N: Network, O, S, L: Loss, const B: usize> {
     progress: Progress,
     clip: Option<f32>,
     patience: Option<usize>,
+    keep_last_good: bool,
     checkpoint: Option<checkpoint::Policy>,
     state: Vec<f32>,
     order: Vec<usize>,
     shuffle: Rng,
     grads: Box<N>,
-    backup: Box<N>,
     cache: Box<N::Cache<B>>,
     ws: Box<N::Workspace>,
     x: Box<[N::Input; B]>,
@@ -297,11 +302,11 @@ where
             },
             clip: None,
             patience: None,
+            keep_last_good: true,
             checkpoint: None,
             order: Vec::new(),
             shuffle: Rng::new(0),
             grads: N::zeroed_boxed(),
-            backup: N::zeroed_boxed(),
             cache: N::new_cache::<B>(),
             ws: N::new_workspace(),
             x: bytemuck::zeroed_box(),
@@ -327,6 +332,19 @@ where
     /// ([`clip_grad_norm`]); a fused SGD step is then run unfused.
     pub fn clip_grad_norm(mut self, max_norm: f32) -> Self {
         self.clip = Some(max_norm);
+        self
+    }
+
+    /// Whether a step whose gradients are not finite is refused before it
+    /// changes anything (the default, `true`). The check reads the
+    /// gradients once per step; it needs them stored, so a fused SGD step
+    /// ([`Sgd::fused`](crate::optim::Sgd::fused)) runs unfused, with the
+    /// same bits. `false` lets the fused step run fused, unchecked before.
+    /// Either way the parameters are checked after each step, and a
+    /// non-finite one is an error ([`NonFinite::Parameter`]) that leaves
+    /// that step's parameters: no NaN goes unreported.
+    pub fn keep_last_good(mut self, keep: bool) -> Self {
+        self.keep_last_good = keep;
         self
     }
 
@@ -420,12 +438,13 @@ where
         }
         let lr = self.schedule.lr(step);
         self.opt.set_lr(lr);
-        let fused = self.opt.fused_lr().filter(|_| self.clip.is_none());
+        let fused = self
+            .opt
+            .fused_lr()
+            .filter(|_| self.clip.is_none() && !self.keep_last_good);
         if let Some(lr) = fused {
-            // `Sgd::fused`: the step inside the backward pass (no gradient
-            // to check before it), so the parameters are checked after it
-            // and restored from the copy on failure.
-            self.backup.params_mut().copy_from_slice(self.net.params());
+            // `Sgd::fused`: the step inside the backward pass, no gradient
+            // stored to check before it; the parameters are checked after.
             self.net.backward_sgd(
                 &self.x,
                 &mut self.cache,
@@ -433,10 +452,6 @@ where
                 &mut self.grads,
                 lr,
             );
-            if let Some((tensor, index)) = first_non_finite::<N>(self.net.params()) {
-                self.net.params_mut().copy_from_slice(self.backup.params());
-                return Err(bad(NonFinite::Parameter { tensor, index }));
-            }
         } else {
             self.net.backward(
                 &self.x,
@@ -453,6 +468,11 @@ where
             }
             self.opt
                 .step(self.net.params_mut(), self.grads.params(), &mut self.state);
+        }
+        // A finite step can still overflow (a learning rate near f32::MAX):
+        // reported, never silent.
+        if let Some((tensor, index)) = first_non_finite::<N>(self.net.params()) {
+            return Err(bad(NonFinite::Parameter { tensor, index }));
         }
         // Batch norm's running statistics, once the step is known good.
         self.net.update_buffers(&self.cache);
@@ -645,8 +665,13 @@ where
 }
 
 /// The first non-finite value of `values` (the trainable parameters' layout)
-/// as `(<layer>.<attr>, index in the tensor)`.
+/// as `(<layer>.<attr>, index in the tensor)`. A vectorised pass (every
+/// value's exponent bits, OR-ed) first: it reads the values once, at the
+/// speed of the cache, and the search runs only when one is found.
 pub(crate) fn first_non_finite<N: Network>(values: &[f32]) -> Option<(String, usize)> {
+    if all_finite(values) {
+        return None;
+    }
     let at = values.iter().position(|v| !v.is_finite())?;
     let t: Option<&TensorInfo> = N::ARCH
         .tensors
@@ -656,4 +681,47 @@ pub(crate) fn first_non_finite<N: Network>(values: &[f32]) -> Option<(String, us
         Some(t) => (format!("{}.{}", t.layer, t.attr), at - t.offset),
         None => ("parameters".to_string(), at),
     })
+}
+
+/// Whether no value is infinite or NaN (exponent bits all ones).
+fn all_finite(values: &[f32]) -> bool {
+    const EXP: u32 = 0x7f80_0000;
+    let bits: &[u32] = bytemuck::cast_slice(values);
+    crate::kernels::vectorized(
+        #[inline(always)]
+        || {
+            let chunks = bits.chunks_exact(16);
+            let tail = chunks.remainder();
+            let mut acc = [0u32; 16];
+            for c in chunks {
+                for l in 0..16 {
+                    acc[l] |= u32::from(c[l] & EXP == EXP);
+                }
+            }
+            let tail_bad = tail.iter().any(|&b| b & EXP == EXP);
+            !tail_bad && acc.iter().all(|&a| a == 0)
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every position of a chunk and of the tail, each kind of non-finite
+    /// value, and the largest finite ones.
+    #[test]
+    fn all_finite_finds_each_non_finite_value() {
+        let finite = [f32::MAX, f32::MIN, f32::MIN_POSITIVE, 1e-45, 0.0, -0.0];
+        for len in [0, 1, 15, 16, 17, 40] {
+            let mut v: std::vec::Vec<f32> = (0..len).map(|i| finite[i % finite.len()]).collect();
+            assert!(super::all_finite(&v), "len {len}");
+            for at in 0..len {
+                for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -f32::NAN] {
+                    let keep = v[at];
+                    v[at] = bad;
+                    assert!(!super::all_finite(&v), "len {len}, {bad} at {at}");
+                    v[at] = keep;
+                }
+            }
+        }
+    }
 }
