@@ -71,7 +71,10 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<(), Box<dyn Error>> {
     let path = args.csv.clone().unwrap_or_else(|| {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/tabular/breast_cancer.csv"))
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/tabular/breast_cancer.csv"
+        ))
     });
     let table = CsvOptions::new()
         .target(args.target.as_str())
