@@ -14,7 +14,7 @@
 //! | optimizer step counter, shuffling and dropout generator states | `u64`s |
 //! | the epoch's sample order | `u64` count + `u64` each |
 //! | optimizer state (moments) | `u64` count + `f32` each |
-//! | parameters and buffers | the [`weights`](crate::weights) format, `u64` length first |
+//! | parameters and buffers | the [`weights`] format, `u64` length first |
 //!
 //! Every integer and float is little-endian. [`Trainer::resume`] checks the
 //! magic, version, length and checksum, then that the configuration is the
