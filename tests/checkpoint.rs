@@ -370,6 +370,25 @@ fn mistakes_in_data_are_typed_errors() {
     let set = Samples::new(&x, 12, &y).unwrap();
     let e = mlp_trainer().evaluate(&set).unwrap_err();
     assert!(matches!(e, TrainError::Target { sample: 5, .. }), "{e}");
+    let none = None::<&Samples<'_, usize>>;
+    let set = Samples::new(&x, 12, &y[..16]).unwrap();
+    let e = mlp_trainer()
+        .patience(3)
+        .fit(&set, none, 1, no_events)
+        .unwrap_err();
+    assert!(
+        e.to_string().starts_with("patience needs a validation set"),
+        "{e}"
+    );
+    let e = mlp_trainer()
+        .checkpoint_every(2)
+        .fit(&set, none, 1, no_events)
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("checkpoint_every needs checkpoint_to"),
+        "{e}"
+    );
     let few = Samples::new(&x[..12 * 7], 12, &y[..7]).unwrap();
     let e = mlp_trainer()
         .fit(&few, None::<&Samples<'_, usize>>, 1, no_events)

@@ -43,7 +43,7 @@ pub const VERSION: u32 = 1;
 /// When [`Trainer::fit`] writes checkpoints.
 #[derive(Clone, Debug)]
 pub(super) struct Policy {
-    path: PathBuf,
+    path: Option<PathBuf>,
     every: Option<usize>,
 }
 
@@ -52,6 +52,11 @@ impl Policy {
     /// here: the step just taken).
     pub(super) fn due(&self, step: usize) -> bool {
         self.every.is_some_and(|n| n > 0 && step.is_multiple_of(n))
+    }
+
+    /// `checkpoint_every` without `checkpoint_to`: nowhere to write.
+    pub(super) fn lacks_path(&self) -> bool {
+        self.path.is_none()
     }
 }
 
@@ -163,28 +168,29 @@ where
     /// Writes a checkpoint to `path` after each epoch of [`fit`](Self::fit)
     /// (and when its callback stops it).
     pub fn checkpoint_to(mut self, path: impl Into<PathBuf>) -> Self {
+        let every = self.checkpoint.take().and_then(|p| p.every);
         self.checkpoint = Some(Policy {
-            path: path.into(),
-            every: None,
+            path: Some(path.into()),
+            every,
         });
         self
     }
 
-    /// Also writes the checkpoint every `steps` optimizer steps (after
-    /// [`checkpoint_to`](Self::checkpoint_to)).
+    /// Also writes the checkpoint every `steps` optimizer steps, to the
+    /// file of [`checkpoint_to`](Self::checkpoint_to) (without it, training
+    /// is a [`TrainError::Config`] error).
     pub fn checkpoint_every(mut self, steps: usize) -> Self {
-        if let Some(p) = &mut self.checkpoint {
-            p.every = Some(steps);
-        }
+        let path = self.checkpoint.take().and_then(|p| p.path);
+        self.checkpoint = Some(Policy {
+            path,
+            every: Some(steps),
+        });
         self
     }
 
     pub(super) fn save_due(&mut self) -> Result<(), TrainError> {
-        match &self.checkpoint {
-            Some(p) => {
-                let path = p.path.clone();
-                self.save_checkpoint(&path).map_err(TrainError::Checkpoint)
-            }
+        match self.checkpoint.as_ref().and_then(|p| p.path.clone()) {
+            Some(path) => self.save_checkpoint(&path).map_err(TrainError::Checkpoint),
             None => Ok(()),
         }
     }

@@ -194,6 +194,9 @@ pub enum TrainError {
     },
     /// Saving a checkpoint failed (the previous checkpoint file is intact).
     Checkpoint(checkpoint::CheckpointError),
+    /// Settings that cannot work together (`patience` without a validation
+    /// set, `checkpoint_every` without `checkpoint_to`): what is missing.
+    Config(&'static str),
 }
 
 impl fmt::Display for TrainError {
@@ -235,6 +238,7 @@ impl fmt::Display for TrainError {
                 "the epoch being resumed was shuffled over {expected} samples, the data set has {found}"
             ),
             TrainError::Checkpoint(e) => write!(f, "checkpoint: {e}"),
+            TrainError::Config(what) => f.write_str(what),
         }
     }
 }
@@ -365,8 +369,13 @@ where
         &self.state
     }
 
-    /// Checks the data set and loss against the network.
+    /// Checks the data set and loss against the network, and the settings.
     fn check<D: Dataset<Target = L::Target>>(&self, data: &D) -> Result<(), TrainError> {
+        if self.checkpoint.as_ref().is_some_and(|p| p.lacks_path()) {
+            return Err(TrainError::Config(
+                "checkpoint_every needs checkpoint_to: there is no file to write",
+            ));
+        }
         if data.input_len() != N::INPUT_LEN {
             return Err(TrainError::InputLen {
                 network: N::INPUT_LEN,
@@ -602,6 +611,11 @@ where
         D: Dataset<Target = L::Target>,
         V: Dataset<Target = L::Target>,
     {
+        if self.patience.is_some() && validation.is_none() {
+            return Err(TrainError::Config(
+                "patience needs a validation set to watch: fit(.., Some(&validation), ..)",
+            ));
+        }
         let mut last = None;
         let mut best_epoch = None;
         while self.progress.epoch < epochs && !self.progress.stopped {
