@@ -899,14 +899,7 @@ impl<T: Copy> Dataset for Table<T> {
     }
 
     fn fill(&self, indices: &[usize], inputs: &mut [f32], targets: &mut [T]) {
-        for ((&i, x), t) in indices
-            .iter()
-            .zip(inputs.chunks_exact_mut(self.input_len.max(1)))
-            .zip(targets.iter_mut())
-        {
-            x.copy_from_slice(self.row(i));
-            *t = self.targets[i];
-        }
+        self.samples().fill(indices, inputs, targets);
     }
 }
 
