@@ -155,6 +155,17 @@ fn resume_mid_epoch_is_exact() {
     let mut second = mlp_trainer();
     second.resume(&path).unwrap();
     assert_eq!((second.progress().epoch, second.progress().batch), (0, 5));
+    // The epoch being resumed was shuffled over these 100 samples: another
+    // data set is a typed error, and changes nothing.
+    let mut third = mlp_trainer();
+    third.resume(&path).unwrap();
+    let other = Samples::new(&x[..12 * 90], 12, &y[..90]).unwrap();
+    let e = third.train_epoch(&other, no_events).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the epoch being resumed was shuffled over 100 samples, the data set has 90"
+    );
+    assert_eq!(third.progress().batch, 5);
     second
         .fit(&set, None::<&Samples<'_, usize>>, 2, no_events)
         .unwrap();
