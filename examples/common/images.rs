@@ -4,11 +4,11 @@
 //! into a pixel buffer).
 
 use std::error::Error;
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::Path;
 
-/// Writes an 8-bit PNG (`channels` 1 = grey, 3 = RGB).
+/// Writes an 8-bit PNG (`channels` 1 = grey, 3 = RGB), encoded in memory
+/// and written atomically (`weights::write_atomic`): an interrupted run
+/// leaves the previous picture whole.
 fn write_png(
     path: &Path,
     width: u32,
@@ -16,14 +16,18 @@ fn write_png(
     channels: u8,
     data: &[u8],
 ) -> Result<(), Box<dyn Error>> {
-    let mut enc = png::Encoder::new(BufWriter::new(File::create(path)?), width, height);
+    let mut bytes = Vec::new();
+    let mut enc = png::Encoder::new(&mut bytes, width, height);
     enc.set_color(if channels == 1 {
         png::ColorType::Grayscale
     } else {
         png::ColorType::Rgb
     });
     enc.set_depth(png::BitDepth::Eight);
-    enc.write_header()?.write_image_data(data)?;
+    let mut writer = enc.write_header()?;
+    writer.write_image_data(data)?;
+    writer.finish()?;
+    staticnet::weights::write_atomic(path, &bytes)?;
     Ok(())
 }
 
