@@ -15,7 +15,6 @@ use crate::train::{Loss, NonFinite, TrainError};
 use crate::{flat, flat_mut, Mode, Network, Rng};
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::boxed::Box;
-use std::format;
 use std::sync::{Mutex, RwLock};
 use std::vec;
 use std::vec::Vec;
@@ -95,14 +94,9 @@ where
         step: usize,
     ) {
         data.fill(indices, flat_mut(&mut *self.x), &mut self.targets[..]);
-        if let Some((t, &i)) = self
-            .targets
-            .iter()
-            .zip(indices)
-            .find(|(t, _)| !loss.valid(t, N::OUTPUT_LEN))
+        if let Err(e) = crate::train::check_targets(loss, &self.targets[..], indices, N::OUTPUT_LEN)
         {
-            let target = format!("{t:?}");
-            self.bad = Some(TrainError::Target { sample: i, target });
+            self.bad = Some(e);
             return;
         }
         let out = net.forward_batch(&self.x, &mut self.cache, Mode::Train);

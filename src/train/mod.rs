@@ -402,15 +402,7 @@ where
             &mut flat_mut(&mut *self.x)[..n * N::INPUT_LEN],
             &mut self.targets[..n],
         );
-        for (t, &i) in self.targets[..n].iter().zip(indices) {
-            if !self.loss.valid(t, N::OUTPUT_LEN) {
-                return Err(TrainError::Target {
-                    sample: i,
-                    target: format!("{t:?}"),
-                });
-            }
-        }
-        Ok(())
+        check_targets(&self.loss, &self.targets[..n], indices, N::OUTPUT_LEN)
     }
 
     /// One optimizer step on the samples `indices` of `data` (exactly `B`);
@@ -675,6 +667,30 @@ where
             }
         }
         better
+    }
+}
+
+/// `TrainError::Target` for the first of `targets` (of the samples
+/// `indices`) that `loss` does not take for outputs of `out_len`.
+pub(crate) fn check_targets<L: Loss>(
+    loss: &L,
+    targets: &[L::Target],
+    indices: &[usize],
+    out_len: usize,
+) -> Result<(), TrainError>
+where
+    L::Target: fmt::Debug,
+{
+    match targets
+        .iter()
+        .zip(indices)
+        .find(|(t, _)| !loss.valid(t, out_len))
+    {
+        Some((t, &i)) => Err(TrainError::Target {
+            sample: i,
+            target: format!("{t:?}"),
+        }),
+        None => Ok(()),
     }
 }
 
