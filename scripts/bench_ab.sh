@@ -20,12 +20,12 @@ trap 'git -C "$here" worktree remove --force "$base/src" >/dev/null 2>&1 || true
 git -C "$here" worktree add --detach "$base/src" "$rev" >/dev/null
 (cd "$base/src" && CARGO_TARGET_DIR="$base/target" cargo bench --bench "$bench" --no-run)
 (cd "$here" && cargo bench --bench "$bench" --bench kernels --no-run)
-(cd "$here" && cargo bench --bench kernels -- HW/fma) | grep -E "^HW|time:"
+(cd "$here" && cargo bench --bench kernels -- HW/fma 2>&1) | grep -E "^HW|time:"
 for r in $(seq "$rounds"); do
   echo "== before ($rev), round $r"
-  (cd "$base/src" && CARGO_TARGET_DIR="$base/target" cargo bench --bench "$bench" -- "$filter") \
+  (cd "$base/src" && CARGO_TARGET_DIR="$base/target" cargo bench --bench "$bench" -- "$filter" 2>&1) \
     | grep -E "^[A-Z0-9]|time:|thrpt:" | grep -v "^Benchmarking\|^Found\|^Gnuplot"
   echo "== after (working tree), round $r"
-  (cd "$here" && cargo bench --bench "$bench" -- "$filter") \
+  (cd "$here" && cargo bench --bench "$bench" -- "$filter" 2>&1) \
     | grep -E "^[A-Z0-9]|time:|thrpt:" | grep -v "^Benchmarking\|^Found\|^Gnuplot"
 done
