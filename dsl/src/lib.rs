@@ -16,9 +16,16 @@ mod expand;
 mod facade;
 mod kinds;
 mod layers;
+mod manifest;
 mod parse;
 mod plan;
 mod shape;
 mod validate;
 
 pub use expand::network;
+pub use manifest::{manifest, LayerInfo, Manifest, TensorInfo};
+
+/// Every layer keyword the DSL knows, internal ones included.
+pub fn keywords() -> impl Iterator<Item = &'static str> {
+    kinds::KINDS.iter().map(|k| k.name())
+}

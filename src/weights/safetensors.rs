@@ -25,6 +25,7 @@
 //! assert_eq!(net.state(), copy.state());
 //! ```
 
+use crate::weights::Arch;
 use crate::Network;
 use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, View};
 use std::borrow::Cow;
@@ -136,6 +137,14 @@ pub enum Error {
         /// Flat index.
         index: usize,
     },
+    /// [`arch_to_bytes`]: the state vector's length is not the
+    /// architecture's.
+    StateLen {
+        /// Parameters plus buffers of the architecture.
+        expected: usize,
+        /// Length given.
+        found: usize,
+    },
     /// Reading or writing failed.
     Io {
         /// The file.
@@ -158,6 +167,12 @@ impl fmt::Display for Error {
             }
             Error::NonFinite { name, index } => {
                 write!(f, "tensor `{name}`: NaN or infinite value at index {index}")
+            }
+            Error::StateLen { expected, found } => {
+                write!(
+                    f,
+                    "a state of {found} values for an architecture of {expected}"
+                )
             }
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
         }
@@ -231,9 +246,22 @@ impl View for &Out {
 /// The network's parameters and buffers as a safetensors file (metadata
 /// `format: pt`, as `safetensors.torch.save_file`).
 pub fn to_bytes<N: Network>(net: &N) -> Result<Vec<u8>, Error> {
-    let state = net.state();
+    arch_to_bytes(&N::ARCH, net.state())
+}
+
+/// [`to_bytes`] from an architecture and its state vector (parameters, then
+/// buffers, at the offsets `arch` gives), for tools that have no network type
+/// (the ONNX importer).
+pub fn arch_to_bytes(arch: &Arch, state: &[f32]) -> Result<Vec<u8>, Error> {
+    let expected = arch.params() + arch.buffers();
+    if state.len() != expected {
+        return Err(Error::StateLen {
+            expected,
+            found: state.len(),
+        });
+    }
     let mut outs = Vec::new();
-    for t in N::ARCH.tensors {
+    for t in arch.tensors {
         let values = &state[t.offset..t.offset + t.len()];
         if let Some(index) = values.iter().position(|v| !v.is_finite()) {
             return Err(Error::NonFinite {

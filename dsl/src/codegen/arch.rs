@@ -1,38 +1,28 @@
-//! `Network::ARCH`, the weights manifest: the input shape, every layer
-//! (name, kind, config, output shape) and every tensor in memory order
-//! (every parameter block, then every buffer block). Both weight formats
-//! and the fingerprint work from it alone.
+//! `Network::ARCH`, the weights manifest (`manifest.rs` computes it): the
+//! input shape, every layer (name, kind, config, output shape) and every
+//! tensor in memory order. Both weight formats and the fingerprint work from
+//! it alone.
 
 use super::Net;
+use crate::manifest;
 use proc_macro2::TokenStream;
 use quote::quote;
 
 pub fn expr(net: &Net<'_>) -> TokenStream {
-    let (rt, layers) = (net.rt, net.layers);
+    let rt = net.rt;
+    let m = manifest::of(net.layers);
     let dims = |s: &[usize]| quote!(&[#(#s),*]);
-    let input = dims(&net.input().0);
-    let infos = layers.iter().map(|l| {
-        let (name, kind, config) = (l.name.to_string(), l.kind, l.plan.config.as_str());
-        let output = dims(&l.plan.output.0);
+    let input = dims(&m.input);
+    let infos = m.layers.iter().map(|l| {
+        let (name, kind, config, output) = (&l.name, l.kind, &l.config, dims(&l.output));
         quote!(#rt::weights::LayerInfo { name: #name, kind: #kind, config: #config, output: #output })
     });
-    let mut tensors = Vec::new();
-    let mut offset = 0usize;
-    for trainable in [true, false] {
-        for l in layers {
-            let block = if trainable {
-                &l.plan.params
-            } else {
-                &l.plan.stats
-            };
-            for t in block.iter().flat_map(|b| &b.tensors) {
-                let (layer, attr, shape) = (l.name.to_string(), t.name, dims(&t.shape));
-                tensors.push(quote!(#rt::weights::TensorInfo {
-                    layer: #layer, attr: #attr, shape: #shape, offset: #offset, trainable: #trainable,
-                }));
-                offset += t.shape.iter().product::<usize>();
-            }
-        }
-    }
+    let tensors = m.tensors.iter().map(|t| {
+        let (layer, attr, shape, offset, trainable) =
+            (&t.layer, t.attr, dims(&t.shape), t.offset, t.trainable);
+        quote!(#rt::weights::TensorInfo {
+            layer: #layer, attr: #attr, shape: #shape, offset: #offset, trainable: #trainable,
+        })
+    });
     quote!(#rt::weights::Arch { input: #input, layers: &[#(#infos),*], tensors: &[#(#tensors),*] })
 }

@@ -276,6 +276,14 @@ pub enum SaveError {
         /// Flat index into the tensor.
         index: usize,
     },
+    /// [`save_arch`](super::save_arch): the state vector's length is not
+    /// the architecture's.
+    StateLen {
+        /// Parameters plus buffers of the architecture.
+        expected: usize,
+        /// Length given.
+        found: usize,
+    },
 }
 
 /// A fixed-capacity message buffer written in `const fn`s.
@@ -528,6 +536,10 @@ impl fmt::Display for SaveError {
             SaveError::NonFinite { layer, attr, index } => write!(
                 f,
                 "layer {layer}: `{attr}` has a NaN or infinite value at index {index}"
+            ),
+            SaveError::StateLen { expected, found } => write!(
+                f,
+                "a state of {found} values for an architecture of {expected}"
             ),
         }
     }

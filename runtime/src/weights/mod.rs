@@ -115,8 +115,22 @@ fn first_non_finite(arch: &Arch, state: &[f32]) -> Option<(&'static TensorInfo, 
 /// written, [`encoded_len`]. Refuses NaN and infinite values, which [`load`]
 /// would refuse.
 pub fn save<N: Network>(net: &N, out: &mut [u8]) -> Result<usize, SaveError> {
-    let (arch, state) = (&N::ARCH, net.state());
-    let (header_len, needed) = (header_len(arch), encoded_len::<N>());
+    save_arch(&N::ARCH, net.state(), out)
+}
+
+/// [`save`] from an architecture and its state vector (parameters, then
+/// buffers, at the offsets `arch` gives), for tools that have no network type
+/// (the ONNX importer). A `state` of another length than the architecture's
+/// tensors is [`SaveError::StateLen`].
+pub fn save_arch(arch: &Arch, state: &[f32], out: &mut [u8]) -> Result<usize, SaveError> {
+    let (params, buffers) = (arch.params(), arch.buffers());
+    if state.len() != params + buffers {
+        return Err(SaveError::StateLen {
+            expected: params + buffers,
+            found: state.len(),
+        });
+    }
+    let (header_len, needed) = (header_len(arch), header_len(arch) + 4 * state.len());
     if out.len() < needed {
         return Err(SaveError::BufferTooSmall {
             needed,
@@ -136,8 +150,8 @@ pub fn save<N: Network>(net: &N, out: &mut [u8]) -> Result<usize, SaveError> {
     out[8..12].copy_from_slice(&VERSION.to_le_bytes());
     out[16..20].copy_from_slice(&(header_len as u32).to_le_bytes());
     out[24..32].copy_from_slice(&arch.fingerprint().to_le_bytes());
-    out[32..40].copy_from_slice(&(N::PARAMS as u64).to_le_bytes());
-    out[40..48].copy_from_slice(&(N::BUFFERS as u64).to_le_bytes());
+    out[32..40].copy_from_slice(&(params as u64).to_le_bytes());
+    out[40..48].copy_from_slice(&(buffers as u64).to_le_bytes());
     arch.write_manifest(&mut Sink::new(&mut out[HEADER..header_len], true));
     for (dst, v) in out[header_len..].chunks_exact_mut(4).zip(state) {
         dst.copy_from_slice(&v.to_le_bytes());

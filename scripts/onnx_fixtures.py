@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""ONNX fixtures for the importer's parity tests (import/parity/).
+
+For each model: PyTorch builds it (seeded; batch-norm statistics made
+non-trivial), torch.onnx.export writes `import/tests/fixtures/<name>.onnx`, and
+onnxruntime runs it on a few seeded inputs: `<name>.in.f32` and `<name>.ort.f32`
+hold the inputs and onnxruntime's outputs, little-endian float32, samples back to
+back. The exporter and opset are per model below: torch's default (dynamo) at
+opset 18 for most, the TorchScript exporter at opset 17 for LeNet-5 and the
+keyword-spotting net (older exporters are what many published models came from).
+
+    pip install torch onnx onnxruntime onnxscript
+    python3 scripts/onnx_fixtures.py
+"""
+import os
+import sys
+
+import numpy as np
+import onnxruntime as ort
+import torch
+import torch.nn as nn
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "import", "tests", "fixtures")
+SAMPLES = 4
+
+
+class Residual(nn.Module):
+    def __init__(self, *block):
+        super().__init__()
+        self.block = nn.Sequential(*block)
+
+    def forward(self, x):
+        return x + self.block(x)
+
+
+def mlp():
+    return nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10)), (784,)
+
+
+def lenet():
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+    ), (1, 28, 28)
+
+
+def mobilenet_block():
+    """Depthwise-separable convolution, batch norm, ReLU6 and hard-swish, a
+    padded average pool, global average pool."""
+    return nn.Sequential(
+        nn.Conv2d(3, 16, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU6(),
+        nn.Conv2d(16, 16, 3, padding=1, groups=16, bias=False), nn.BatchNorm2d(16), nn.ReLU6(),
+        nn.Conv2d(16, 24, 1, bias=False), nn.BatchNorm2d(24), nn.Hardswish(),
+        nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(24, 10),
+    ), (3, 17, 17)
+
+
+def residual_mlp():
+    return nn.Sequential(
+        nn.Linear(32, 64), nn.GELU(),
+        Residual(nn.LayerNorm(64), nn.Linear(64, 64), nn.SiLU(), nn.Linear(64, 64)),
+        Residual(nn.LayerNorm(64), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 64)),
+        nn.LayerNorm(64), nn.Linear(64, 10), nn.LogSoftmax(dim=-1),
+    ), (32,)
+
+
+def kws_conv1d():
+    """Keyword spotting style: MFCC frames [13, 49] -> 12 classes."""
+    return nn.Sequential(
+        nn.Conv1d(13, 32, 3, padding=1), nn.BatchNorm1d(32), nn.ReLU(),
+        nn.Conv1d(32, 32, 3, stride=2, dilation=2, padding=2), nn.BatchNorm1d(32), nn.LeakyReLU(0.1),
+        nn.Conv1d(32, 48, 3, groups=4), nn.Sigmoid(),
+        nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(48, 12),
+    ), (13, 49)
+
+
+# name -> (builder, exporter, opset)
+MODELS = {
+    "mlp": (mlp, "dynamo", 18),
+    "lenet": (lenet, "torchscript", 17),
+    "mobilenet_block": (mobilenet_block, "dynamo", 18),
+    "residual_mlp": (residual_mlp, "dynamo", 18),
+    "kws_conv1d": (kws_conv1d, "torchscript", 17),
+}
+
+
+def randomise_batchnorm(model, g):
+    for m in model.modules():
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            with torch.no_grad():
+                m.weight.copy_(1 + 0.2 * torch.randn(m.weight.shape, generator=g))
+                m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=g))
+                m.running_mean.copy_(0.1 * torch.randn(m.running_mean.shape, generator=g))
+                m.running_var.copy_(1 + 0.5 * torch.rand(m.running_var.shape, generator=g))
+
+
+def export(name, build, exporter, opset):
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(1)
+    model, shape = build()
+    randomise_batchnorm(model, g)
+    model.eval()
+    x = torch.randn((SAMPLES, *shape), generator=g)
+    path = os.path.join(OUT, f"{name}.onnx")
+    kwargs = dict(input_names=["x"], output_names=["y"], opset_version=opset)
+    if exporter == "dynamo":
+        batch = torch.export.Dim("batch")
+        torch.onnx.export(model, (x,), path, dynamo=True, dynamic_shapes=({0: batch},), external_data=False, **kwargs)
+    else:
+        torch.onnx.export(model, (x,), path, dynamo=False, dynamic_axes={"x": {0: "batch"}}, **kwargs)
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    y = sess.run(None, {"x": x.numpy()})[0]
+    with torch.no_grad():
+        ref = model(x).numpy()
+    assert np.allclose(y, ref, atol=1e-5), f"{name}: onnxruntime and PyTorch differ"
+    x.numpy().astype("<f4").tofile(os.path.join(OUT, f"{name}.in.f32"))
+    y.astype("<f4").tofile(os.path.join(OUT, f"{name}.ort.f32"))
+    print(f"{name}: {exporter} opset {opset}, {os.path.getsize(path)} bytes, output {y.shape}")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    names = sys.argv[1:] or list(MODELS)
+    for name in names:
+        export(name, *MODELS[name])
+
+
+if __name__ == "__main__":
+    main()
