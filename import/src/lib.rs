@@ -330,3 +330,6 @@ fn source(
     ));
     s
 }
+
+#[cfg(test)]
+mod tests;
