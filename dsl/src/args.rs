@@ -192,7 +192,11 @@ impl<'a> Args<'a> {
         if !value.is_finite() {
             return Err(syn::Error::new(
                 expr.span(),
-                format!("{}: `{key}` must be finite", self.kind),
+                format!(
+                    "{}: `{key}` must be finite, found `{}`",
+                    self.kind,
+                    expr.to_token_stream()
+                ),
             ));
         }
         Ok((value, Some(expr)))
