@@ -10,10 +10,12 @@ libraries, about 5 GB installed, which it loads on import even when only the CPU
 
     python3 -m venv /tmp/torchenv
     /tmp/torchenv/bin/pip install torch==2.15.0 safetensors numpy
-    /tmp/torchenv/bin/python scripts/pytorch_parity.py
+    /tmp/torchenv/bin/python scripts/pytorch_parity.py           # every network
+    /tmp/torchenv/bin/python scripts/pytorch_parity.py mobile    # only these
 
 Fixtures were last written with torch 2.15.0, safetensors 0.8.0, Python 3.11, on CPU.
-(`rms` was added later with the same versions, the others left as they were: rerun on
+(`rms` and `mobile` were added later with the same versions, written alone by naming
+them, the others left as they were: rerun on
 another machine, three fixtures differ in the last bits of gradients that are zero in
 exact arithmetic, float64 rounding noise of about 1e-16: vision's `conv2d0.bias`, and
 the key part of `in_proj_bias` in vit and gpt.)
@@ -34,7 +36,10 @@ diagonal; `pos_embedding`, `patchify` and `mean_pool` are the small modules belo
 own names (`layernorm0`, `multihead_attention0`, `dense1`), and `Net` adds the
 block's input to its output at the end marker.
 `rmsnorm` (network `rms`) is `nn.RMSNorm` over the last dim, its eps always given
-(see `rms`).
+(see `rms`). Network `mobile`: `relu6`, `hardswish`, `silu` and
+`gelu(approximate = "tanh")` are `nn.ReLU6`, `nn.Hardswish`, `nn.SiLU` and
+`nn.GELU(approximate="tanh")`; `hardsigmoid` is `nn.Hardsigmoid` with its defaults,
+else `HardSigmoid` below (ONNX's form); its dense weights are scaled (see `mobile`).
 
 Weights are PyTorch's default initialisation under a fixed seed, except where that is
 an identity or zero, which would leave a path unchecked: batch norm gets non-trivial
@@ -61,6 +66,7 @@ Two files per network in tests/fixtures/parity/:
 """
 
 import os
+import sys
 from collections import OrderedDict
 
 import torch
@@ -372,6 +378,50 @@ def rms():
     return layers, [4, 6]
 
 
+class HardSigmoid(nn.Module):
+    """staticnet's `hardsigmoid(alpha, beta)` away from PyTorch's defaults:
+    ONNX's `HardSigmoid`, `clamp(alpha x + beta, 0, 1)`. `alpha` and `beta`
+    are the float32 values staticnet holds."""
+
+    def __init__(self, alpha, beta):
+        super().__init__()
+        self.alpha = torch.tensor(alpha, dtype=torch.float32).item()
+        self.beta = torch.tensor(beta, dtype=torch.float32).item()
+
+    def forward(self, x):
+        return torch.clamp(self.alpha * x + self.beta, 0.0, 1.0)
+
+
+def mobile():
+    # input: [10], dense(16), relu6, dense(16), hardswish, dense(12), hardsigmoid,
+    # dense(12), silu, dense(9), gelu(approximate = "tanh"),
+    # dense(8), hardsigmoid(alpha = 0.2, beta = 0.4), dense(4)
+    layers = [
+        ("dense0", nn.Linear(10, 16)),
+        ("relu60", nn.ReLU6()),
+        ("dense1", nn.Linear(16, 16)),
+        ("hardswish0", nn.Hardswish()),
+        ("dense2", nn.Linear(16, 12)),
+        ("hardsigmoid0", nn.Hardsigmoid()),  # alpha = 1/6, beta = 0.5
+        ("dense3", nn.Linear(12, 12)),
+        ("silu0", nn.SiLU()),
+        ("dense4", nn.Linear(12, 9)),
+        ("gelu0", nn.GELU(approximate="tanh")),
+        ("dense5", nn.Linear(9, 8)),
+        ("hardsigmoid1", HardSigmoid(0.2, 0.4)),
+        ("dense6", nn.Linear(8, 4)),
+    ]
+    # Dense weights scaled so that the pre-activations reach every piece:
+    # relu6's cap at 6, hard swish's and hard sigmoid's kinks at -3 and 3
+    # (-2 and 3 for alpha 0.2, beta 0.4), while each piece keeps inputs.
+    gains = {"dense0": 8, "dense1": 2, "dense2": 2.5, "dense3": 10, "dense4": 4, "dense5": 6}
+    with torch.no_grad():
+        for name, m in layers:
+            if name in gains:
+                m.weight.mul_(float(gains[name]))
+    return layers, [10]
+
+
 # name, builder, seed, batch size
 NETWORKS = [
     ("mlp", mlp, 1, 3),
@@ -385,6 +435,7 @@ NETWORKS = [
     ("vit", vit, 9, 3),
     ("gpt", gpt, 10, 3),
     ("rms", rms, 11, 3),
+    ("mobile", mobile, 12, 3),
 ]
 
 
@@ -485,11 +536,18 @@ def make(name, builder, seed, batch):
 
 
 def main():
+    # Optional arguments: the networks to write (default: all), so that adding
+    # one leaves the others' fixtures as they are.
+    only = sys.argv[1:]
+    unknown = set(only) - {name for name, *_ in NETWORKS}
+    if unknown:
+        sys.exit(f"unknown network(s): {', '.join(sorted(unknown))}")
     os.makedirs(OUT, exist_ok=True)
     torch.use_deterministic_algorithms(True)
     print(f"torch {torch.__version__}")
     for name, builder, seed, batch in NETWORKS:
-        make(name, builder, seed, batch)
+        if not only or name in only:
+            make(name, builder, seed, batch)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,7 @@ macro_rules! table {
 table! {
     smooth: Smooth => [gradients(3), single(5), alloc, weights];
     kinked: Kinked => [gradients(3), single(5), alloc, weights];
+    mobile: Mobile => [gradients(3), single(5), alloc, weights];
     regress: Regress => [gradients(3), single(1), alloc, weights];
     binary: Binary => [gradients(3), single(65), alloc, weights];
     probs: Probs => [gradients(3), single(3), alloc, weights];

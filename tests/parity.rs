@@ -1,4 +1,4 @@
-//! Parity with PyTorch: the same eleven networks built in PyTorch by
+//! Parity with PyTorch: the same twelve networks built in PyTorch by
 //! `scripts/pytorch_parity.py` (which says how to run it), whose fixtures in
 //! `tests/fixtures/parity/` are committed; this test only reads them. Four
 //! are feed-forward (dense, activations, convolutions, pooling, batch norm),
@@ -7,8 +7,11 @@
 //! two Transformers (patches, learned positions, pre-norm `residual` blocks,
 //! `nn.LayerNorm`, `nn.MultiheadAttention` as self-attention with and without
 //! a causal mask, GELU MLPs, mean pooling, per-step logits on token ids),
-//! and one of `nn.RMSNorm` (`Rms`: three eps values, per step, in a residual
-//! block, on a vector).
+//! one of `nn.RMSNorm` (`Rms`: three eps values, per step, in a residual
+//! block, on a vector), and one of the activations of small mobile models
+//! (`Mobile`: `nn.ReLU6`, `nn.Hardswish`, `nn.Hardsigmoid` and ONNX's
+//! `HardSigmoid(alpha, beta)`, `nn.SiLU`, `nn.GELU(approximate="tanh")`,
+//! with dense weights scaled so that every piece is reached).
 //!
 //! For each network: the PyTorch `state_dict` is loaded with the strict
 //! safetensors import, then staticnet's inference output (`Mode::Infer`, batch
@@ -44,12 +47,15 @@
 //! | Vit | 7.9e-8 | 1.3e-7 | 3.3e-7 | - |
 //! | Gpt | 9.5e-8 | zero (checked) | 3.4e-7 | - |
 //! | Rms | 1.3e-7 | 1.5e-7 | 1.9e-7 | - |
+//! | Mobile | 2.7e-7 | 4.5e-7 | 8.3e-7 | - |
 //!
-//! so 1e-5 leaves a margin of about 30 while still failing on small
+//! so 1e-5 leaves a margin of about 30 (12 for Mobile, whose scaled weights
+//! make larger sums) while still failing on small
 //! semantic differences: `leaky_relu(0.11)` for `0.1` or a batch norm `eps`
 //! of 1e-3 for 1e-5 give output errors of 2e-5 and gradient errors of 1e-3
 //! to 1e-2; `rmsnorm`'s default eps of 1e-5 instead of `f32::EPSILON` gives
-//! gradient errors of 3.7e-5.
+//! gradient errors of 3.7e-5; the exact `gelu` for Mobile's tanh form gives
+//! output errors of 5.2e-5 and gradient errors of 3e-4.
 //!
 //! One tensor is zero in exact arithmetic: Vision's `conv2d0.bias` gradient
 //! (a bias followed by a training-mode batch norm, which subtracts the batch
@@ -159,6 +165,23 @@ staticnet::network! {
         mean_pool,
         rmsnorm(eps = 1e-3),
         dense(3),
+    }
+}
+
+staticnet::network! {
+    /// The activations of small mobile models: ReLU6, hard swish, hard
+    /// sigmoid (PyTorch's defaults, then ONNX-style `alpha` and `beta`), SiLU,
+    /// tanh-approximate GELU. The script scales the dense weights so that
+    /// every piece of the piecewise activations is reached.
+    struct Mobile {
+        input: [10],
+        dense(16), relu6,
+        dense(16), hardswish,
+        dense(12), hardsigmoid,
+        dense(12), silu,
+        dense(9), gelu(approximate = "tanh"),
+        dense(8), hardsigmoid(alpha = 0.2, beta = 0.4),
+        dense(4),
     }
 }
 
@@ -432,4 +455,5 @@ parity_table! {
     vit: TinyVit, batch 3;
     gpt: Gpt, batch 3;
     rms: Rms, batch 3;
+    mobile: Mobile, batch 3;
 }

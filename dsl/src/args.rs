@@ -182,6 +182,58 @@ impl<'a> Args<'a> {
         Ok(value)
     }
 
+    /// A named finite float argument (an integer literal is accepted), with
+    /// its expression for further checks; `default` and `None` when absent.
+    pub fn named_finite(&self, key: &str, default: f32) -> syn::Result<(f32, Option<&'a Expr>)> {
+        let Some(&(_, expr)) = self.named.iter().find(|(k, _)| k == key) else {
+            return Ok((default, None));
+        };
+        let value = float_lit(self.kind, expr, key)?;
+        if !value.is_finite() {
+            return Err(syn::Error::new(
+                expr.span(),
+                format!(
+                    "{}: `{key}` must be finite, found `{}`",
+                    self.kind,
+                    expr.to_token_stream()
+                ),
+            ));
+        }
+        Ok((value, Some(expr)))
+    }
+
+    /// A named string-literal argument, one of `allowed` (returned as the
+    /// entry of `allowed`); `default` when absent.
+    pub fn named_choice(
+        &self,
+        key: &str,
+        default: &'static str,
+        allowed: &[&'static str],
+    ) -> syn::Result<&'static str> {
+        let Some((_, expr)) = self.named.iter().find(|(k, _)| k == key) else {
+            return Ok(default);
+        };
+        if let Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) = expr
+        {
+            if let Some(&choice) = allowed.iter().find(|&&a| a == s.value()) {
+                return Ok(choice);
+            }
+        }
+        let quoted: Vec<String> = allowed.iter().map(|a| format!("{a:?}")).collect();
+        let quoted: Vec<&str> = quoted.iter().map(String::as_str).collect();
+        Err(syn::Error::new(
+            expr.span(),
+            format!(
+                "{}: expected {} for `{key}`, found `{}`",
+                self.kind,
+                quoted_list(&quoted),
+                expr.to_token_stream()
+            ),
+        ))
+    }
+
     /// A named boolean argument, or `default`.
     pub fn flag(&self, key: &str, default: bool) -> syn::Result<bool> {
         match self.named.iter().find(|(k, _)| k == key) {

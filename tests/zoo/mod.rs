@@ -114,6 +114,22 @@ impl Row for Smooth {
 }
 
 staticnet::network! {
+    /// The activations of small mobile models: ReLU6, hard swish, SiLU,
+    /// tanh-approximate GELU, hard sigmoid (PyTorch's and ONNX's defaults).
+    pub struct Mobile {
+        input: [6],
+        dense(8), relu6,
+        dense(8), hardswish,
+        dense(7), silu,
+        dense(7), gelu(approximate = "tanh"),
+        dense(6), hardsigmoid,
+        dense(5), hardsigmoid(alpha = 0.2, beta = 0.5),
+        dense(3),
+    }
+}
+impl Row for Mobile {}
+
+staticnet::network! {
     /// Rank-2 input, flatten, ReLU, dropout, leaky ReLU.
     pub struct Kinked {
         input: [2, 3],

@@ -1,6 +1,7 @@
 //! Shared code generation for shape-preserving elementwise layers (the
 //! activations): `<kind>_forward(x, y, extra...)` and
-//! `<kind>_backward(saved, gy, gx, extra...)` in `runtime/src/kernels/<kind>.rs`,
+//! `<kind>_backward(saved, gy, gx, extra...)` in `runtime/src/kernels/<kind>.rs`
+//! (a variant's own `<op>_forward`, as `gelu_tanh_forward`, in the same file),
 //! where `saved` is the layer's output or input as the kernel documents.
 
 use crate::layers::{Cx, Layer, Plan};
@@ -17,33 +18,69 @@ pub enum BackwardReads {
 
 /// An elementwise activation.
 pub struct Elementwise {
-    pub kind: &'static str,
-    pub reads: BackwardReads,
+    kind: &'static str,
+    /// The kernels' name prefix in the kind's kernel file (`<op>_forward`):
+    /// the kind's name, or a variant's with kernels of its own (`gelu_tanh`).
+    op: &'static str,
+    reads: BackwardReads,
     /// Extra trailing kernel arguments (e.g. `alpha`).
-    pub extra: TokenStream,
-    pub relu_like: bool,
+    extra: TokenStream,
+    /// The fingerprint config: the extra arguments, and a variant's name.
+    config: String,
+    relu_like: bool,
 }
 
 impl Elementwise {
-    pub fn boxed(kind: &'static str, reads: BackwardReads, relu_like: bool) -> Box<dyn Layer> {
-        Box::new(Elementwise {
+    /// The kind's `<kind>_forward`/`<kind>_backward` without extra arguments.
+    pub fn new(kind: &'static str, reads: BackwardReads, relu_like: bool) -> Self {
+        Elementwise {
             kind,
+            op: kind,
             reads,
             extra: TokenStream::new(),
+            config: String::new(),
             relu_like,
-        })
+        }
+    }
+
+    /// The same, boxed.
+    pub fn boxed(kind: &'static str, reads: BackwardReads, relu_like: bool) -> Box<dyn Layer> {
+        Box::new(Self::new(kind, reads, relu_like))
+    }
+
+    /// Extra trailing kernel arguments (`, #alpha`), which are also the
+    /// config unless [`config`](Self::config) replaces it.
+    pub fn args(mut self, extra: TokenStream) -> Self {
+        self.config = extra.to_string();
+        self.extra = extra;
+        self
+    }
+
+    /// The fingerprint config, written out: a token stream's spelling can
+    /// differ between the compiler and `proc_macro2`'s fallback (the ONNX
+    /// importer), so more than one token is not left to it.
+    pub fn config(mut self, config: String) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// A variant with kernels of its own, `<op>_forward`/`<op>_backward` in
+    /// the kind's kernel file (its config must tell it from the default).
+    pub fn variant(mut self, op: &'static str) -> Self {
+        self.op = op;
+        self
     }
 
     fn kernel(&self, rt: &TokenStream, suffix: &str) -> TokenStream {
         let module = Ident::new(self.kind, Span::call_site());
-        let func = Ident::new(&format!("{}_{suffix}", self.kind), Span::call_site());
+        let func = Ident::new(&format!("{}_{suffix}", self.op), Span::call_site());
         quote!(#rt::kernels::#module::#func)
     }
 }
 
 impl Layer for Elementwise {
     fn plan(&self, _rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
-        let mut plan = Plan::new(shape::elementwise(input)?, self.extra.to_string());
+        let mut plan = Plan::new(shape::elementwise(input)?, self.config.clone());
         plan.relu_like = self.relu_like;
         Ok(plan.stateless_step())
     }

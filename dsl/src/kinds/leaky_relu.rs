@@ -29,10 +29,6 @@ fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
             format!("{}: `alpha` must be at least 0, found {alpha}", args.kind()),
         ));
     }
-    Ok(Box::new(Elementwise {
-        kind: args.kind(),
-        reads: BackwardReads::Input,
-        extra: quote!(, #alpha),
-        relu_like: true,
-    }))
+    let layer = Elementwise::new(args.kind(), BackwardReads::Input, true);
+    Ok(Box::new(layer.args(quote!(, #alpha))))
 }

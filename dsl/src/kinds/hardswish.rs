@@ -1,0 +1,25 @@
+//! `hardswish`: elementwise, any shape; kernels in
+//! `runtime/src/kernels/hardswish.rs`. PyTorch's `nn.Hardswish`, ONNX's
+//! `HardSwish`.
+
+use super::elementwise::{BackwardReads, Elementwise};
+use super::Spec;
+use crate::args::Args;
+use crate::layers::Layer;
+
+/// The arguments: positional (all required), then named.
+pub const SPEC: Spec = Spec::new(&[], &[], build);
+
+/// A declaration and the fingerprint it must have; `variants` each set one
+/// named argument away from its default (checked in `kinds/tests.rs`).
+#[cfg(test)]
+pub const EXAMPLE: super::Example = super::Example {
+    input: "[4]",
+    declaration: "hardswish",
+    config: "",
+    variants: &[],
+};
+
+fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
+    Ok(Elementwise::boxed(args.kind(), BackwardReads::Input, true))
+}
