@@ -6,8 +6,9 @@ non-trivial), torch.onnx.export writes `import/tests/fixtures/<name>.onnx`, and
 onnxruntime runs it on a few seeded inputs: `<name>.in.f32` and `<name>.ort.f32`
 hold the inputs and onnxruntime's outputs, little-endian float32, samples back to
 back. The exporter and opset are per model below: torch's default (dynamo) at
-opset 18 for most, the TorchScript exporter at opset 17 for LeNet-5 and the
-keyword-spotting net (older exporters are what many published models came from).
+opset 18 for most, the TorchScript exporter at opset 17 for LeNet-5, the
+keyword-spotting net (older exporters are what many published models came from)
+and the recurrent nets (dynamo unrolls LSTM, GRU and RNN into loops).
 
     pip install torch onnx onnxruntime onnxscript
     python3 scripts/onnx_fixtures.py
@@ -76,6 +77,57 @@ def kws_conv1d():
     ), (13, 49)
 
 
+class LstmClassifier(nn.Module):
+    """Two stacked LSTM layers read 28 rows of 28 pixels; the last step classifies."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(28, 32, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        y, _ = self.lstm(x)
+        return self.fc(y[:, -1])
+
+
+class GruLastHidden(nn.Module):
+    """A GRU's final hidden state h_n classifies."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(8, 16, batch_first=True)
+        self.fc = nn.Linear(16, 4)
+
+    def forward(self, x):
+        _, h = self.gru(x)
+        return self.fc(h[0])
+
+
+class RnnTagger(nn.Module):
+    """A ReLU RNN's every step goes through a per-step linear layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNN(6, 12, nonlinearity="relu", batch_first=True)
+        self.fc = nn.Linear(12, 5)
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.fc(y)
+
+
+def lstm_classifier():
+    return LstmClassifier(), (28, 28)
+
+
+def gru_last_hidden():
+    return GruLastHidden(), (7, 8)
+
+
+def rnn_tagger():
+    return RnnTagger(), (9, 6)
+
+
 # name -> (builder, exporter, opset)
 MODELS = {
     "mlp": (mlp, "dynamo", 18),
@@ -83,6 +135,11 @@ MODELS = {
     "mobilenet_block": (mobilenet_block, "dynamo", 18),
     "residual_mlp": (residual_mlp, "dynamo", 18),
     "kws_conv1d": (kws_conv1d, "torchscript", 17),
+    # The TorchScript exporter writes LSTM, GRU and RNN operators (dynamo
+    # unrolls them into loops).
+    "lstm_classifier": (lstm_classifier, "torchscript", 17),
+    "gru_last_hidden": (gru_last_hidden, "torchscript", 17),
+    "rnn_tagger": (rnn_tagger, "torchscript", 17),
 }
 
 

@@ -36,8 +36,11 @@ pub struct Node<'m> {
 pub struct Graph<'m> {
     pub nodes: Vec<Node<'m>>,
     pub consts: HashMap<String, Tensor>,
-    /// Value -> nodes (indices into `nodes`) that read it.
+    /// Value -> nodes (indices into `nodes`) that read it; `Shape` nodes
+    /// read only its shape and are not counted.
     pub consumers: HashMap<String, Vec<usize>>,
+    /// Value -> the node that writes it.
+    pub producer: HashMap<String, usize>,
     /// The graph's input: name and shape without the batch dimension.
     pub input: (String, Vec<usize>),
     pub output: String,
@@ -118,7 +121,14 @@ impl<'m> Graph<'m> {
             ));
         }
         let mut consumers: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut producer = HashMap::new();
         for (i, n) in nodes.iter().enumerate() {
+            for output in &n.outputs {
+                producer.insert(output.clone(), i);
+            }
+            if n.op == "Shape" {
+                continue;
+            }
             for input in &n.inputs {
                 // An empty name is an omitted optional input.
                 if !input.is_empty() && !consts.contains_key(input) {
@@ -152,6 +162,7 @@ impl<'m> Graph<'m> {
             nodes,
             consts,
             consumers,
+            producer,
             input: (input_name, dims),
             output,
         })
@@ -160,6 +171,19 @@ impl<'m> Graph<'m> {
     /// The nodes that read `value`.
     pub fn consumers(&self, value: &str) -> &[usize] {
         self.consumers.get(value).map_or(&[], |v| v.as_slice())
+    }
+
+    /// The node that writes `value`, if a node does.
+    pub fn producer(&self, value: &str) -> Option<&Node<'m>> {
+        self.producer.get(value).map(|&i| &self.nodes[i])
+    }
+
+    /// The one node that reads `value`, if exactly one does.
+    pub fn single(&self, value: &str) -> Option<(usize, &Node<'m>)> {
+        match self.consumers(value) {
+            [i] => Some((*i, &self.nodes[*i])),
+            _ => None,
+        }
     }
 
     /// The constant named `name`, if it is one.
@@ -179,6 +203,18 @@ impl Node<'_> {
 
     pub fn float(&self, name: &str, default: f32) -> f32 {
         self.attr(name).and_then(|a| a.f).unwrap_or(default)
+    }
+
+    /// A list-of-strings attribute (empty if absent).
+    pub fn strings(&self, name: &str) -> Vec<String> {
+        self.attr(name).map_or_else(Vec::new, |a| {
+            a.strings.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+        })
+    }
+
+    /// A tensor attribute, decoded.
+    pub fn tensor_attr(&self, name: &str) -> Option<Tensor> {
+        self.attr(name).and_then(|a| a.t.as_ref()).and_then(|t| tensor(t, &self.name).ok())
     }
 
     pub fn ints(&self, name: &str) -> Option<&[i64]> {

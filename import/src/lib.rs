@@ -26,6 +26,7 @@ mod lower;
 #[rustfmt::skip]
 mod onnx;
 mod ops;
+mod recurrent;
 
 use prost::Message;
 use std::fmt;

@@ -9,6 +9,7 @@
 use crate::emit;
 use crate::graph::{Graph, Node};
 use crate::ops::{self, Lowered};
+use crate::recurrent;
 use crate::Error;
 
 /// One layer of the declaration.
@@ -147,6 +148,19 @@ fn one(
     shape: &[usize],
 ) -> Result<(Option<Item>, String), Error> {
     let n = &g.nodes[i];
+    if recurrent::is_recurrent(n.op) && n.inputs.first().map(String::as_str) == Some(cur) {
+        let (item, next) = recurrent::lower(g, i, recurrent::time_major(g, cur), shape)?;
+        return Ok((Some(item), next));
+    }
+    // The batch-first input made time-major for a recurrent node.
+    if n.op == "Transpose" && n.ints("perm") == Some(&[1, 0, 2]) {
+        if let Some((r, rn)) = g.single(&n.outputs[0]) {
+            if recurrent::is_recurrent(rn.op) && rn.inputs[0] == n.outputs[0] {
+                let (item, next) = recurrent::lower(g, r, true, shape)?;
+                return Ok((Some(item), next));
+            }
+        }
+    }
     if n.inputs.first().map(String::as_str) != Some(cur) && !matches!(n.op, "Add" | "Mul") {
         return Err(n.error(format!(
             "reads `{cur}` as input {}, not as its data input",

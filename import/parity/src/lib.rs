@@ -10,7 +10,33 @@ pub mod lenet {
     include!(concat!(env!("OUT_DIR"), "/lenet.rs"));
 }
 
+/// `mobilenet_block.onnx`: depthwise-separable convolutions with batch norm,
+/// ReLU6 and hard-swish.
+pub mod mobilenet_block {
+    include!(concat!(env!("OUT_DIR"), "/mobilenet_block.rs"));
+}
+
+/// `residual_mlp.onnx`: pre-norm residual blocks, GELU and SiLU.
+pub mod residual_mlp {
+    include!(concat!(env!("OUT_DIR"), "/residual_mlp.rs"));
+}
+
 /// `kws_conv1d.onnx`: 1-d convolutions over MFCC frames.
 pub mod kws_conv1d {
     include!(concat!(env!("OUT_DIR"), "/kws_conv1d.rs"));
+}
+
+/// `lstm_classifier.onnx`: two stacked LSTM layers, the last step classified.
+pub mod lstm_classifier {
+    include!(concat!(env!("OUT_DIR"), "/lstm_classifier.rs"));
+}
+
+/// `gru_last_hidden.onnx`: a GRU's final hidden state classified.
+pub mod gru_last_hidden {
+    include!(concat!(env!("OUT_DIR"), "/gru_last_hidden.rs"));
+}
+
+/// `rnn_tagger.onnx`: a ReLU RNN, every step through a linear layer.
+pub mod rnn_tagger {
+    include!(concat!(env!("OUT_DIR"), "/rnn_tagger.rs"));
 }
