@@ -17,6 +17,7 @@ pub mod gru;
 pub(crate) mod isa;
 pub mod layernorm;
 pub mod leaky_relu;
+pub mod log_softmax;
 pub mod lstm;
 pub mod maxpool2d;
 pub mod mean_pool;
