@@ -41,6 +41,7 @@ kinds! {
     tanh,
     gelu,
     softmax,
+    log_softmax,
     dropout,
     flatten,
     conv2d,
