@@ -3,7 +3,9 @@
 
 Not run by CI: the fixtures it writes are committed in tests/fixtures/parity/, and
 tests/parity.rs only reads them. Run it again after changing a network here (and the
-same declaration in tests/parity.rs, or tests/zoo/ for vision, signal and vit), or to check that the fixtures are reproducible.
+same declaration in tests/parity.rs, or tests/zoo/ for vision, signal, vit and padded), or to check that the fixtures are reproducible.
+Names on the command line write only those networks' fixtures
+(`scripts/pytorch_parity.py padded`), leaving the others as they are.
 
 How to run (from the repository root; the pip line pulls PyTorch with its CUDA
 libraries, about 5 GB installed, which it loads on import even when only the CPU is used):
@@ -13,7 +15,7 @@ libraries, about 5 GB installed, which it loads on import even when only the CPU
     /tmp/torchenv/bin/python scripts/pytorch_parity.py
 
 Fixtures were last written with torch 2.15.0, safetensors 0.8.0, Python 3.11, on CPU.
-(`rms` was added later with the same versions, the others left as they were: rerun on
+(`rms` and `padded` were added later with the same versions, the others left as they were: rerun on
 another machine, three fixtures differ in the last bits of gradients that are zero in
 exact arithmetic, float64 rounding noise of about 1e-16: vision's `conv2d0.bias`, and
 the key part of `in_proj_bias` in vit and gpt.)
@@ -34,7 +36,9 @@ diagonal; `pos_embedding`, `patchify` and `mean_pool` are the small modules belo
 own names (`layernorm0`, `multihead_attention0`, `dense1`), and `Net` adds the
 block's input to its output at the end marker.
 `rmsnorm` (network `rms`) is `nn.RMSNorm` over the last dim, its eps always given
-(see `rms`).
+(see `rms`). Network `padded`: `maxpool2d` / `avgpool2d` with `padding` are
+`nn.MaxPool2d` / `nn.AvgPool2d` with the same padding (and `count_include_pad`), and
+`log_softmax` is `nn.LogSoftmax(dim=-1)`.
 
 Weights are PyTorch's default initialisation under a fixed seed, except where that is
 an identity or zero, which would leave a path unchecked: batch norm gets non-trivial
@@ -61,6 +65,7 @@ Two files per network in tests/fixtures/parity/:
 """
 
 import os
+import sys
 from collections import OrderedDict
 
 import torch
@@ -372,6 +377,29 @@ def rms():
     return layers, [4, 6]
 
 
+def padded():
+    # As tests/zoo's Padded: input: [2, 7, 6], conv2d(3, 3, padding = 1), tanh,
+    # maxpool2d((3, 2), stride = 2, padding = 1), avgpool2d(3, stride = 1, padding = 1),
+    # avgpool2d((3, 2), stride = (2, 1), padding = (1, 0), count_include_pad = false),
+    # flatten, dense(5), log_softmax
+    # tanh makes every in-bounds element of some corner windows negative, where a
+    # zero padding would win the max.
+    layers = [
+        ("conv2d0", nn.Conv2d(2, 3, 3, padding=1)),  # [3, 7, 6]
+        ("tanh0", nn.Tanh()),
+        ("maxpool2d0", nn.MaxPool2d((3, 2), stride=2, padding=1)),  # [3, 4, 4]
+        ("avgpool2d0", nn.AvgPool2d(3, stride=1, padding=1)),  # [3, 4, 4]
+        (
+            "avgpool2d1",
+            nn.AvgPool2d((3, 2), stride=(2, 1), padding=(1, 0), count_include_pad=False),
+        ),  # [3, 2, 3]
+        ("flatten0", nn.Flatten()),  # [18]
+        ("dense0", nn.Linear(18, 5)),
+        ("log_softmax0", nn.LogSoftmax(dim=-1)),
+    ]
+    return layers, [2, 7, 6]
+
+
 # name, builder, seed, batch size
 NETWORKS = [
     ("mlp", mlp, 1, 3),
@@ -385,6 +413,7 @@ NETWORKS = [
     ("vit", vit, 9, 3),
     ("gpt", gpt, 10, 3),
     ("rms", rms, 11, 3),
+    ("padded", padded, 12, 3),
 ]
 
 
@@ -488,8 +517,13 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     torch.use_deterministic_algorithms(True)
     print(f"torch {torch.__version__}")
+    chosen = sys.argv[1:]
+    unknown = set(chosen) - {name for name, *_ in NETWORKS}
+    if unknown:
+        sys.exit(f"unknown network(s): {', '.join(sorted(unknown))}")
     for name, builder, seed, batch in NETWORKS:
-        make(name, builder, seed, batch)
+        if not chosen or name in chosen:
+            make(name, builder, seed, batch)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-//! Parity with PyTorch: the same eleven networks built in PyTorch by
+//! Parity with PyTorch: the same twelve networks built in PyTorch by
 //! `scripts/pytorch_parity.py` (which says how to run it), whose fixtures in
 //! `tests/fixtures/parity/` are committed; this test only reads them. Four
 //! are feed-forward (dense, activations, convolutions, pooling, batch norm),
@@ -7,8 +7,11 @@
 //! two Transformers (patches, learned positions, pre-norm `residual` blocks,
 //! `nn.LayerNorm`, `nn.MultiheadAttention` as self-attention with and without
 //! a causal mask, GELU MLPs, mean pooling, per-step logits on token ids),
-//! and one of `nn.RMSNorm` (`Rms`: three eps values, per step, in a residual
-//! block, on a vector).
+//! one of `nn.RMSNorm` (`Rms`: three eps values, per step, in a residual
+//! block, on a vector), and one of padded pooling (`Padded`: `nn.MaxPool2d`
+//! with padding after tanh, so that some windows hold only negative values,
+//! `nn.AvgPool2d` with `count_include_pad` true and false, then
+//! `nn.LogSoftmax`).
 //!
 //! For each network: the PyTorch `state_dict` is loaded with the strict
 //! safetensors import, then staticnet's inference output (`Mode::Infer`, batch
@@ -44,12 +47,14 @@
 //! | Vit | 7.9e-8 | 1.3e-7 | 3.3e-7 | - |
 //! | Gpt | 9.5e-8 | zero (checked) | 3.4e-7 | - |
 //! | Rms | 1.3e-7 | 1.5e-7 | 1.9e-7 | - |
+//! | Padded | 5.9e-8 | 7.5e-8 | 2.0e-7 | - |
 //!
 //! so 1e-5 leaves a margin of about 30 while still failing on small
 //! semantic differences: `leaky_relu(0.11)` for `0.1` or a batch norm `eps`
 //! of 1e-3 for 1e-5 give output errors of 2e-5 and gradient errors of 1e-3
 //! to 1e-2; `rmsnorm`'s default eps of 1e-5 instead of `f32::EPSILON` gives
-//! gradient errors of 3.7e-5.
+//! gradient errors of 3.7e-5; `Padded`'s second average pool counting its
+//! padding gives output errors of 4e-2.
 //!
 //! One tensor is zero in exact arithmetic: Vision's `conv2d0.bias` gradient
 //! (a bias followed by a training-mode batch norm, which subtracts the batch
@@ -66,7 +71,7 @@ use safetensors::{Dtype, SafeTensors};
 use staticnet::{weights::safetensors as st, Mode, Network};
 use std::fmt::Write as _;
 // The zoo's networks whose PyTorch twins the script builds.
-use zoo::{Signal, TinyVit, Vision};
+use zoo::{Padded, Signal, TinyVit, Vision};
 
 staticnet::network! {
     /// Every activation, a bias-free dense layer, softmax.
@@ -432,4 +437,5 @@ parity_table! {
     vit: TinyVit, batch 3;
     gpt: Gpt, batch 3;
     rms: Rms, batch 3;
+    padded: Padded, batch 3;
 }
