@@ -514,6 +514,8 @@ fn maxpool(c: &mut Criterion) {
             k_w: 2,
             stride_h: 2,
             stride_w: 2,
+            pad_h: 0,
+            pad_w: 0,
         };
         let batch = 32;
         let x = data(batch * channels * size * size, 1);

@@ -3,7 +3,9 @@
 
 Not run by CI: the fixtures it writes are committed in tests/fixtures/parity/, and
 tests/parity.rs only reads them. Run it again after changing a network here (and the
-same declaration in tests/parity.rs, or tests/zoo/ for vision, signal and vit), or to check that the fixtures are reproducible.
+same declaration in tests/parity.rs, or tests/zoo/ for vision, signal, vit and padded), or to check that the fixtures are reproducible.
+Names on the command line write only those networks' fixtures
+(`scripts/pytorch_parity.py padded`), leaving the others as they are.
 
 How to run (from the repository root; the pip line pulls PyTorch with its CUDA
 libraries, about 5 GB installed, which it loads on import even when only the CPU is used):
@@ -14,8 +16,8 @@ libraries, about 5 GB installed, which it loads on import even when only the CPU
     /tmp/torchenv/bin/python scripts/pytorch_parity.py mobile    # only these
 
 Fixtures were last written with torch 2.15.0, safetensors 0.8.0, Python 3.11, on CPU.
-(`rms` and `mobile` were added later with the same versions, written alone by naming
-them, the others left as they were: rerun on
+(`rms`, `mobile` and `padded` were added later with the same versions, written alone by
+naming them, the others left as they were: rerun on
 another machine, three fixtures differ in the last bits of gradients that are zero in
 exact arithmetic, float64 rounding noise of about 1e-16: vision's `conv2d0.bias`, and
 the key part of `in_proj_bias` in vit and gpt.)
@@ -40,6 +42,9 @@ block's input to its output at the end marker.
 `gelu(approximate = "tanh")` are `nn.ReLU6`, `nn.Hardswish`, `nn.SiLU` and
 `nn.GELU(approximate="tanh")`; `hardsigmoid` is `nn.Hardsigmoid` with its defaults,
 else `HardSigmoid` below (ONNX's form); its dense weights are scaled (see `mobile`).
+(see `rms`). Network `padded`: `maxpool2d` / `avgpool2d` with `padding` are
+`nn.MaxPool2d` / `nn.AvgPool2d` with the same padding (and `count_include_pad`), and
+`log_softmax` is `nn.LogSoftmax(dim=-1)`.
 
 Weights are PyTorch's default initialisation under a fixed seed, except where that is
 an identity or zero, which would leave a path unchecked: batch norm gets non-trivial
@@ -422,6 +427,29 @@ def mobile():
     return layers, [10]
 
 
+def padded():
+    # As tests/zoo's Padded: input: [2, 7, 6], conv2d(3, 3, padding = 1), tanh,
+    # maxpool2d((3, 2), stride = 2, padding = 1), avgpool2d(3, stride = 1, padding = 1),
+    # avgpool2d((3, 2), stride = (2, 1), padding = (1, 0), count_include_pad = false),
+    # flatten, dense(5), log_softmax
+    # tanh makes every in-bounds element of some corner windows negative, where a
+    # zero padding would win the max.
+    layers = [
+        ("conv2d0", nn.Conv2d(2, 3, 3, padding=1)),  # [3, 7, 6]
+        ("tanh0", nn.Tanh()),
+        ("maxpool2d0", nn.MaxPool2d((3, 2), stride=2, padding=1)),  # [3, 4, 4]
+        ("avgpool2d0", nn.AvgPool2d(3, stride=1, padding=1)),  # [3, 4, 4]
+        (
+            "avgpool2d1",
+            nn.AvgPool2d((3, 2), stride=(2, 1), padding=(1, 0), count_include_pad=False),
+        ),  # [3, 2, 3]
+        ("flatten0", nn.Flatten()),  # [18]
+        ("dense0", nn.Linear(18, 5)),
+        ("log_softmax0", nn.LogSoftmax(dim=-1)),
+    ]
+    return layers, [2, 7, 6]
+
+
 # name, builder, seed, batch size
 NETWORKS = [
     ("mlp", mlp, 1, 3),
@@ -436,6 +464,7 @@ NETWORKS = [
     ("gpt", gpt, 10, 3),
     ("rms", rms, 11, 3),
     ("mobile", mobile, 12, 3),
+    ("padded", padded, 12, 3),
 ]
 
 

@@ -72,6 +72,7 @@ table! {
     dilated: Dilated => [gradients(3), single(1), alloc, weights];
     conv: Conv => [gradients(2), single(3), alloc, weights];
     every: Every => [gradients(2), single(3), alloc, weights];
+    padded: Padded => [gradients(3), single(3), alloc, weights];
     seq: Seq => [gradients(4), single(3), alloc, weights];
     pooled: Pooled => [gradients(3), single(2), alloc, weights];
     lstm_last: LstmLast => [gradients(3), single(3), alloc, weights];

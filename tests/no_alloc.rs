@@ -54,3 +54,24 @@ fn chained_networks_do_not_allocate() {
     });
     assert_eq!(n, 0);
 }
+
+staticnet::network! {
+    /// Per-step log-probabilities: `log_softmax` streams.
+    struct Tagger { input: [5, 3], gru(4), dense(3), log_softmax }
+}
+
+#[test]
+fn streaming_log_softmax_does_not_allocate() {
+    let net = Tagger::new_boxed(3);
+    let mut stream = TaggerStream::ZEROED;
+    let mut out = [0.0f32; 3];
+    let n = allocations(|| {
+        for t in 0..5 {
+            out = *net.step(&[t as f32, 0.5, -1.0], &mut stream);
+        }
+    });
+    assert_eq!(n, 0);
+    // Log-probabilities: their exponentials sum to 1.
+    let total: f32 = out.iter().map(|v| v.exp()).sum();
+    assert!((total - 1.0).abs() < 1e-5, "{out:?}");
+}

@@ -8,10 +8,13 @@
 //! `nn.LayerNorm`, `nn.MultiheadAttention` as self-attention with and without
 //! a causal mask, GELU MLPs, mean pooling, per-step logits on token ids),
 //! one of `nn.RMSNorm` (`Rms`: three eps values, per step, in a residual
-//! block, on a vector), and one of the activations of small mobile models
+//! block, on a vector), one of the activations of small mobile models
 //! (`Mobile`: `nn.ReLU6`, `nn.Hardswish`, `nn.Hardsigmoid` and ONNX's
 //! `HardSigmoid(alpha, beta)`, `nn.SiLU`, `nn.GELU(approximate="tanh")`,
-//! with dense weights scaled so that every piece is reached).
+//! with dense weights scaled so that every piece is reached), and one of
+//! padded pooling (`Padded`: `nn.MaxPool2d` with padding after tanh, so
+//! that some windows hold only negative values, `nn.AvgPool2d` with
+//! `count_include_pad` true and false, then `nn.LogSoftmax`).
 //!
 //! For each network: the PyTorch `state_dict` is loaded with the strict
 //! safetensors import, then staticnet's inference output (`Mode::Infer`, batch
@@ -48,6 +51,7 @@
 //! | Gpt | 9.5e-8 | zero (checked) | 3.4e-7 | - |
 //! | Rms | 1.3e-7 | 1.5e-7 | 1.9e-7 | - |
 //! | Mobile | 2.7e-7 | 4.5e-7 | 8.3e-7 | - |
+//! | Padded | 5.9e-8 | 7.5e-8 | 2.0e-7 | - |
 //!
 //! so 1e-5 leaves a margin of about 30 (12 for Mobile, whose scaled weights
 //! make larger sums) while still failing on small
@@ -55,7 +59,8 @@
 //! of 1e-3 for 1e-5 give output errors of 2e-5 and gradient errors of 1e-3
 //! to 1e-2; `rmsnorm`'s default eps of 1e-5 instead of `f32::EPSILON` gives
 //! gradient errors of 3.7e-5; the exact `gelu` for Mobile's tanh form gives
-//! output errors of 5.2e-5 and gradient errors of 3e-4.
+//! output errors of 5.2e-5 and gradient errors of 3e-4; `Padded`'s second
+//! average pool counting its padding gives output errors of 4e-2.
 //!
 //! One tensor is zero in exact arithmetic: Vision's `conv2d0.bias` gradient
 //! (a bias followed by a training-mode batch norm, which subtracts the batch
@@ -72,7 +77,7 @@ use safetensors::{Dtype, SafeTensors};
 use staticnet::{weights::safetensors as st, Mode, Network};
 use std::fmt::Write as _;
 // The zoo's networks whose PyTorch twins the script builds.
-use zoo::{Signal, TinyVit, Vision};
+use zoo::{Padded, Signal, TinyVit, Vision};
 
 staticnet::network! {
     /// Every activation, a bias-free dense layer, softmax.
@@ -456,4 +461,5 @@ parity_table! {
     gpt: Gpt, batch 3;
     rms: Rms, batch 3;
     mobile: Mobile, batch 3;
+    padded: Padded, batch 3;
 }

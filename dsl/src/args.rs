@@ -145,6 +145,12 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// A named argument's expression, if given (to point an error that
+    /// involves several arguments at it).
+    pub fn named_expr(&self, key: &str) -> Option<&'a Expr> {
+        self.named.iter().find(|(k, _)| k == key).map(|(_, e)| *e)
+    }
+
     /// A named integer argument, at least `min`; `default` when absent.
     pub fn named_int(&self, key: &str, default: usize, min: usize) -> syn::Result<usize> {
         match self.named.iter().find(|(k, _)| k == key) {

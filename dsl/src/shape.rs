@@ -30,10 +30,11 @@ pub enum ShapeError {
         input: (usize, usize),
         padding: (usize, usize),
     },
-    /// A pooling window larger than its input.
+    /// A pooling window larger than its padded input.
     WindowTooLarge {
         window: (usize, usize),
         input: (usize, usize),
+        padding: (usize, usize),
     },
     /// Channels not divisible by the group count.
     Groups {
@@ -107,13 +108,21 @@ impl fmt::Display for ShapeError {
                     pad(padding)
                 )
             }
-            ShapeError::WindowTooLarge { window, input } => {
+            ShapeError::WindowTooLarge {
+                window,
+                input,
+                padding,
+            } => {
                 write!(
                     f,
                     "window {} does not fit input {}",
                     hw(*window),
                     hw(*input)
-                )
+                )?;
+                if *padding != (0, 0) {
+                    write!(f, " (padding {})", pad(*padding))?;
+                }
+                Ok(())
             }
             ShapeError::Rule(text) => write!(f, "{text}"),
             ShapeError::Groups {
@@ -273,20 +282,23 @@ pub fn conv1d(input: &Shape, spec: &ConvSpec) -> Result<Shape, ShapeError> {
     Shape::new(vec![out.0[0], out.0[2]])
 }
 
-/// `maxpool2d`/`avgpool2d` without padding: `[C, H, W] -> [C, OH, OW]`.
+/// `maxpool2d`/`avgpool2d`: `[C, H, W] -> [C, OH, OW]`, PyTorch's
+/// `(H + 2 padding - k) / stride + 1` (`ceil_mode=False`).
 pub fn pool2d(
     input: &Shape,
     window: (usize, usize),
     stride: (usize, usize),
+    padding: (usize, usize),
 ) -> Result<Shape, ShapeError> {
     input.expect_rank(3, " [channels, height, width]", "")?;
     let (c, h, w) = (input.0[0], input.0[1], input.0[2]);
     let err = || ShapeError::WindowTooLarge {
         window,
         input: (h, w),
+        padding,
     };
-    let oh = conv_len(h, window.0, stride.0, 0, 1).ok_or_else(err)?;
-    let ow = conv_len(w, window.1, stride.1, 0, 1).ok_or_else(err)?;
+    let oh = conv_len(h, window.0, stride.0, padding.0, 1).ok_or_else(err)?;
+    let ow = conv_len(w, window.1, stride.1, padding.1, 1).ok_or_else(err)?;
     Shape::new(vec![c, oh, ow])
 }
 
@@ -542,8 +554,13 @@ mod tests {
             err.to_string(),
             "input channels (3) are not divisible by groups (2)"
         );
-        let err = pool2d(&Shape(vec![3, 1, 1]), (2, 2), (2, 2)).unwrap_err();
+        let err = pool2d(&Shape(vec![3, 1, 1]), (2, 2), (2, 2), (0, 0)).unwrap_err();
         assert_eq!(err.to_string(), "window 2x2 does not fit input 1x1");
+        let err = pool2d(&Shape(vec![3, 2, 2]), (5, 4), (1, 1), (1, 0)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "window 5x4 does not fit input 2x2 (padding 1x0)"
+        );
         assert!(matches!(
             conv2d(&Shape(vec![784]), &spec(1, 1, 1, 0, 1, 1)),
             Err(ShapeError::Rank { expected: 3, .. })
@@ -556,12 +573,23 @@ mod tests {
     #[test]
     fn pools_and_norms() {
         assert_eq!(
-            pool2d(&Shape(vec![6, 28, 28]), (2, 2), (2, 2)),
+            pool2d(&Shape(vec![6, 28, 28]), (2, 2), (2, 2), (0, 0)),
             Ok(Shape(vec![6, 14, 14]))
         );
         assert_eq!(
-            pool2d(&Shape(vec![1, 7, 5]), (3, 2), (2, 1)),
+            pool2d(&Shape(vec![1, 7, 5]), (3, 2), (2, 1), (0, 0)),
             Ok(Shape(vec![1, 3, 4]))
+        );
+        // PyTorch: floor((H + 2p - k) / s) + 1; (7 + 2 - 3) / 2 + 1 = 4,
+        // (5 + 4 - 5) / 3 + 1 = 2.
+        assert_eq!(
+            pool2d(&Shape(vec![2, 7, 5]), (3, 5), (2, 3), (1, 2)),
+            Ok(Shape(vec![2, 4, 2]))
+        );
+        // A window larger than the input, fitting only with padding.
+        assert_eq!(
+            pool2d(&Shape(vec![1, 1, 1]), (3, 3), (1, 1), (1, 1)),
+            Ok(Shape(vec![1, 1, 1]))
         );
         assert_eq!(global_avgpool(&Shape(vec![8, 3, 3])), Ok(Shape(vec![8])));
         assert_eq!(batchnorm(&Shape(vec![8, 3, 3])), Ok(Shape(vec![8, 3, 3])));

@@ -112,30 +112,37 @@ pub fn distinct_vec(seed: u64, n: usize) -> Vec<f32> {
 }
 
 /// Every 2-D pooling case tested, as `(batch, geometry)`: batch and channels
-/// 1 and 3; inputs 1, 3, 7, 8 high and wide; kernels 1x1, 2x2, 3x3, 2x3;
-/// strides 1, 2, 3 and (1, 2) (so windows overlap, tile, skip elements and
-/// leave a remainder); only windows that fit the input.
+/// 1 and 3; inputs 1, 3, 7, 8 high and wide; kernels 1x1, 2x2, 3x3, 2x3,
+/// 3x5; strides 1, 2, 3 and (1, 2) (so windows overlap, tile, skip elements
+/// and leave a remainder); padding 0, 1, (1, 0), (0, 1) and (1, 2) where at
+/// most half the window (PyTorch's limit); only windows that fit the padded
+/// input.
 pub fn pool2d_cases() -> Vec<(usize, crate::kernels::maxpool2d::Pool2dGeom)> {
     let mut cases = Vec::new();
     for (batch, channels) in [(1, 1), (3, 1), (1, 3), (3, 3)] {
         for (in_h, in_w) in [(1, 1), (3, 3), (3, 7), (8, 3), (7, 8), (8, 8)] {
-            for (k_h, k_w) in [(1, 1), (2, 2), (3, 3), (2, 3)] {
+            for (k_h, k_w) in [(1, 1), (2, 2), (3, 3), (2, 3), (3, 5)] {
                 for (stride_h, stride_w) in [(1, 1), (2, 2), (3, 3), (1, 2)] {
-                    if k_h > in_h || k_w > in_w {
-                        continue;
+                    for (pad_h, pad_w) in [(0, 0), (1, 1), (1, 0), (0, 1), (1, 2)] {
+                        let (padded_h, padded_w) = (in_h + 2 * pad_h, in_w + 2 * pad_w);
+                        if k_h > padded_h || k_w > padded_w || 2 * pad_h > k_h || 2 * pad_w > k_w {
+                            continue;
+                        }
+                        let g = crate::kernels::maxpool2d::Pool2dGeom {
+                            channels,
+                            in_h,
+                            in_w,
+                            out_h: (padded_h - k_h) / stride_h + 1,
+                            out_w: (padded_w - k_w) / stride_w + 1,
+                            k_h,
+                            k_w,
+                            stride_h,
+                            stride_w,
+                            pad_h,
+                            pad_w,
+                        };
+                        cases.push((batch, g));
                     }
-                    let g = crate::kernels::maxpool2d::Pool2dGeom {
-                        channels,
-                        in_h,
-                        in_w,
-                        out_h: (in_h - k_h) / stride_h + 1,
-                        out_w: (in_w - k_w) / stride_w + 1,
-                        k_h,
-                        k_w,
-                        stride_h,
-                        stride_w,
-                    };
-                    cases.push((batch, g));
                 }
             }
         }
@@ -144,11 +151,14 @@ pub fn pool2d_cases() -> Vec<(usize, crate::kernels::maxpool2d::Pool2dGeom)> {
 }
 
 /// Naive 2-D pooling of NCHW `x` in f64: `reduce` maps each window's values
-/// (row by row) to its output.
+/// (row by row) to its output. A padding element is `pad` in the window
+/// (`-inf` for max pooling, 0 for average pooling counting it), or left out
+/// of it if `None` (average pooling not counting it).
 pub fn pool2d_reference(
     x: &[f64],
     batch: usize,
     g: &crate::kernels::maxpool2d::Pool2dGeom,
+    pad: Option<f64>,
     reduce: impl Fn(&[f64]) -> f64,
 ) -> Vec<f64> {
     let mut y = Vec::new();
@@ -158,8 +168,17 @@ pub fn pool2d_reference(
                 let mut window = Vec::new();
                 for kh in 0..g.k_h {
                     for kw in 0..g.k_w {
+                        // Padded coordinates, then input ones if in bounds.
                         let (h, w) = (oh * g.stride_h + kh, ow * g.stride_w + kw);
-                        window.push(x[(plane * g.in_h + h) * g.in_w + w]);
+                        let h = h.checked_sub(g.pad_h).filter(|&h| h < g.in_h);
+                        let w = w.checked_sub(g.pad_w).filter(|&w| w < g.in_w);
+                        match (h, w, pad) {
+                            (Some(h), Some(w), _) => {
+                                window.push(x[(plane * g.in_h + h) * g.in_w + w])
+                            }
+                            (_, _, Some(v)) => window.push(v),
+                            (_, _, None) => {}
+                        }
                     }
                 }
                 y.push(reduce(&window));

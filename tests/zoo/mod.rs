@@ -16,6 +16,9 @@ pub enum Loss {
     Mse,
     /// One logit per output: `bce_with_logits`.
     Bce,
+    /// The network ends in `log_softmax`: the negative log-likelihood
+    /// `-mean(y[label])` (PyTorch's `F.nll_loss`).
+    LogProbabilities,
 }
 
 /// What the table's checks need to know of a network beyond its type.
@@ -46,6 +49,16 @@ pub fn row_loss<N: Row>(out: &[f32], g: &mut [f32]) -> f32 {
         Loss::Bce => {
             let target: Vec<f32> = (0..out.len()).map(|i| (i % 2) as f32).collect();
             loss::bce_with_logits(out, &target, g)
+        }
+        Loss::LogProbabilities => {
+            let n = labels.len() as f32;
+            g.fill(0.0);
+            let mut sum = 0.0;
+            for (row, &label) in labels.iter().enumerate() {
+                sum -= out[row * N::CLASSES + label];
+                g[row * N::CLASSES + label] = -1.0 / n;
+            }
+            sum / n
         }
     }
 }
@@ -288,6 +301,24 @@ impl Row for Every {
     fn reseed<const B: usize>(cache: &mut EveryCache<B>) {
         cache.rng = Rng::new(7);
     }
+}
+
+staticnet::network! {
+    /// Padded pooling (PyTorch's): max with `-inf` padding on a non-square
+    /// window, average counting the padding and not counting it, odd sizes;
+    /// ends in `log_softmax`.
+    pub struct Padded {
+        input: [2, 7, 6],
+        conv2d(3, 3, padding = 1), tanh,
+        maxpool2d((3, 2), stride = 2, padding = 1),
+        avgpool2d(3, stride = 1, padding = 1),
+        avgpool2d((3, 2), stride = (2, 1), padding = (1, 0), count_include_pad = false),
+        flatten,
+        dense(5), log_softmax,
+    }
+}
+impl Row for Padded {
+    const LOSS: Loss = Loss::LogProbabilities;
 }
 
 staticnet::network! {

@@ -45,6 +45,7 @@ kinds! {
     hardswish,
     silu,
     softmax,
+    log_softmax,
     dropout,
     flatten,
     conv2d,

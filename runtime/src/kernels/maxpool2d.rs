@@ -1,17 +1,23 @@
-//! `maxpool2d(k, stride)`: PyTorch's `nn.MaxPool2d` with padding 0 and
+//! `maxpool2d(k, stride, padding)`: PyTorch's `nn.MaxPool2d` with
 //! `ceil_mode=False`, on NCHW batches.
 //!
 //! Shapes: `x` is `[batch][channels][in_h][in_w]`, `y` is
-//! `[batch][channels][out_h][out_w]` with `out = (in - k) / stride + 1`, so
-//! every window lies inside the input (the macro checks the geometry). The
-//! backward pass recomputes which element of each window was the maximum from
-//! `x` and `y`, so no index tensor is kept.
+//! `[batch][channels][out_h][out_w]` with `out = (in + 2 pad - k) / stride +
+//! 1` (the macro checks the geometry). Padding is `-inf`, as PyTorch's: a
+//! padded element never wins, and since padding is at most half the window,
+//! every window holds at least one input element. The backward pass
+//! recomputes which element of each window was the maximum from `x` and `y`,
+//! so no index tensor is kept.
+//!
+//! Without padding, 2x2 windows of stride 2 take a specialised (SIMD) path
+//! and other geometries a generic loop; padded geometries take a scalar loop
+//! over each window's in-bounds part.
 //!
 //! ```
 //! use staticnet_runtime::kernels::maxpool2d::{maxpool2d_forward, Pool2dGeom};
 //! let g = Pool2dGeom {
 //!     channels: 1, in_h: 2, in_w: 3, out_h: 1, out_w: 2,
-//!     k_h: 2, k_w: 2, stride_h: 1, stride_w: 1,
+//!     k_h: 2, k_w: 2, stride_h: 1, stride_w: 1, pad_h: 0, pad_w: 0,
 //! };
 //! let x = [1.0, 5.0, 2.0, //
 //!          4.0, 3.0, 6.0];
@@ -21,9 +27,10 @@
 //! ```
 
 use super::isa::{dispatch, Isa, Kernels};
+use core::ops::Range;
 
-/// The geometry of a 2-D pooling layer without padding, shared by
-/// [`maxpool2d`](self) and [`avgpool2d`](super::avgpool2d).
+/// The geometry of a 2-D pooling layer, shared by [`maxpool2d`](self) and
+/// [`avgpool2d`](super::avgpool2d).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pool2dGeom {
     /// Channels, pooled independently.
@@ -32,9 +39,9 @@ pub struct Pool2dGeom {
     pub in_h: usize,
     /// Input width.
     pub in_w: usize,
-    /// Output height, `(in_h - k_h) / stride_h + 1`.
+    /// Output height, `(in_h + 2 pad_h - k_h) / stride_h + 1`.
     pub out_h: usize,
-    /// Output width, `(in_w - k_w) / stride_w + 1`.
+    /// Output width, `(in_w + 2 pad_w - k_w) / stride_w + 1`.
     pub out_w: usize,
     /// Window height.
     pub k_h: usize,
@@ -44,6 +51,11 @@ pub struct Pool2dGeom {
     pub stride_h: usize,
     /// Horizontal step between windows.
     pub stride_w: usize,
+    /// Rows of padding above and below the input, at most `k_h / 2`
+    /// (PyTorch's limit); 0 for the unpadded paths.
+    pub pad_h: usize,
+    /// Columns of padding left and right of the input, at most `k_w / 2`.
+    pub pad_w: usize,
 }
 
 impl Pool2dGeom {
@@ -57,24 +69,50 @@ impl Pool2dGeom {
         self.out_h * self.out_w
     }
 
-    /// Debug-checks the geometry (windows non-empty and inside the input,
-    /// output sizes as PyTorch's) and the lengths of an input-shaped and an
-    /// output-shaped slice.
+    /// Debug-checks the geometry (windows non-empty and inside the padded
+    /// input, padding at most half the window, output sizes as PyTorch's)
+    /// and the lengths of an input-shaped and an output-shaped slice.
     pub(crate) fn debug_check(&self, batch: usize, in_len: usize, out_len: usize) {
         debug_assert!(self.k_h >= 1 && self.k_w >= 1 && self.stride_h >= 1 && self.stride_w >= 1);
-        debug_assert!(self.k_h <= self.in_h && self.k_w <= self.in_w, "{self:?}");
-        debug_assert_eq!(self.out_h, (self.in_h - self.k_h) / self.stride_h + 1);
-        debug_assert_eq!(self.out_w, (self.in_w - self.k_w) / self.stride_w + 1);
+        debug_assert!(
+            2 * self.pad_h <= self.k_h && 2 * self.pad_w <= self.k_w,
+            "{self:?}"
+        );
+        let (padded_h, padded_w) = (self.in_h + 2 * self.pad_h, self.in_w + 2 * self.pad_w);
+        debug_assert!(self.k_h <= padded_h && self.k_w <= padded_w, "{self:?}");
+        debug_assert_eq!(self.out_h, (padded_h - self.k_h) / self.stride_h + 1);
+        debug_assert_eq!(self.out_w, (padded_w - self.k_w) / self.stride_w + 1);
         debug_assert_eq!(in_len, batch * self.channels * self.in_plane());
         debug_assert_eq!(out_len, batch * self.channels * self.out_plane());
+    }
+
+    /// Whether the geometry has padding, which the scalar padded paths take.
+    pub(crate) fn is_padded(&self) -> bool {
+        self.pad_h != 0 || self.pad_w != 0
+    }
+
+    /// The in-bounds part of the window of output `(oh, ow)`: its input rows
+    /// and columns, never empty (padding is at most half the window).
+    pub(crate) fn window(&self, oh: usize, ow: usize) -> (Range<usize>, Range<usize>) {
+        // The window is `[o s, o s + k)` in padded coordinates.
+        let clip = |o: usize, s: usize, k: usize, pad: usize, len: usize| {
+            (o * s).saturating_sub(pad)..(o * s + k).saturating_sub(pad).min(len)
+        };
+        (
+            clip(oh, self.stride_h, self.k_h, self.pad_h, self.in_h),
+            clip(ow, self.stride_w, self.k_w, self.pad_w, self.in_w),
+        )
     }
 }
 
 /// `y` = the maximum of each window (NaN if the window holds one, as
-/// PyTorch).
+/// PyTorch); padding is `-inf`, so the maximum of the window's in-bounds
+/// part.
 pub fn maxpool2d_forward(x: &[f32], y: &mut [f32], batch: usize, g: &Pool2dGeom) {
     g.debug_check(batch, x.len(), y.len());
-    if g.is_2x2() {
+    if g.is_padded() {
+        forward_padded(x, y, g);
+    } else if g.is_2x2() {
         forward_2x2(Isa::best(), x, y, g);
     } else {
         forward_generic(x, y, g);
@@ -82,10 +120,14 @@ pub fn maxpool2d_forward(x: &[f32], y: &mut [f32], batch: usize, g: &Pool2dGeom)
 }
 
 impl Pool2dGeom {
-    /// Whether the windows are 2x2 and tile the input (stride 2), the common
-    /// `maxpool2d(2)`, which has a specialised path.
+    /// Whether the windows are 2x2 and tile the input (stride 2, no
+    /// padding), the common `maxpool2d(2)`, which has a specialised path.
     fn is_2x2(&self) -> bool {
-        self.k_h == 2 && self.k_w == 2 && self.stride_h == 2 && self.stride_w == 2
+        self.k_h == 2
+            && self.k_w == 2
+            && self.stride_h == 2
+            && self.stride_w == 2
+            && !self.is_padded()
     }
 
     /// The AVX-512 kernels' view: every plane of the batch.
@@ -168,9 +210,32 @@ fn forward_generic(x: &[f32], y: &mut [f32], g: &Pool2dGeom) {
     }
 }
 
+/// [`maxpool2d_forward`] with padding, scalar: the scan of
+/// [`forward_generic`] over each window's in-bounds part (a `-inf` padding
+/// element could not replace the running maximum).
+fn forward_padded(x: &[f32], y: &mut [f32], g: &Pool2dGeom) {
+    let planes = x
+        .chunks_exact(g.in_plane())
+        .zip(y.chunks_exact_mut(g.out_plane()));
+    for (x, y) in planes {
+        for oh in 0..g.out_h {
+            for ow in 0..g.out_w {
+                let (rows, cols) = g.window(oh, ow);
+                let mut m = x[rows.start * g.in_w + cols.start];
+                for h in rows {
+                    for &v in &x[h * g.in_w..][cols.clone()] {
+                        m = pick(m, v);
+                    }
+                }
+                y[oh * g.out_w + ow] = m;
+            }
+        }
+    }
+}
+
 /// Routes each `gy` to the first element of its window equal to the forward
 /// output `y` (the first maximum, as PyTorch; a NaN output goes to the
-/// window's first NaN). Overwrites `gx`; where windows overlap
+/// window's first NaN; padding never gets one). Overwrites `gx`; where windows overlap
 /// (`stride < k`) the contributions add up, and elements in no window get 0.
 pub fn maxpool2d_backward(
     x: &[f32],
@@ -182,7 +247,9 @@ pub fn maxpool2d_backward(
 ) {
     g.debug_check(batch, x.len(), y.len());
     g.debug_check(batch, gx.len(), gy.len());
-    if g.is_2x2() {
+    if g.is_padded() {
+        backward_padded(x, y, gy, gx, g);
+    } else if g.is_2x2() {
         backward_2x2(Isa::best(), x, y, gy, gx, g);
     } else {
         backward_generic(x, y, gy, gx, g);
@@ -274,6 +341,34 @@ fn backward_generic(x: &[f32], y: &[f32], gy: &[f32], gx: &mut [f32], g: &Pool2d
     }
 }
 
+/// [`maxpool2d_backward`] with padding, scalar: [`backward_generic`] over
+/// each window's in-bounds part.
+fn backward_padded(x: &[f32], y: &[f32], gy: &[f32], gx: &mut [f32], g: &Pool2dGeom) {
+    let planes = x
+        .chunks_exact(g.in_plane())
+        .zip(gx.chunks_exact_mut(g.in_plane()))
+        .zip(y.chunks_exact(g.out_plane()))
+        .zip(gy.chunks_exact(g.out_plane()));
+    for (((x, gx), y), gy) in planes {
+        gx.fill(0.0);
+        for oh in 0..g.out_h {
+            for ow in 0..g.out_w {
+                let (rows, cols) = g.window(oh, ow);
+                let o = oh * g.out_w + ow;
+                let m = y[o];
+                let hit = |v: f32| v == m || (v.is_nan() && m.is_nan());
+                let found = rows
+                    .flat_map(|h| cols.clone().map(move |w| h * g.in_w + w))
+                    .find(|&i| hit(x[i]));
+                debug_assert!(found.is_some(), "maxpool2d: y[{o}] = {m} not in its window");
+                if let Some(i) = found {
+                    gx[i] += gy[o];
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,7 +376,7 @@ mod tests {
     use crate::testutil::{random_vec, to_f64};
 
     fn reference(x: &[f64], batch: usize, g: &Pool2dGeom) -> std::vec::Vec<f64> {
-        pool2d_reference(x, batch, g, |w| {
+        pool2d_reference(x, batch, g, Some(f64::NEG_INFINITY), |w| {
             w.iter().copied().fold(f64::NEG_INFINITY, f64::max)
         })
     }
@@ -342,6 +437,8 @@ mod tests {
                 k_w: 2,
                 stride_h: 2,
                 stride_w: 2,
+                pad_h: 0,
+                pad_w: 0,
             };
             let (n_in, n_out) = (
                 batch * channels * g.in_plane(),
@@ -382,6 +479,8 @@ mod tests {
             k_w: 2,
             stride_h: 1,
             stride_w: 1,
+            pad_h: 0,
+            pad_w: 0,
         };
         let x = [1.0, 7.0, f32::NAN, 7.0, 7.0, 0.0];
         let mut y = [0.0; 2];
@@ -391,5 +490,34 @@ mod tests {
         let mut gx = [f32::NAN; 6];
         maxpool2d_backward(&x, &y, &[1.0, 10.0], &mut gx, 1, &g);
         assert_eq!(gx, [0.0, 1.0, 10.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn padding_never_wins_and_ties_go_to_the_first_maximum() {
+        // 3x3 windows, stride 2, padding 1 on a 3x3 input: four windows, each
+        // a 2x2 corner of the input. All-negative values (a zero padding
+        // would win), with ties and a NaN.
+        let g = Pool2dGeom {
+            channels: 1,
+            in_h: 3,
+            in_w: 3,
+            out_h: 2,
+            out_w: 2,
+            k_h: 3,
+            k_w: 3,
+            stride_h: 2,
+            stride_w: 2,
+            pad_h: 1,
+            pad_w: 1,
+        };
+        let x = [-5.0, -1.0, f32::NAN, -1.0, -2.0, -3.0, -4.0, -6.0, -4.0];
+        let mut y = [0.0; 4];
+        maxpool2d_forward(&x, &mut y, 1, &g);
+        assert_eq!(y[..1], [-1.0]);
+        assert!(y[1].is_nan());
+        assert_eq!(y[2..], [-1.0, -2.0]);
+        let mut gx = [f32::NAN; 9];
+        maxpool2d_backward(&x, &y, &[1.0, 10.0, 100.0, 1000.0], &mut gx, 1, &g);
+        assert_eq!(gx, [0.0, 1.0, 10.0, 100.0, 1000.0, 0.0, 0.0, 0.0, 0.0]);
     }
 }

@@ -19,6 +19,7 @@ pub mod hardswish;
 pub(crate) mod isa;
 pub mod layernorm;
 pub mod leaky_relu;
+pub mod log_softmax;
 pub mod lstm;
 pub mod maxpool2d;
 pub mod mean_pool;
