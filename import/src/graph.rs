@@ -208,13 +208,18 @@ impl Node<'_> {
     /// A list-of-strings attribute (empty if absent).
     pub fn strings(&self, name: &str) -> Vec<String> {
         self.attr(name).map_or_else(Vec::new, |a| {
-            a.strings.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+            a.strings
+                .iter()
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .collect()
         })
     }
 
     /// A tensor attribute, decoded.
     pub fn tensor_attr(&self, name: &str) -> Option<Tensor> {
-        self.attr(name).and_then(|a| a.t.as_ref()).and_then(|t| tensor(t, &self.name).ok())
+        self.attr(name)
+            .and_then(|a| a.t.as_ref())
+            .and_then(|t| tensor(t, &self.name).ok())
     }
 
     pub fn ints(&self, name: &str) -> Option<&[i64]> {

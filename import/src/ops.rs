@@ -105,6 +105,7 @@ pub fn lower(g: &Graph<'_>, n: &Node<'_>, shape: &[usize]) -> Result<Lowered, Er
             n.only_attrs(&[])?;
             layer("global_avgpool")
         }
+        "ReduceMean" => reduce_mean(g, n, shape),
         "BatchNormalization" => batchnorm(g, n),
         "LayerNormalization" => layernorm(g, n, shape),
         _ => Err(n.error("this operator is not supported (docs/onnx.md lists the supported ones)")),
@@ -515,4 +516,34 @@ fn layernorm(g: &Graph<'_>, n: &Node<'_>, shape: &[usize]) -> Result<Lowered, Er
     l.tensors.push(("weight", vec![c], scale.to_vec()));
     l.tensors.push(("bias", vec![c], bias));
     Ok(Lowered::Layer(l))
+}
+
+/// A mean over every spatial axis (torch's dynamo exporter writes
+/// `AdaptiveAvgPool2d(1)` so) is `global_avgpool`.
+fn reduce_mean(g: &Graph<'_>, n: &Node<'_>, shape: &[usize]) -> Result<Lowered, Error> {
+    n.only_attrs(&["axes", "keepdims", "noop_with_empty_axes"])?;
+    let axes: Vec<i64> = match n.ints("axes") {
+        Some(a) => a.to_vec(),
+        None => n
+            .inputs
+            .get(1)
+            .and_then(|a| g.constant(a))
+            .and_then(|t| t.i64())
+            .map(<[i64]>::to_vec)
+            .unwrap_or_default(),
+    };
+    // With the batch dimension, the value has rank shape.len() + 1.
+    let rank = shape.len() as i64 + 1;
+    let mut axes: Vec<i64> = axes
+        .iter()
+        .map(|&a| if a < 0 { a + rank } else { a })
+        .collect();
+    axes.sort_unstable();
+    let spatial: Vec<i64> = (2..rank).collect();
+    if rank < 3 || axes != spatial {
+        return Err(n.error(format!(
+            "a mean over axes {axes:?} is not supported; only over every spatial axis {spatial:?} (global average pooling)"
+        )));
+    }
+    Ok(Lowered::Layer(Layer::new(n, "global_avgpool")))
 }

@@ -20,20 +20,37 @@ pub fn is_recurrent(op: &str) -> bool {
 /// node with the default layout?
 pub fn time_major(g: &Graph<'_>, value: &str) -> bool {
     g.producer(value).is_some_and(|s| {
-        s.op == "Squeeze" && g.producer(&s.inputs[0]).is_some_and(|r| is_recurrent(r.op) && r.int("layout", 0) == 0)
+        s.op == "Squeeze"
+            && g.producer(&s.inputs[0])
+                .is_some_and(|r| is_recurrent(r.op) && r.int("layout", 0) == 0)
     })
 }
 
 /// Lowers recurrent node `i` reading the current value (`[T, F]` per
 /// sample; in ONNX time-major when `layout` is 0, as `time_major` says).
-pub fn lower(g: &Graph<'_>, i: usize, time_major: bool, shape: &[usize]) -> Result<(Item, String), Error> {
+pub fn lower(
+    g: &Graph<'_>,
+    i: usize,
+    time_major: bool,
+    shape: &[usize],
+) -> Result<(Item, String), Error> {
     let n = &g.nodes[i];
-    n.only_attrs(&["hidden_size", "direction", "layout", "linear_before_reset", "activations"])?;
+    n.only_attrs(&[
+        "hidden_size",
+        "direction",
+        "layout",
+        "linear_before_reset",
+        "activations",
+    ])?;
     let layout = n.int("layout", 0);
     if (layout == 0) != time_major {
         return Err(n.error(format!(
             "layout {layout} does not match its input, which is {}",
-            if time_major { "time-major [T, N, F]" } else { "batch-major [N, T, F]" }
+            if time_major {
+                "time-major [T, N, F]"
+            } else {
+                "batch-major [N, T, F]"
+            }
         )));
     }
     if let Some(d) = n.string("direction") {
@@ -52,9 +69,15 @@ pub fn lower(g: &Graph<'_>, i: usize, time_major: bool, shape: &[usize]) -> Resu
     let names: Vec<&str> = activations.iter().map(String::as_str).collect();
     let relu = match (n.op, &names[..]) {
         (_, []) => false,
-        ("LSTM", ["Sigmoid", "Tanh", "Tanh"]) | ("GRU", ["Sigmoid", "Tanh"]) | ("RNN", ["Tanh"]) => false,
+        ("LSTM", ["Sigmoid", "Tanh", "Tanh"])
+        | ("GRU", ["Sigmoid", "Tanh"])
+        | ("RNN", ["Tanh"]) => false,
         ("RNN", ["Relu"]) => true,
-        (_, a) => return Err(n.error(format!("activations {a:?} are not supported (the defaults are)"))),
+        (_, a) => {
+            return Err(n.error(format!(
+                "activations {a:?} are not supported (the defaults are)"
+            )))
+        }
     };
     if n.op == "GRU" && n.int("linear_before_reset", 0) != 1 {
         return Err(n.error("linear_before_reset = 0 is not supported (PyTorch's GRU is 1)"));
@@ -91,16 +114,25 @@ pub fn lower(g: &Graph<'_>, i: usize, time_major: bool, shape: &[usize]) -> Resu
     } else {
         vec![0.0; 2 * gates * h]
     };
-    let reorder = |v: &[f32], block: usize| -> Vec<f32> { order.iter().flat_map(|&k| v[k * block..(k + 1) * block].iter().copied()).collect() };
+    let reorder = |v: &[f32], block: usize| -> Vec<f32> {
+        order
+            .iter()
+            .flat_map(|&k| v[k * block..(k + 1) * block].iter().copied())
+            .collect()
+    };
     let mut l = Layer::with_params(n, kind, &n.inputs[1]);
     l.args.push(h.to_string());
     if relu {
         l.args.push("relu = true".into());
     }
-    l.tensors.push(("weight_ih_l0", vec![gates * h, f], reorder(w, h * f)));
-    l.tensors.push(("weight_hh_l0", vec![gates * h, h], reorder(r, h * h)));
-    l.tensors.push(("bias_ih_l0", vec![gates * h], reorder(&b[..gates * h], h)));
-    l.tensors.push(("bias_hh_l0", vec![gates * h], reorder(&b[gates * h..], h)));
+    l.tensors
+        .push(("weight_ih_l0", vec![gates * h, f], reorder(w, h * f)));
+    l.tensors
+        .push(("weight_hh_l0", vec![gates * h, h], reorder(r, h * h)));
+    l.tensors
+        .push(("bias_ih_l0", vec![gates * h], reorder(&b[..gates * h], h)));
+    l.tensors
+        .push(("bias_hh_l0", vec![gates * h], reorder(&b[gates * h..], h)));
     let (sequence, next) = outputs(g, n, layout, shape[0])?;
     if !sequence {
         l.args.push("sequence = false".into());
@@ -110,9 +142,20 @@ pub fn lower(g: &Graph<'_>, i: usize, time_major: bool, shape: &[usize]) -> Resu
 
 /// Whether the node's every step (`Y`) or only its last (`Y_h`) goes on,
 /// and the value after the layout nodes that follow.
-fn outputs(g: &Graph<'_>, n: &Node<'_>, layout: i64, steps: usize) -> Result<(bool, String), Error> {
-    let used = |k: usize| n.outputs.get(k).is_some_and(|o| !o.is_empty() && !g.consumers(o).is_empty());
-    let err = |what: &str| n.error(format!("{what}; supported: every step (Y, its direction axis squeezed) or the last (Y_h, or Y's last step)"));
+fn outputs(
+    g: &Graph<'_>,
+    n: &Node<'_>,
+    layout: i64,
+    steps: usize,
+) -> Result<(bool, String), Error> {
+    let used = |k: usize| {
+        n.outputs
+            .get(k)
+            .is_some_and(|o| !o.is_empty() && !g.consumers(o).is_empty())
+    };
+    let err = |what: &str| {
+        n.error(format!("{what}; supported: every step (Y, its direction axis squeezed) or the last (Y_h, or Y's last step)"))
+    };
     if used(2) {
         return Err(err("its cell state Y_c is used"));
     }
@@ -120,7 +163,10 @@ fn outputs(g: &Graph<'_>, n: &Node<'_>, layout: i64, steps: usize) -> Result<(bo
         (true, false) => {
             // Y: [T, 1, N, H] (layout 0) or [N, T, 1, H] (layout 1).
             let axis = if layout == 0 { 1 } else { 2 };
-            let (_, s) = g.single(&n.outputs[0]).filter(|(_, s)| squeezes(g, s, axis)).ok_or_else(|| err("Y is not squeezed on its direction axis"))?;
+            let (_, s) = g
+                .single(&n.outputs[0])
+                .filter(|(_, s)| squeezes(g, s, axis))
+                .ok_or_else(|| err("Y is not squeezed on its direction axis"))?;
             let mut v = s.outputs[0].clone();
             let mut time_axis = if layout == 0 { 0 } else { 1 };
             if layout == 0 {
@@ -135,7 +181,11 @@ fn outputs(g: &Graph<'_>, n: &Node<'_>, layout: i64, steps: usize) -> Result<(bo
                 }
             }
             match g.single(&v) {
-                Some((_, gather)) if gather.op == "Gather" && last_step(g, gather, time_axis, steps) => Ok((false, gather.outputs[0].clone())),
+                Some((_, gather))
+                    if gather.op == "Gather" && last_step(g, gather, time_axis, steps) =>
+                {
+                    Ok((false, gather.outputs[0].clone()))
+                }
                 _ if time_axis == 1 => Ok((true, v)),
                 _ => Err(err("Y stays time-major [T, N, H]")),
             }
@@ -143,7 +193,14 @@ fn outputs(g: &Graph<'_>, n: &Node<'_>, layout: i64, steps: usize) -> Result<(bo
         (false, true) => {
             // Y_h: [1, N, H] -> [N, H] by Squeeze(0) or Gather(0, 0).
             match g.single(&n.outputs[1]) {
-                Some((_, s)) if squeezes(g, s, 0) || (s.op == "Gather" && s.int("axis", 0) == 0 && index(g, s) == Some(0)) => Ok((false, s.outputs[0].clone())),
+                Some((_, s))
+                    if squeezes(g, s, 0)
+                        || (s.op == "Gather"
+                            && s.int("axis", 0) == 0
+                            && index(g, s) == Some(0)) =>
+                {
+                    Ok((false, s.outputs[0].clone()))
+                }
                 _ => Err(err("Y_h is not squeezed or gathered on its direction axis")),
             }
         }
@@ -158,7 +215,12 @@ fn squeezes(g: &Graph<'_>, s: &Node<'_>, axis: i64) -> bool {
     }
     let axes = match s.ints("axes") {
         Some(a) => Some(a.to_vec()),
-        None => s.inputs.get(1).and_then(|a| g.constant(a)).and_then(|t| t.i64()).map(<[i64]>::to_vec),
+        None => s
+            .inputs
+            .get(1)
+            .and_then(|a| g.constant(a))
+            .and_then(|t| t.i64())
+            .map(<[i64]>::to_vec),
     };
     axes.as_deref() == Some(&[axis])
 }
@@ -173,7 +235,8 @@ fn index(g: &Graph<'_>, gather: &Node<'_>) -> Option<i64> {
 
 /// `Gather(axis, -1)` or `Gather(axis, T - 1)`, a scalar index.
 fn last_step(g: &Graph<'_>, gather: &Node<'_>, axis: i64, steps: usize) -> bool {
-    gather.int("axis", 0) == axis && matches!(index(g, gather), Some(i) if i == -1 || i == steps as i64 - 1)
+    gather.int("axis", 0) == axis
+        && matches!(index(g, gather), Some(i) if i == -1 || i == steps as i64 - 1)
 }
 
 /// A constant of zeros, `ConstantOfShape` with a zero (or no) value, or a

@@ -7,31 +7,54 @@ use staticnet_import_parity as p;
 use std::path::Path;
 
 fn floats(file: &str) -> Vec<f32> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(file);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(bytes.len() % 4, 0, "{file}: not float32s");
-    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 /// Runs `net` on every sample of `<name>.in.f32`; returns the worst relative
 /// difference to `<name>.ort.f32`.
 fn worst<N: Network>(net: &N, name: &str) -> f64 {
-    let (x, y) = (floats(&format!("{name}.in.f32")), floats(&format!("{name}.ort.f32")));
+    let (x, y) = (
+        floats(&format!("{name}.in.f32")),
+        floats(&format!("{name}.ort.f32")),
+    );
     let (n_in, n_out) = (size_of::<N::Input>() / 4, size_of::<N::Output>() / 4);
-    assert_eq!(x.len() % n_in, 0, "{name}: inputs are not whole samples of {n_in}");
+    assert_eq!(
+        x.len() % n_in,
+        0,
+        "{name}: inputs are not whole samples of {n_in}"
+    );
     let samples = x.len() / n_in;
     assert!(samples > 0, "{name}: no samples");
-    assert_eq!(y.len(), samples * n_out, "{name}: {samples} samples but {} outputs", y.len());
+    assert_eq!(
+        y.len(),
+        samples * n_out,
+        "{name}: {samples} samples but {} outputs",
+        y.len()
+    );
     let mut ws: Box<N::Workspace> = Box::new(bytemuck::Zeroable::zeroed());
     let mut worst = 0.0f64;
     for s in 0..samples {
-        let input: &N::Input = bytemuck::from_bytes(bytemuck::cast_slice(&x[s * n_in..(s + 1) * n_in]));
+        let input: &N::Input =
+            bytemuck::from_bytes(bytemuck::cast_slice(&x[s * n_in..(s + 1) * n_in]));
         let out: &[f32] = bytemuck::cast_slice(std::slice::from_ref(net.forward(input, &mut ws)));
         let expected = &y[s * n_out..(s + 1) * n_out];
-        let scale = expected.iter().fold(0.0f64, |m, v| m.max(f64::from(v.abs())));
+        let scale = expected
+            .iter()
+            .fold(0.0f64, |m, v| m.max(f64::from(v.abs())));
         for (a, b) in out.iter().zip(expected) {
             let d = f64::from(a - b).abs() / scale.max(f64::MIN_POSITIVE);
-            assert!(d.is_finite(), "{name}: sample {s}: {a} vs onnxruntime's {b}");
+            assert!(
+                d.is_finite(),
+                "{name}: sample {s}: {a} vs onnxruntime's {b}"
+            );
             worst = worst.max(d);
         }
     }
@@ -41,7 +64,10 @@ fn worst<N: Network>(net: &N, name: &str) -> f64 {
 fn check<N: Network>(net: &N, name: &str) {
     let w = worst(net, name);
     eprintln!("{name}: worst relative difference to onnxruntime {w:.2e}");
-    assert!(w <= 1e-5, "{name}: relative difference {w:.3e} to onnxruntime exceeds 1e-5");
+    assert!(
+        w <= 1e-5,
+        "{name}: relative difference {w:.3e} to onnxruntime exceeds 1e-5"
+    );
 }
 
 #[test]
