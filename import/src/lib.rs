@@ -14,12 +14,15 @@
 //! // src/main.rs: include!(concat!(env!("OUT_DIR"), "/model.rs"));
 //! ```
 //!
+//! The other way, [`export::export`] writes a staticnet network as ONNX.
+//!
 //! Supported: a chain of layers from one input to one output, where a value
 //! read by a block and by an `Add` after it is a `residual { }` block. The
 //! operators and attributes are listed in `docs/onnx.md`; anything else is an
 //! [`Error`] naming the node, its operator and what is not supported.
 
 mod emit;
+pub mod export;
 mod graph;
 mod lower;
 #[allow(clippy::all, missing_docs, rust_2018_idioms)]
@@ -58,6 +61,12 @@ pub enum Error {
     Weights(String),
     /// A bad option (`name` not an identifier).
     Options(String),
+    /// A layer [`export`] cannot write as ONNX.
+    Export {
+        layer: String,
+        kind: String,
+        what: String,
+    },
 }
 
 impl Error {
@@ -85,6 +94,7 @@ impl fmt::Display for Error {
             }
             Error::Weights(what) => write!(f, "weights: {what}"),
             Error::Options(what) => write!(f, "{what}"),
+            Error::Export { layer, kind, what } => write!(f, "layer `{layer}` ({kind}): {what}"),
         }
     }
 }
@@ -146,6 +156,17 @@ pub struct Imported {
     pub renamed: Vec<(String, String)>,
     /// The planned manifest (layers, shapes, tensors).
     pub manifest: staticnet_dsl::Manifest,
+    /// Parameters then buffers, at the manifest's offsets.
+    pub state: Vec<f32>,
+}
+
+impl Imported {
+    /// The runtime's [`Arch`](staticnet::weights::Arch) of the manifest, for
+    /// [`export::export_arch`] and the weights functions. Its strings are
+    /// leaked (a few hundred bytes).
+    pub fn arch(&self) -> staticnet::weights::Arch {
+        emit::arch(&self.manifest)
+    }
 }
 
 /// Imports an ONNX model from its bytes. `file` names the weights files the
@@ -184,6 +205,7 @@ pub fn import_bytes(bytes: &[u8], file: &str, opts: &Options) -> Result<Imported
         safetensors,
         renamed,
         manifest,
+        state,
     })
 }
 

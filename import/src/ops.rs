@@ -476,7 +476,9 @@ fn batchnorm(g: &Graph<'_>, n: &Node<'_>) -> Result<Lowered, Error> {
         l.args.push(format!("eps = {}", float(eps)));
     }
     // ONNX's momentum weighs the old statistics, PyTorch's the new ones.
-    let momentum = 1.0 - n.float("momentum", 0.9);
+    // Rounded to 7 decimals: 1 - 0.99f32 would read 0.00999999, not 0.01.
+    let momentum = ((1.0 - f64::from(n.float("momentum", 0.9))) * 1e7).round() / 1e7;
+    let momentum = momentum as f32;
     if (momentum - 0.1).abs() > 1e-6 {
         l.args.push(format!("momentum = {}", float(momentum)));
     }

@@ -1,0 +1,128 @@
+//! Writes, into the directory given, every imported fixture network and two
+//! networks declared here exported to ONNX (`<name>.onnx`), with inputs
+//! (`<name>.in.f32`) and staticnet's outputs on them (`<name>.sn.f32`).
+//! `scripts/onnx_roundtrip.py DIR` runs the models in onnxruntime and
+//! compares; `.ci/run` runs both.
+//!
+//!     cargo run -p staticnet-import-parity --example onnx_roundtrip -- DIR
+
+use staticnet::Network;
+use staticnet_import::export::export;
+use staticnet_import_parity as p;
+use std::path::{Path, PathBuf};
+
+staticnet::network! {
+    /// Per-step dense layers, tanh GELU, layer norm, an LSTM, log-softmax.
+    pub struct Seq {
+        input: [6, 5],
+        dense(8), gelu(approximate = "tanh"), layernorm,
+        lstm(7), dense(4), log_softmax,
+    }
+}
+
+staticnet::network! {
+    /// Strided, padded convolution, batch norm, ReLU6, padded pools, ONNX's
+    /// hard sigmoid, a residual block with SiLU, hard swish, softmax.
+    pub struct Mixed {
+        input: [2, 9, 9],
+        conv2d(4, 3, stride = 2, padding = 1), batchnorm, relu6,
+        maxpool2d(2, padding = 1),
+        avgpool2d(3, stride = 1, padding = 1, count_include_pad = false),
+        hardsigmoid(alpha = 0.2, beta = 0.4), flatten,
+        dense(6), leaky_relu(0.1),
+        residual { dense(6), silu, dense(6) },
+        hardswish, dense(3), softmax,
+    }
+}
+
+fn floats(path: &Path) -> Vec<f32> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+fn write(path: PathBuf, v: &[f32]) {
+    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+/// Exports `net`, runs it on `x` (whole samples), writes the three files.
+fn run<N: Network>(net: &N, name: &str, x: &[f32], dir: &Path) {
+    let n_in = size_of::<N::Input>() / 4;
+    let mut ws: Box<N::Workspace> = Box::new(bytemuck::Zeroable::zeroed());
+    let mut y = Vec::new();
+    for s in x.chunks_exact(n_in) {
+        let input: &N::Input = bytemuck::from_bytes(bytemuck::cast_slice(s));
+        y.extend_from_slice(bytemuck::cast_slice(std::slice::from_ref(
+            net.forward(input, &mut ws),
+        )));
+    }
+    let onnx = export(net, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    std::fs::write(dir.join(format!("{name}.onnx")), onnx).expect("write the model");
+    write(dir.join(format!("{name}.in.f32")), x);
+    write(dir.join(format!("{name}.sn.f32")), &y);
+    println!("{name}: {} samples", x.len() / n_in);
+}
+
+/// Seeded inputs in [-scale, scale).
+fn inputs(n: usize, seed: u64, scale: f32) -> Vec<f32> {
+    let mut rng = staticnet::Rng::new(seed);
+    (0..n)
+        .map(|_| (rng.uniform() * 2.0 - 1.0) * scale)
+        .collect()
+}
+
+fn main() {
+    let Some(dir) = std::env::args().nth(1).map(PathBuf::from) else {
+        eprintln!("usage: onnx_roundtrip DIR");
+        std::process::exit(2);
+    };
+    std::fs::create_dir_all(&dir).expect("create the output directory");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+    let x = |name: &str| floats(&fixtures.join(format!("{name}.in.f32")));
+    run(p::mlp::MLP, "mlp", &x("mlp"), &dir);
+    run(p::lenet::LENET, "lenet", &x("lenet"), &dir);
+    run(
+        p::mobilenet_block::MOBILENET_BLOCK,
+        "mobilenet_block",
+        &x("mobilenet_block"),
+        &dir,
+    );
+    run(
+        p::residual_mlp::RESIDUAL_MLP,
+        "residual_mlp",
+        &x("residual_mlp"),
+        &dir,
+    );
+    run(
+        p::kws_conv1d::KWS_CONV1D,
+        "kws_conv1d",
+        &x("kws_conv1d"),
+        &dir,
+    );
+    run(
+        p::lstm_classifier::LSTM_CLASSIFIER,
+        "lstm_classifier",
+        &x("lstm_classifier"),
+        &dir,
+    );
+    run(
+        p::gru_last_hidden::GRU_LAST_HIDDEN,
+        "gru_last_hidden",
+        &x("gru_last_hidden"),
+        &dir,
+    );
+    run(
+        p::rnn_tagger::RNN_TAGGER,
+        "rnn_tagger",
+        &x("rnn_tagger"),
+        &dir,
+    );
+    let seq = Seq::new_boxed(7);
+    run(&*seq, "seq", &inputs(4 * 30, 1, 2.0), &dir);
+    let mixed = Mixed::new_boxed(8);
+    // Large enough that ReLU6 saturates and the hard sigmoid's both kinks are passed.
+    run(&*mixed, "mixed", &inputs(4 * 162, 2, 12.0), &dir);
+}
