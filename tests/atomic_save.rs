@@ -488,3 +488,21 @@ fn write_atomic_into_a_read_only_directory_fails_and_keeps_the_file() {
     assert_eq!(fs::read(&path).unwrap(), b"old");
     assert_eq!(temp_files(&sub, &[&path]), Vec::<PathBuf>::new());
 }
+
+/// A new file is readable as `File::create` would make it (not the temporary
+/// file's 0o600); a replaced file keeps its permissions.
+#[cfg(unix)]
+#[test]
+fn permissions_are_those_of_a_plain_create_or_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    std::fs::write(&plain, b"x").unwrap();
+    let expected = std::fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
+    let new = dir.path().join("new.bin");
+    weights::write_atomic(&new, b"first").unwrap();
+    assert_eq!(std::fs::metadata(&new).unwrap().permissions().mode() & 0o777, expected);
+    std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o640)).unwrap();
+    weights::write_atomic(&new, b"second").unwrap();
+    assert_eq!(std::fs::metadata(&new).unwrap().permissions().mode() & 0o777, 0o640);
+    assert_eq!(std::fs::read(&new).unwrap(), b"second");
+}

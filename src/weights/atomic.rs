@@ -11,7 +11,8 @@ use std::path::Path;
 /// flushed and `fsync`ed, the file is renamed over `path` (one atomic step
 /// on POSIX file systems and NTFS), and on Unix the directory is `fsync`ed
 /// so that the rename itself survives a power cut. Readers see the old file
-/// or the new one, never a part.
+/// or the new one, never a part. A replaced file keeps its permissions; a new
+/// one gets those `File::create` would give.
 ///
 /// ```
 /// # let dir = tempfile::tempdir().unwrap();
@@ -25,10 +26,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".staticnet-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".staticnet-").suffix(".tmp");
+    // A new file gets the permissions `File::create` would give (0o666 less
+    // the umask), not the temporary file's 0o600; a replaced one keeps its own.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        tmp.as_file().set_permissions(meta.permissions())?;
+    }
     tmp.write_all(bytes)?;
     tmp.flush()?;
     tmp.as_file().sync_all()?;
