@@ -13,6 +13,12 @@ use std::path::{Path, PathBuf};
 
 include!("src/nets.rs");
 
+/// The LeNet-5 PyTorch trained and `staticnet-import` wrote (the README's
+/// ONNX walk-through), with its weights in place.
+mod onnx {
+    include!("../examples/onnx/lenet_mnist.rs");
+}
+
 /// Adam steps of the sine network whose weights the inference test embeds.
 const SINE_STEPS_TRAINED: usize = 4000;
 /// Adam steps of the on-device training test (the host runs the same).
@@ -50,15 +56,19 @@ fn train_sine(steps: usize) -> (Box<Sine>, f32) {
 /// One epoch of SGD (momentum 0.9, cosine from 0.05) on `train`, batch 32,
 /// initial weights and shuffling from `seed`.
 fn train_classifier<N: Network>(train: &Split, seed: u64) -> Box<N> {
+    train_from(N::new_boxed(seed), train, 0.05, seed)
+}
+
+/// One epoch of SGD (momentum 0.9, cosine from `lr`) from `net`'s weights.
+fn train_from<N: Network>(net: Box<N>, train: &Split, lr: f32, seed: u64) -> Box<N> {
     let schedule = CosineLr {
-        base: 0.05,
+        base: lr,
         min: 0.0,
         total_steps: train.len() / 32,
     };
     let opt = Sgd::new(schedule.base).with_momentum(0.9);
     let mut trainer =
-        Trainer::<N, _, _, _, 32>::new(N::new_boxed(seed), opt, schedule, SoftmaxCrossEntropy)
-            .seed(seed);
+        Trainer::<N, _, _, _, 32>::new(net, opt, schedule, SoftmaxCrossEntropy).seed(seed);
     if let Err(e) = trainer.train_epoch(train, |_| Control::Continue) {
         // A build script reports by failing; the message names the step.
         panic!("training {}: {e}", std::any::type_name::<N>());
@@ -160,6 +170,24 @@ fn main() {
     )
     .unwrap();
     writeln!(rs, "pub const LENET_IMAGES: usize = {LENET_IMAGES};").unwrap();
+
+    // The imported LeNet-5 as committed, and fine-tuned one epoch here (as
+    // examples/onnx_finetune does, on the slice).
+    println!("cargo:rerun-if-changed=../examples/onnx");
+    let l = logits(onnx::LENET_MNIST, &data.test, LENET_IMAGES);
+    writeln!(
+        rs,
+        "/// Host logits of the imported LeNet-5.\npub const ONNX_LENET_LOGITS: [u32; {}] = {};",
+        l.len(),
+        bits(&l)
+    )
+    .unwrap();
+    let mut imported = onnx::LeNet::zeroed_boxed();
+    *imported = *onnx::LENET_MNIST;
+    let tuned = train_from(imported, &data.train, 0.01, 42);
+    weights::save_file(&*tuned, out.join("lenet_onnx_finetuned.bin")).unwrap();
+    let l = logits(&*tuned, &data.test, LENET_IMAGES);
+    writeln!(rs, "/// Host logits of the imported LeNet-5 fine-tuned one epoch.\npub const ONNX_LENET_TUNED_LOGITS: [u32; {}] = {};", l.len(), bits(&l)).unwrap();
 
     std::fs::write(out.join("expected.rs"), rs).unwrap();
 }
