@@ -500,9 +500,15 @@ fn permissions_are_those_of_a_plain_create_or_kept() {
     let expected = std::fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
     let new = dir.path().join("new.bin");
     weights::write_atomic(&new, b"first").unwrap();
-    assert_eq!(std::fs::metadata(&new).unwrap().permissions().mode() & 0o777, expected);
+    assert_eq!(
+        std::fs::metadata(&new).unwrap().permissions().mode() & 0o777,
+        expected
+    );
     std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o640)).unwrap();
     weights::write_atomic(&new, b"second").unwrap();
-    assert_eq!(std::fs::metadata(&new).unwrap().permissions().mode() & 0o777, 0o640);
+    assert_eq!(
+        std::fs::metadata(&new).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
     assert_eq!(std::fs::read(&new).unwrap(), b"second");
 }

@@ -22,7 +22,9 @@ fn import(c: &mut Criterion) {
     let mut group = c.benchmark_group("import");
     group.sample_size(20);
     for name in FIXTURES {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(format!("{name}.onnx"));
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(format!("{name}.onnx"));
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         group.bench_function(*name, |b| {
             b.iter(|| import_bytes(black_box(&bytes), name, &Options::default()).expect("imports"))
