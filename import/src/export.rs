@@ -47,7 +47,11 @@ pub fn export_arch(arch: &Arch, state: &[f32], name: &str) -> Result<Vec<u8>, Er
                 cur
             }
             "residual_end" | "__residual_end" => {
-                let skip = open.pop().expect("the planner pairs residual blocks");
+                let skip = open.pop().ok_or_else(|| Error::Export {
+                    layer: l.name.into(),
+                    kind: l.kind.into(),
+                    what: "closes a residual block that was not opened".into(),
+                })?;
                 b.node("Add", l.name, vec![skip, cur], vec![])
             }
             _ => b.layer(l, cur, &shape)?,
@@ -227,20 +231,24 @@ impl Builder<'_> {
     }
 
     /// The values of tensor `<layer>.<attr>`.
-    fn tensor(&self, layer: &str, attr: &str) -> (&[usize], &[f32]) {
+    fn tensor(&self, layer: &str, attr: &str) -> Result<(&[usize], &[f32]), Error> {
         let t = self
             .arch
             .tensors
             .iter()
             .find(|t| t.layer == layer && t.attr == attr)
-            .expect("the manifest has it");
-        (t.shape, &self.state[t.offset..t.offset + t.len()])
+            .ok_or_else(|| Error::Export {
+                layer: layer.into(),
+                kind: String::new(),
+                what: format!("the architecture has no tensor `{layer}.{attr}`"),
+            })?;
+        Ok((t.shape, &self.state[t.offset..t.offset + t.len()]))
     }
 
-    fn param(&mut self, layer: &str, attr: &str) -> String {
-        let (shape, data) = self.tensor(layer, attr);
+    fn param(&mut self, layer: &str, attr: &str) -> Result<String, Error> {
+        let (shape, data) = self.tensor(layer, attr)?;
         let (shape, data) = (shape.to_vec(), data.to_vec());
-        self.init(format!("{layer}.{attr}"), &shape, &data)
+        Ok(self.init(format!("{layer}.{attr}"), &shape, &data))
     }
 
     fn unsupported(l: &LayerInfo, what: &str) -> Error {
@@ -258,20 +266,20 @@ impl Builder<'_> {
             "dense" => {
                 let bias = get(&cfg, "bias") != Some("false");
                 if input.len() == 1 {
-                    let mut inputs = vec![x, self.param(name, "weight")];
+                    let mut inputs = vec![x, self.param(name, "weight")?];
                     if bias {
-                        inputs.push(self.param(name, "bias"));
+                        inputs.push(self.param(name, "bias")?);
                     }
                     self.node("Gemm", name, inputs, vec![int("transB", 1)])
                 } else {
                     // Per step: x [N, T, F] @ W^T [F, n] (+ b).
-                    let (shape, w) = self.tensor(name, "weight");
+                    let (shape, w) = self.tensor(name, "weight")?;
                     let (n, f) = (shape[0], shape[1]);
                     let wt = crate::ops::transpose(w, n, f);
                     let wt = self.init(format!("{name}.weight_t"), &[f, n], &wt);
                     let y = self.node("MatMul", name, vec![x, wt], vec![]);
                     if bias {
-                        let b = self.param(name, "bias");
+                        let b = self.param(name, "bias")?;
                         self.node("Add", name, vec![y, b], vec![])
                     } else {
                         y
@@ -334,9 +342,9 @@ impl Builder<'_> {
                 let groups: i64 = get(&cfg, "groups")
                     .and_then(|g| g.parse().ok())
                     .unwrap_or(1);
-                let mut inputs = vec![x, self.param(name, "weight")];
+                let mut inputs = vec![x, self.param(name, "weight")?];
                 if get(&cfg, "bias") != Some("false") {
-                    inputs.push(self.param(name, "bias"));
+                    inputs.push(self.param(name, "bias")?);
                 }
                 let pads: Vec<i64> = p.iter().chain(&p).copied().collect();
                 let attrs = vec![
@@ -379,10 +387,10 @@ impl Builder<'_> {
                 let momentum = number(get(&cfg, "momentum")).unwrap_or(0.1);
                 let inputs = vec![
                     x,
-                    self.param(name, "weight"),
-                    self.param(name, "bias"),
-                    self.param(name, "running_mean"),
-                    self.param(name, "running_var"),
+                    self.param(name, "weight")?,
+                    self.param(name, "bias")?,
+                    self.param(name, "running_mean")?,
+                    self.param(name, "running_var")?,
                 ];
                 self.node(
                     "BatchNormalization",
@@ -393,7 +401,7 @@ impl Builder<'_> {
             }
             "layernorm" => {
                 let eps = number(get(&cfg, "eps")).unwrap_or(1e-5);
-                let inputs = vec![x, self.param(name, "weight"), self.param(name, "bias")];
+                let inputs = vec![x, self.param(name, "weight")?, self.param(name, "bias")?];
                 self.node(
                     "LayerNormalization",
                     name,
@@ -428,17 +436,17 @@ impl Builder<'_> {
             "gru" => ("GRU", 3, &[1, 0, 2]),
             _ => ("RNN", 1, &[0]),
         };
-        let (h, f) = (self.tensor(name, "weight_hh_l0").0[1], input[1]);
+        let (h, f) = (self.tensor(name, "weight_hh_l0")?.0[1], input[1]);
         let reorder = |v: &[f32], block: usize| -> Vec<f32> {
             order
                 .iter()
                 .flat_map(|&k| v[k * block..(k + 1) * block].iter().copied())
                 .collect()
         };
-        let w = reorder(self.tensor(name, "weight_ih_l0").1, h * f);
-        let r = reorder(self.tensor(name, "weight_hh_l0").1, h * h);
-        let mut bias = reorder(self.tensor(name, "bias_ih_l0").1, h);
-        bias.extend(reorder(self.tensor(name, "bias_hh_l0").1, h));
+        let w = reorder(self.tensor(name, "weight_ih_l0")?.1, h * f);
+        let r = reorder(self.tensor(name, "weight_hh_l0")?.1, h * h);
+        let mut bias = reorder(self.tensor(name, "bias_ih_l0")?.1, h);
+        bias.extend(reorder(self.tensor(name, "bias_hh_l0")?.1, h));
         let w = self.init(format!("{name}.W"), &[1, gates * h, f], &w);
         let r = self.init(format!("{name}.R"), &[1, gates * h, h], &r);
         let bias = self.init(format!("{name}.B"), &[1, 2 * gates * h], &bias);

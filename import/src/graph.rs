@@ -72,6 +72,12 @@ impl<'m> Graph<'m> {
                     ),
                 ));
             }
+            if n.output.first().is_none_or(String::is_empty) {
+                return Err(Error::node(&name, op, "has no output"));
+            }
+            if op != "Constant" && n.input.first().is_none_or(String::is_empty) {
+                return Err(Error::node(&name, op, "has no data input"));
+            }
             match op {
                 "Constant" => {
                     let value = n
@@ -323,7 +329,10 @@ fn tensor(t: &onnx::TensorProto, node: &str) -> Result<Tensor, Error> {
         }
         dims.push(d as usize);
     }
-    let n: usize = dims.iter().product();
+    let n = dims
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| Error::Graph(format!("tensor `{name}` has shape {dims:?}, too large")))?;
     let raw = t.raw_data.as_deref();
     let data = match DataType::try_from(t.data_type.unwrap_or(0)) {
         Ok(DataType::Float) => Data::F32(match raw {
