@@ -72,7 +72,13 @@ impl<'m> Graph<'m> {
                     ),
                 ));
             }
-            if n.output.first().is_none_or(String::is_empty) {
+            // Recurrent nodes may omit `Y` and give only `Y_h`.
+            let outputs_ok = if matches!(op, "LSTM" | "GRU" | "RNN") {
+                n.output.iter().any(|o| !o.is_empty())
+            } else {
+                n.output.first().is_some_and(|o| !o.is_empty())
+            };
+            if !outputs_ok {
                 return Err(Error::node(&name, op, "has no output"));
             }
             if op != "Constant" && n.input.first().is_none_or(String::is_empty) {

@@ -48,9 +48,9 @@ fn damaged_models_are_errors_not_panics() {
             // Half the damage in the first 4 KB and the last 4 KB, where the
             // graph's structure is rather than the weights' raw bytes.
             let pos = |rng: &mut Rng, len: usize| {
-                if rng.next() % 2 == 0 {
+                if rng.next().is_multiple_of(2) {
                     let edge = rng.below(4096.min(len));
-                    if rng.next() % 2 == 0 {
+                    if rng.next().is_multiple_of(2) {
                         edge
                     } else {
                         len - 1 - edge
