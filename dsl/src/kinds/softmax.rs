@@ -1,14 +1,20 @@
 //! `softmax`: over the innermost dimension; kernels in
-//! `runtime/src/kernels/softmax.rs`. Only allowed last.
+//! `runtime/src/kernels/softmax.rs`. Only allowed last. [`LastAxis`] is
+//! shared with `log_softmax`, which differs only in its kernels.
 
 use super::Spec;
 use crate::args::Args;
 use crate::layers::{Cx, Layer, Placement, Plan};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
-struct Softmax;
+/// A normalisation over the innermost dimension, only allowed last; its
+/// kernels are `kernels::<kind>::<kind>_{forward, backward}(x or y, ...)`,
+/// the backward reading the output.
+pub struct LastAxis {
+    pub kind: &'static str,
+}
 
 /// The arguments: positional (all required), then named.
 pub const SPEC: Spec = Spec::new(&[], &[], build);
@@ -24,7 +30,7 @@ pub const EXAMPLE: super::Example = super::Example {
 };
 
 fn build(_args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
-    Ok(Box::new(Softmax))
+    Ok(Box::new(LastAxis { kind: "softmax" }))
 }
 
 /// `(rows, n)`: rows of the innermost dimension in a batch.
@@ -35,7 +41,7 @@ fn rows(cx: &Cx) -> (TokenStream, usize) {
     (quote!(#batch * #per_sample), n)
 }
 
-impl Layer for Softmax {
+impl Layer for LastAxis {
     fn plan(&self, _rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
         let mut plan = Plan::new(shape::elementwise(input)?, String::new());
         plan.placement = Some(Placement::LastOnly(
@@ -46,11 +52,13 @@ impl Layer for Softmax {
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, x, y) = (&cx.rt, &cx.x, &cx.y);
         let (rows, n) = rows(cx);
-        quote!(#rt::kernels::softmax::softmax_forward(#x, #y, #rows, #n);)
+        let (module, f) = (format_ident!("{}", self.kind), format_ident!("{}_forward", self.kind));
+        quote!(#rt::kernels::#module::#f(#x, #y, #rows, #n);)
     }
     fn backward(&self, cx: &Cx) -> TokenStream {
         let (rt, y, gy, gx) = (&cx.rt, &cx.y, &cx.gy, &cx.gx);
         let (rows, n) = rows(cx);
-        quote!(if let Some(gx) = #gx { #rt::kernels::softmax::softmax_backward(#y, #gy, gx, #rows, #n); })
+        let (module, f) = (format_ident!("{}", self.kind), format_ident!("{}_backward", self.kind));
+        quote!(if let Some(gx) = #gx { #rt::kernels::#module::#f(#y, #gy, gx, #rows, #n); })
     }
 }
