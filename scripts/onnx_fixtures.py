@@ -182,6 +182,9 @@ def main():
     names = sys.argv[1:] or list(MODELS)
     for name in names:
         export(name, *MODELS[name])
+    # The list the Rust tests, the parity crate and the bench read.
+    with open(os.path.join(OUT, "names.txt"), "w") as f:
+        f.write("".join(f"{name}\n" for name in MODELS))
 
 
 if __name__ == "__main__":

@@ -6,16 +6,8 @@ use staticnet_import::{import_bytes, Options};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-const FIXTURES: &[&str] = &[
-    "mlp",
-    "lenet",
-    "mobilenet_block",
-    "residual_mlp",
-    "kws_conv1d",
-    "lstm_classifier",
-    "gru_last_hidden",
-    "rnn_tagger",
-];
+/// The fixtures, one name a line (`scripts/onnx_fixtures.py` writes them).
+const FIXTURES: &str = include_str!("fixtures/names.txt");
 
 /// SplitMix64.
 struct Rng(u64);
@@ -38,7 +30,7 @@ impl Rng {
 fn damaged_models_are_errors_not_panics() {
     let mut rng = Rng(2026);
     let (mut imported, mut refused) = (0, 0);
-    for name in FIXTURES {
+    for name in FIXTURES.lines() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures")
             .join(format!("{name}.onnx"));

@@ -5,20 +5,12 @@
 use staticnet_import::{export::export_arch, import_bytes, import_file, Options};
 use std::path::Path;
 
-const FIXTURES: &[&str] = &[
-    "mlp",
-    "lenet",
-    "mobilenet_block",
-    "residual_mlp",
-    "kws_conv1d",
-    "lstm_classifier",
-    "gru_last_hidden",
-    "rnn_tagger",
-];
+/// The fixtures, one name a line (`scripts/onnx_fixtures.py` writes them).
+const FIXTURES: &str = include_str!("fixtures/names.txt");
 
 #[test]
 fn import_export_import_is_the_identity() {
-    for name in FIXTURES {
+    for name in FIXTURES.lines() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures")
             .join(format!("{name}.onnx"));
