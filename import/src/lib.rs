@@ -21,6 +21,8 @@
 //! operators and attributes are listed in `docs/onnx.md`; anything else is an
 //! [`Error`] naming the node, its operator and what is not supported.
 
+#![warn(missing_docs)]
+
 mod emit;
 pub mod export;
 mod graph;
@@ -40,31 +42,44 @@ use std::path::{Path, PathBuf};
 pub enum Error {
     /// Reading the model or writing an output failed.
     Io {
+        /// The file.
         path: PathBuf,
+        /// The cause.
         source: std::io::Error,
     },
     /// Not an ONNX protobuf.
     Decode(prost::DecodeError),
-    /// A node staticnet cannot express: its name, operator and why.
+    /// A node staticnet cannot express.
     Node {
+        /// The node's name.
         node: String,
+        /// Its operator.
         op: String,
+        /// What is not supported.
         what: String,
     },
     /// The graph's structure or a tensor in it (not a chain, several inputs,
     /// a dynamic dimension, an external or non-float tensor, ...).
     Graph(String),
     /// staticnet's planner rejected the layer made from a node (a shape it
-    /// does not accept); `message` is the planner's error.
-    Declaration { origin: String, message: String },
+    /// does not accept).
+    Declaration {
+        /// The node (``node `fc` (Gemm)``), or the whole declaration.
+        origin: String,
+        /// The planner's error, as the macro would give it.
+        message: String,
+    },
     /// The weights do not fit the planned declaration.
     Weights(String),
     /// A bad option (`name` not an identifier).
     Options(String),
     /// A layer [`export`] cannot write as ONNX.
     Export {
+        /// The layer's name.
         layer: String,
+        /// Its kind.
         kind: String,
+        /// Why.
         what: String,
     },
 }
@@ -126,7 +141,9 @@ pub struct Options {
 /// See [`Options::weights_path`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WeightsPath {
+    /// `"<model>.bin"`, next to the generated source.
     Relative,
+    /// `concat!(env!("OUT_DIR"), "/<model>.bin")`, for build scripts.
     OutDir,
 }
 
@@ -222,14 +239,19 @@ pub fn import_file(path: impl AsRef<Path>, opts: &Options) -> Result<Imported, E
 /// The files [`generate`] and the command line tool write.
 #[derive(Clone, Debug)]
 pub struct Written {
+    /// `<model>.rs`.
     pub source: PathBuf,
+    /// `<model>.bin`.
     pub weights: PathBuf,
+    /// `<model>.safetensors`.
     pub safetensors: PathBuf,
+    /// What was written.
     pub imported: Imported,
 }
 
 /// For build scripts: imports `model` and writes `<stem>.rs`, `<stem>.bin`
-/// and `<stem>.safetensors` into `out_dir`; `include!` the `.rs`.
+/// and `<stem>.safetensors` into `out_dir`; `include!` the `.rs`. The struct
+/// is named after the file; [`write`] with [`Options`] chooses another name.
 pub fn generate(model: impl AsRef<Path>, out_dir: impl AsRef<Path>) -> Result<Written, Error> {
     let opts = Options {
         weights_path: WeightsPath::OutDir,
