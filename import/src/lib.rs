@@ -251,7 +251,7 @@ pub struct Written {
 
 /// For build scripts: imports `model` and writes `<stem>.rs`, `<stem>.bin`
 /// and `<stem>.safetensors` into `out_dir`; `include!` the `.rs`. The struct
-/// is named after the file; [`write`] with [`Options`] chooses another name.
+/// is named after the file; [`write()`] with [`Options`] chooses another name.
 pub fn generate(model: impl AsRef<Path>, out_dir: impl AsRef<Path>) -> Result<Written, Error> {
     let opts = Options {
         weights_path: WeightsPath::OutDir,
