@@ -219,10 +219,10 @@ impl Builder<'_> {
         name
     }
 
-    fn init_i64(&mut self, name: String, data: &[i64]) -> String {
+    fn init_i64(&mut self, name: String, dims: &[usize], data: &[i64]) -> String {
         self.inits.push(TensorProto {
             name: Some(name.clone()),
-            dims: vec![data.len() as i64],
+            dims: dims.iter().map(|&d| d as i64).collect(),
             data_type: Some(DataType::Int64 as i32),
             int64_data: data.to_vec(),
             ..Default::default()
@@ -410,6 +410,59 @@ impl Builder<'_> {
                 )
             }
             "lstm" | "gru" | "rnn" => self.recurrent(l, &cfg, x, input)?,
+            "embedding" => {
+                // Token ids carried as f32: Cast, then Gather rows of the table.
+                let ids = self.node(
+                    "Cast",
+                    name,
+                    vec![x],
+                    vec![int("to", DataType::Int64 as i64)],
+                );
+                let table = self.param(name, "weight")?;
+                self.node("Gather", name, vec![table, ids], vec![int("axis", 0)])
+            }
+            "pos_embedding" => {
+                let w = self.param(name, "weight")?;
+                self.node("Add", name, vec![x, w], vec![])
+            }
+            "mean_pool" => {
+                let axes = self.init_i64(format!("{name}.axes"), &[1], &[1]);
+                self.node("ReduceMean", name, vec![x, axes], vec![int("keepdims", 0)])
+            }
+            "rmsnorm" => {
+                // x / sqrt(mean(x^2) + eps) * weight, over the last axis.
+                let eps = number(get(&cfg, "eps")).unwrap_or(f32::EPSILON);
+                let sq = self.node("Mul", name, vec![x.clone(), x.clone()], vec![]);
+                let axes = self.init_i64(format!("{name}.axes"), &[1], &[-1]);
+                let mean = self.node("ReduceMean", name, vec![sq, axes], vec![int("keepdims", 1)]);
+                let eps = self.init(format!("{name}.eps"), &[], &[eps]);
+                let var = self.node("Add", name, vec![mean, eps], vec![]);
+                let rms = self.node("Sqrt", name, vec![var], vec![]);
+                let y = self.node("Div", name, vec![x, rms], vec![]);
+                let w = self.param(name, "weight")?;
+                self.node("Mul", name, vec![y, w], vec![])
+            }
+            "patchify" => {
+                // [N, C, H, W] -> [N, C, H/p, p, W/p, p] -> [N, H/p, W/p, C, p, p]
+                // -> [N, (H/p)(W/p), C p p]: patches row-major, each channel by channel.
+                let p: usize = get(&cfg, "size")
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| Self::unsupported(l, "no size in its config"))?;
+                let (c, h, w) = (input[0], input[1], input[2]);
+                let split = [0, c, h / p, p, w / p, p].map(|d| d as i64);
+                let split = self.init_i64(format!("{name}.split_shape"), &[6], &split);
+                let y = self.node("Reshape", name, vec![x, split], vec![]);
+                let y = self.node(
+                    "Transpose",
+                    name,
+                    vec![y],
+                    vec![ints("perm", &[0, 2, 4, 1, 3, 5])],
+                );
+                let merged = [0, (h / p) * (w / p), c * p * p].map(|d| d as i64);
+                let merged = self.init_i64(format!("{name}.merged_shape"), &[3], &merged);
+                self.node("Reshape", name, vec![y, merged], vec![])
+            }
+            "multihead_attention" => self.attention(l, &cfg, x, input)?,
             other => {
                 return Err(Self::unsupported(
                     l,
@@ -417,6 +470,97 @@ impl Builder<'_> {
                 ))
             }
         })
+    }
+
+    /// Self-attention as PyTorch's `nn.MultiheadAttention(batch_first=True)`
+    /// computes it: `x W_in^T + b_in` split into Q, K, V, per head
+    /// `softmax(Q K^T / sqrt(d) (+ a causal mask of -inf)) V`, heads merged,
+    /// `W_out^T + b_out`.
+    fn attention(
+        &mut self,
+        l: &LayerInfo,
+        cfg: &[(&str, &str)],
+        x: String,
+        input: &[usize],
+    ) -> Result<String, Error> {
+        let name = l.name;
+        let (t, e) = (input[0], input[1]);
+        let heads: usize = get(cfg, "heads")
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| Self::unsupported(l, "no heads in its config"))?;
+        let d = e / heads;
+        let linear = |b: &mut Self,
+                      attr_w: &str,
+                      attr_b: &str,
+                      x: String,
+                      rows: usize|
+         -> Result<String, Error> {
+            let w = b.tensor(name, attr_w)?.1.to_vec();
+            let wt = crate::ops::transpose(&w, rows, e);
+            let wt = b.init(format!("{name}.{attr_w}_t"), &[e, rows], &wt);
+            let y = b.node("MatMul", name, vec![x, wt], vec![]);
+            let bias = b.param(name, attr_b)?;
+            Ok(b.node("Add", name, vec![y, bias], vec![]))
+        };
+        let qkv = linear(self, "in_proj_weight", "in_proj_bias", x, 3 * e)?;
+        let sizes = self.init_i64(format!("{name}.split"), &[3], &[e as i64; 3]);
+        self.count += 1;
+        let parts: Vec<String> = ["q", "k", "v"]
+            .iter()
+            .map(|p| format!("{name}/{p}_{}", self.count))
+            .collect();
+        self.nodes.push(NodeProto {
+            op_type: Some("Split".into()),
+            name: Some(format!("/{name}/Split_{}", self.count)),
+            input: vec![qkv, sizes],
+            output: parts.clone(),
+            attribute: vec![int("axis", -1)],
+            ..Default::default()
+        });
+        let heads_shape = self.init_i64(
+            format!("{name}.heads_shape"),
+            &[4],
+            &[0, 0, heads as i64, d as i64],
+        );
+        let split_heads = |b: &mut Self, v: &str, perm: &[i64]| {
+            let r = b.node(
+                "Reshape",
+                name,
+                vec![v.to_string(), heads_shape.clone()],
+                vec![],
+            );
+            b.node("Transpose", name, vec![r], vec![ints("perm", perm)])
+        };
+        let q = split_heads(self, &parts[0], &[0, 2, 1, 3]);
+        let k = split_heads(self, &parts[1], &[0, 2, 3, 1]);
+        let v = split_heads(self, &parts[2], &[0, 2, 1, 3]);
+        let scores = self.node("MatMul", name, vec![q, k], vec![]);
+        let scale = self.init(format!("{name}.scale"), &[], &[1.0 / (d as f32).sqrt()]);
+        let mut scores = self.node("Mul", name, vec![scores, scale], vec![]);
+        if get(cfg, "causal") == Some("true") {
+            let mask: Vec<f32> = (0..t * t)
+                .map(|i| {
+                    if i % t > i / t {
+                        f32::NEG_INFINITY
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let mask = self.init(format!("{name}.causal_mask"), &[t, t], &mask);
+            scores = self.node("Add", name, vec![scores, mask], vec![]);
+        }
+        let p = self.node("Softmax", name, vec![scores], vec![int("axis", -1)]);
+        let o = self.node("MatMul", name, vec![p, v], vec![]);
+        let o = self.node(
+            "Transpose",
+            name,
+            vec![o],
+            vec![ints("perm", &[0, 2, 1, 3])],
+        );
+        let merged = self.init_i64(format!("{name}.merged_shape"), &[3], &[0, 0, e as i64]);
+        let o = self.node("Reshape", name, vec![o, merged], vec![]);
+        linear(self, "out_proj.weight", "out_proj.bias", o, e)
     }
 
     /// `[N, T, F]` -> Transpose -> LSTM/GRU/RNN -> every step (Squeeze,
@@ -482,11 +626,11 @@ impl Builder<'_> {
             ..Default::default()
         });
         Ok(if sequence {
-            let axis = self.init_i64(format!("{name}.squeeze_axis"), &[1]);
+            let axis = self.init_i64(format!("{name}.squeeze_axis"), &[1], &[1]);
             let s = self.node("Squeeze", name, vec![y, axis], vec![]);
             self.node("Transpose", name, vec![s], vec![ints("perm", &[1, 0, 2])])
         } else {
-            let axis = self.init_i64(format!("{name}.squeeze_axis"), &[0]);
+            let axis = self.init_i64(format!("{name}.squeeze_axis"), &[1], &[0]);
             self.node("Squeeze", name, vec![y_h, axis], vec![])
         })
     }

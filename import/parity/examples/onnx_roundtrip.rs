@@ -1,4 +1,4 @@
-//! Writes, into the directory given, every imported fixture network and two
+//! Writes, into the directory given, every imported fixture network and four
 //! networks declared here exported to ONNX (`<name>.onnx`), with inputs
 //! (`<name>.in.f32`) and staticnet's outputs on them (`<name>.sn.f32`).
 //! `scripts/onnx_roundtrip.py DIR` runs the models in onnxruntime and
@@ -32,6 +32,28 @@ staticnet::network! {
         dense(6), leaky_relu(0.1),
         residual { dense(6), silu, dense(6) },
         hardswish, dense(3), softmax,
+    }
+}
+
+staticnet::network! {
+    /// A small Vision Transformer: patches, a learned position embedding,
+    /// attention and RMS-normed feed-forward blocks, mean pooling.
+    pub struct Vit {
+        input: [1, 12, 12],
+        patchify(4), dense(8), pos_embedding,
+        residual { layernorm, multihead_attention(2) },
+        residual { rmsnorm, dense(16), gelu, dense(8) },
+        layernorm, mean_pool, dense(5),
+    }
+}
+
+staticnet::network! {
+    /// A causal character model: token ids, embedding, causal attention.
+    pub struct Gpt {
+        input: tokens[6],
+        embedding(11, 8), pos_embedding,
+        residual { rmsnorm, multihead_attention(2, causal = true) },
+        dense(11),
     }
 }
 
@@ -125,4 +147,12 @@ fn main() {
     let mixed = Mixed::new_boxed(8);
     // Large enough that ReLU6 saturates and the hard sigmoid's both kinks are passed.
     run(&*mixed, "mixed", &inputs(4 * 162, 2, 12.0), &dir);
+    let vit = Vit::new_boxed(9);
+    run(&*vit, "vit", &inputs(4 * 144, 3, 1.0), &dir);
+    let gpt = Gpt::new_boxed(10);
+    let tokens: Vec<f32> = inputs(4 * 6, 4, 1.0)
+        .iter()
+        .map(|v| ((v + 1.0) * 5.5).floor().min(10.0))
+        .collect();
+    run(&*gpt, "gpt", &tokens, &dir);
 }
