@@ -128,6 +128,20 @@ def rnn_tagger():
     return RnnTagger(), (9, 6)
 
 
+def activations():
+    """Every activation exporters write as several nodes (GELU's two forms,
+    SiLU) and those they write as one (HardSwish, ReLU6 as Clip, HardSigmoid)."""
+    return nn.Sequential(
+        nn.Linear(12, 16), nn.GELU(approximate="tanh"),
+        nn.Linear(16, 16), nn.GELU(),
+        nn.Linear(16, 16), nn.SiLU(),
+        nn.Linear(16, 16), nn.Hardswish(),
+        nn.Linear(16, 16), nn.ReLU6(),
+        nn.Linear(16, 16), nn.Hardsigmoid(),
+        nn.Linear(16, 6),
+    ), (12,)
+
+
 # name -> (builder, exporter, opset)
 MODELS = {
     "mlp": (mlp, "dynamo", 18),
@@ -140,6 +154,10 @@ MODELS = {
     "lstm_classifier": (lstm_classifier, "torchscript", 17),
     "gru_last_hidden": (gru_last_hidden, "torchscript", 17),
     "rnn_tagger": (rnn_tagger, "torchscript", 17),
+    # The same activations from both exporters: each writes GELU and SiLU
+    # as its own subgraph.
+    "activations_torchscript": (activations, "torchscript", 17),
+    "activations_dynamo": (activations, "dynamo", 18),
 }
 
 

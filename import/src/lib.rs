@@ -23,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+mod elementwise;
 mod emit;
 pub mod export;
 mod graph;

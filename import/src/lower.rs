@@ -1,11 +1,13 @@
 //! The walk from the graph's input to its output: a chain of layers, where
 //! a value read by a block and by an `Add` after it is a `residual { }`, and
 //! a few multi-node patterns exporters write are one layer each (MatMul +
-//! Add, x * sigmoid(x), the erf form of GELU, Transpose pairs that cancel).
+//! Add, activations written as several nodes (`elementwise.rs`), Transpose
+//! pairs that cancel).
 //! Shapes are the planner's own: after each layer the declaration so far is
 //! planned by `staticnet-dsl`, so a layer staticnet rejects is reported at
 //! the node that made it.
 
+use crate::elementwise;
 use crate::emit;
 use crate::graph::{Graph, Node};
 use crate::ops::{self, Lowered};
@@ -112,7 +114,13 @@ fn chain(
                 "the graph's output `{cur}` is also read by other nodes"
             )));
         }
+        let activation = if reads.len() >= 2 {
+            activation(g, &cur)
+        } else {
+            None
+        };
         let (new, next) = match reads[..] {
+            _ if activation.is_some() => activation.expect("checked"),
             [i] => one(g, i, &cur, &shape)?,
             [a, b] => two(g, [a, b], &cur, &shape)?,
             _ => {
@@ -182,7 +190,7 @@ fn one(
     }
 }
 
-/// The value read by two nodes: x * sigmoid(x), GELU's erf form, or a
+/// The value read by two nodes (and not a multi-node activation): a
 /// residual block and its Add.
 fn two(
     g: &Graph<'_>,
@@ -191,22 +199,6 @@ fn two(
     shape: &[usize],
 ) -> Result<(Option<Item>, String), Error> {
     let (na, nb) = (&g.nodes[a], &g.nodes[b]);
-    // SiLU: Sigmoid(x) and Mul(x, that).
-    for (s, m) in [(na, nb), (nb, na)] {
-        if s.op == "Sigmoid"
-            && m.op == "Mul"
-            && m.inputs.contains(&s.outputs[0])
-            && g.consumers(&s.outputs[0]).len() == 1
-        {
-            return Ok((
-                Some(Item::Layer(Layer::new(m, "silu"))),
-                m.outputs[0].clone(),
-            ));
-        }
-    }
-    if let Some(found) = gelu_erf(g, [a, b]) {
-        return Ok(found);
-    }
     // A residual: Add(x, block(x)).
     let adds: Vec<usize> = [a, b]
         .into_iter()
@@ -243,53 +235,18 @@ fn two(
     )))
 }
 
-/// `x * 0.5 * (1 + erf(x / sqrt 2))` as torch's exporters write it before
-/// opset 20: Div(x, sqrt 2) -> Erf -> Add 1 -> Mul(x, .) -> Mul 0.5 (the
-/// two Muls in either order).
-fn gelu_erf(g: &Graph<'_>, [a, b]: [usize; 2]) -> Option<(Option<Item>, String)> {
-    let single = |v: &str| -> Option<&Node<'_>> {
-        match g.consumers(v) {
-            [i] => Some(&g.nodes[*i]),
-            _ => None,
-        }
-    };
-    let scalar = |n: &Node<'_>, v: f32| {
-        n.inputs.iter().any(|x| {
-            g.constant(x)
-                .and_then(|t| t.scalar())
-                .is_some_and(|s| (s - v).abs() < 1e-6)
-        })
-    };
-    for (d, m) in [(a, b), (b, a)] {
-        let (d, m) = (&g.nodes[d], &g.nodes[m]);
-        let div_ok = (d.op == "Div" && scalar(d, std::f32::consts::SQRT_2))
-            || (d.op == "Mul" && scalar(d, std::f32::consts::FRAC_1_SQRT_2));
-        if !div_ok || m.op != "Mul" {
-            continue;
-        }
-        let erf = single(&d.outputs[0]).filter(|n| n.op == "Erf")?;
-        let add = single(&erf.outputs[0]).filter(|n| n.op == "Add" && scalar(n, 1.0))?;
-        let mul1 = single(&add.outputs[0])?;
-        // Mul(x, 1 + erf) then Mul 0.5; Mul(x, 0.5) then Mul(that, 1 + erf);
-        // or Mul(0.5, 1 + erf) then Mul(x, that).
-        let end = if std::ptr::eq(mul1, m) {
-            single(&m.outputs[0]).filter(|n| n.op == "Mul" && scalar(n, 0.5))?
-        } else if scalar(m, 0.5) && mul1.op == "Mul" && mul1.inputs.contains(&m.outputs[0]) {
-            mul1
-        } else if mul1.op == "Mul"
-            && scalar(mul1, 0.5)
-            && single(&mul1.outputs[0]).is_some_and(|n| std::ptr::eq(n, m))
-        {
-            m
-        } else {
-            continue;
-        };
-        return Some((
-            Some(Item::Layer(Layer::new(end, "gelu"))),
-            end.outputs[0].clone(),
-        ));
+/// A multi-node activation starting at `cur` (`elementwise.rs`), as a layer
+/// and the value after it.
+fn activation(g: &Graph<'_>, cur: &str) -> Option<(Option<Item>, String)> {
+    let (r, (kind, arg)) = elementwise::regions(g, cur)
+        .into_iter()
+        .find_map(|r| elementwise::identify(g, &r, cur).map(|k| (r, k)))?;
+    let last = &g.nodes[*r.nodes.last()?];
+    let mut l = Layer::new(last, kind);
+    if !arg.is_empty() {
+        l.args.push(arg.to_string());
     }
-    None
+    Some((Some(Item::Layer(l)), r.exit))
 }
 
 /// MatMul(x, W) and, if it follows, Add(that, b): `dense`.

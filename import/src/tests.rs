@@ -404,3 +404,44 @@ fn a_bad_struct_name_is_an_option_error() {
         "`not an ident` is not a Rust identifier for the struct"
     );
 }
+
+#[test]
+fn activations_written_as_several_nodes_are_recognised_by_their_values() {
+    // x * sigmoid(x), in either input order of the Mul, is silu.
+    for inputs in [["x", "s"], ["s", "x"]] {
+        let nodes = vec![
+            node("Sigmoid", "sig", &["x"], "s", vec![]),
+            node("Mul", "m", &inputs, "y", vec![]),
+        ];
+        let i = import(&model(&[Ok(4)], nodes, vec![])).unwrap();
+        assert_eq!(i.manifest.layers[0].kind, "silu");
+    }
+    // x * 0.5 * (1 + erf(x / sqrt 2)) is gelu; with 0.6 instead of 0.5 it is nothing.
+    for (half, ok) in [(0.5, true), (0.6, false)] {
+        let c = |name: &str, v: f32| TensorProto {
+            float_data: vec![v],
+            ..floats(name, &[], 0.0)
+        };
+        let nodes = vec![
+            node("Div", "d", &["x", "sqrt2"], "a", vec![]),
+            node("Erf", "e", &["a"], "b", vec![]),
+            node("Add", "p", &["b", "one"], "c", vec![]),
+            node("Mul", "m", &["x", "c"], "d", vec![]),
+            node("Mul", "h", &["d", "half"], "y", vec![]),
+        ];
+        let inits = vec![
+            c("sqrt2", std::f32::consts::SQRT_2),
+            c("one", 1.0),
+            c("half", half),
+        ];
+        match import(&model(&[Ok(4)], nodes, inits)) {
+            Ok(i) => assert!(ok && i.manifest.layers[0].kind == "gelu", "{}", i.source),
+            Err(e) => assert!(
+                !ok && e
+                    .to_string()
+                    .starts_with("value `x` is read by `d` (Div) and `m` (Mul)"),
+                "{e}"
+            ),
+        }
+    }
+}

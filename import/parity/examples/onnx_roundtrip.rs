@@ -142,6 +142,20 @@ fn main() {
         &x("rnn_tagger"),
         &dir,
     );
+    let name = "activations_torchscript";
+    run(
+        p::activations_torchscript::ACTIVATIONS_TORCHSCRIPT,
+        name,
+        &x(name),
+        &dir,
+    );
+    let name = "activations_dynamo";
+    run(
+        p::activations_dynamo::ACTIVATIONS_DYNAMO,
+        name,
+        &x(name),
+        &dir,
+    );
     let seq = Seq::new_boxed(7);
     run(&*seq, "seq", &inputs(4 * 30, 1, 2.0), &dir);
     let mixed = Mixed::new_boxed(8);

@@ -40,3 +40,14 @@ pub mod gru_last_hidden {
 pub mod rnn_tagger {
     include!(concat!(env!("OUT_DIR"), "/rnn_tagger.rs"));
 }
+
+/// `activations_torchscript.onnx`: GELU (both forms), SiLU, hard swish,
+/// ReLU6 and hard sigmoid as the TorchScript exporter writes them.
+pub mod activations_torchscript {
+    include!(concat!(env!("OUT_DIR"), "/activations_torchscript.rs"));
+}
+
+/// `activations_dynamo.onnx`: the same network from the dynamo exporter.
+pub mod activations_dynamo {
+    include!(concat!(env!("OUT_DIR"), "/activations_dynamo.rs"));
+}

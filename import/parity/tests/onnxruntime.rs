@@ -109,3 +109,19 @@ fn gru_last_hidden() {
 fn rnn_tagger() {
     check(p::rnn_tagger::RNN_TAGGER, "rnn_tagger");
 }
+
+#[test]
+fn activations_torchscript() {
+    check(
+        p::activations_torchscript::ACTIVATIONS_TORCHSCRIPT,
+        "activations_torchscript",
+    );
+}
+
+#[test]
+fn activations_dynamo() {
+    check(
+        p::activations_dynamo::ACTIVATIONS_DYNAMO,
+        "activations_dynamo",
+    );
+}
