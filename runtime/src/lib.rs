@@ -26,6 +26,7 @@ pub mod math;
 pub mod memory;
 pub mod network;
 pub mod optim;
+pub mod quant;
 mod raw;
 pub mod threads;
 pub mod weights;
