@@ -6,7 +6,10 @@
 //! Rescaling an accumulator to the output's scale multiplies by a real
 //! factor `M = s_in s_w / s_out` held as a Q31 fixed-point multiplier and a
 //! power-of-two shift ([`Multiplier`]), with gemmlowp's rounding, so no float
-//! is on the inference path. (This is the first part of the int8 work: the
+//! is on the inference path. The rounding is the default of TFLite and
+//! CMSIS-NN, two roundings (the doubling high multiply, then the shift);
+//! their single-rounding builds (`TFLITE_SINGLE_ROUNDING`,
+//! `CMSIS_NN_USE_SINGLE_ROUNDING`) can differ by one step. (This is the first part of the int8 work: the
 //! arithmetic and a reference dense layer. The generated quantised type and
 //! the fast kernels come next.)
 
