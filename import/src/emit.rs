@@ -7,21 +7,33 @@ use staticnet::weights::{self, safetensors, Arch, LayerInfo, TensorInfo};
 use std::collections::HashMap;
 use std::str::FromStr;
 
+/// Every layer, residual blocks' included, in order.
+fn for_each_layer<'a>(items: &'a [Item], f: &mut dyn FnMut(&'a Layer)) {
+    for item in items {
+        match item {
+            Item::Layer(l) => f(l),
+            Item::Residual(b) => for_each_layer(b, f),
+        }
+    }
+}
+
+/// [`for_each_layer`], mutably.
+fn for_each_layer_mut(items: &mut [Item], f: &mut dyn FnMut(&mut Layer)) {
+    for item in items {
+        match item {
+            Item::Layer(l) => f(l),
+            Item::Residual(b) => for_each_layer_mut(b, f),
+        }
+    }
+}
+
 /// Identifiers for every layer with parameters, from its ONNX name made a
 /// valid, unique, lower-case Rust identifier; returns `(onnx, ident)` for
 /// every name that had to change.
 pub fn name_layers(items: &mut [Item]) -> Vec<(String, String)> {
     let mut taken: HashMap<String, usize> = HashMap::new();
     let mut renamed = Vec::new();
-    fn walk(items: &mut [Item], f: &mut dyn FnMut(&mut Layer)) {
-        for item in items {
-            match item {
-                Item::Layer(l) => f(l),
-                Item::Residual(b) => walk(b, f),
-            }
-        }
-    }
-    walk(items, &mut |l: &mut Layer| {
+    for_each_layer_mut(items, &mut |l: &mut Layer| {
         let Some(onnx) = l.onnx_name.clone() else {
             return;
         };
@@ -138,15 +150,7 @@ pub fn output_shape(input: &[usize], items: &[Item]) -> Result<Vec<usize>, Strin
 pub fn state(m: &staticnet_dsl::Manifest, items: &[Item]) -> Result<Vec<f32>, Error> {
     type Values<'a> = (&'a Vec<usize>, &'a Vec<f32>);
     let mut by_name: HashMap<(String, &'static str), Values<'_>> = HashMap::new();
-    fn walk<'a>(items: &'a [Item], f: &mut dyn FnMut(&'a Layer)) {
-        for item in items {
-            match item {
-                Item::Layer(l) => f(l),
-                Item::Residual(b) => walk(b, f),
-            }
-        }
-    }
-    walk(items, &mut |l| {
+    for_each_layer(items, &mut |l| {
         if let Some(name) = &l.name {
             for (attr, shape, values) in &l.tensors {
                 by_name.insert((name.clone(), *attr), (shape, values));

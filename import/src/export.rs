@@ -581,12 +581,7 @@ impl Builder<'_> {
             _ => ("RNN", 1, &[0]),
         };
         let (h, f) = (self.tensor(name, "weight_hh_l0")?.0[1], input[1]);
-        let reorder = |v: &[f32], block: usize| -> Vec<f32> {
-            order
-                .iter()
-                .flat_map(|&k| v[k * block..(k + 1) * block].iter().copied())
-                .collect()
-        };
+        let reorder = |v: &[f32], block: usize| crate::recurrent::reorder_gates(v, order, block);
         let w = reorder(self.tensor(name, "weight_ih_l0")?.1, h * f);
         let r = reorder(self.tensor(name, "weight_hh_l0")?.1, h * h);
         let mut bias = reorder(self.tensor(name, "bias_ih_l0")?.1, h);

@@ -12,6 +12,15 @@ use crate::graph::{Graph, Node};
 use crate::lower::{Item, Layer};
 use crate::Error;
 
+/// The gate blocks of `v` (each `block` long) in `order`: block `k` of
+/// the result is block `order[k]` of `v`. Import and export both use it.
+pub fn reorder_gates(v: &[f32], order: &[usize], block: usize) -> Vec<f32> {
+    order
+        .iter()
+        .flat_map(|&k| v[k * block..(k + 1) * block].iter().copied())
+        .collect()
+}
+
 pub fn is_recurrent(op: &str) -> bool {
     matches!(op, "LSTM" | "GRU" | "RNN")
 }
@@ -114,12 +123,7 @@ pub fn lower(
     } else {
         vec![0.0; 2 * gates * h]
     };
-    let reorder = |v: &[f32], block: usize| -> Vec<f32> {
-        order
-            .iter()
-            .flat_map(|&k| v[k * block..(k + 1) * block].iter().copied())
-            .collect()
-    };
+    let reorder = |v: &[f32], block: usize| reorder_gates(v, order, block);
     let mut l = Layer::with_params(n, kind, &n.inputs[1]);
     l.args.push(h.to_string());
     if relu {

@@ -9,9 +9,10 @@
 //! is on the inference path. The rounding is the default of TFLite and
 //! CMSIS-NN, two roundings (the doubling high multiply, then the shift);
 //! their single-rounding builds (`TFLITE_SINGLE_ROUNDING`,
-//! `CMSIS_NN_USE_SINGLE_ROUNDING`) can differ by one step. (This is the first part of the int8 work: the
-//! arithmetic and a reference dense layer. The generated quantised type and
-//! the fast kernels come next.)
+//! `CMSIS_NN_USE_SINGLE_ROUNDING`) can differ by one step.
+//!
+//! What is here: the arithmetic and the reference (scalar) int8 dense and
+//! convolution layers. `network!` does not generate a quantised type yet.
 
 use crate::math;
 

@@ -6,9 +6,11 @@
 //!
 //!     cargo run -p staticnet-import-parity --example onnx_roundtrip -- DIR
 
+use staticnet::weights::write_atomic;
 use staticnet::Network;
 use staticnet_import::export::export;
 use staticnet_import_parity as p;
+use std::error::Error;
 use std::path::{Path, PathBuf};
 
 staticnet::network! {
@@ -57,21 +59,15 @@ staticnet::network! {
     }
 }
 
-fn floats(path: &Path) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    bytes
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect()
-}
-
-fn write(path: PathBuf, v: &[f32]) {
+/// `v` as little-endian float32s, written atomically.
+fn write(path: PathBuf, v: &[f32]) -> Result<(), Box<dyn Error>> {
     let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-    std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    write_atomic(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(())
 }
 
 /// Exports `net`, runs it on `x` (whole samples), writes the three files.
-fn run<N: Network>(net: &N, name: &str, x: &[f32], dir: &Path) {
+fn run<N: Network>(net: &N, name: &str, x: &[f32], dir: &Path) -> Result<(), Box<dyn Error>> {
     let n_in = size_of::<N::Input>() / 4;
     let mut ws: Box<N::Workspace> = Box::new(bytemuck::Zeroable::zeroed());
     let mut y = Vec::new();
@@ -81,11 +77,13 @@ fn run<N: Network>(net: &N, name: &str, x: &[f32], dir: &Path) {
             net.forward(input, &mut ws),
         )));
     }
-    let onnx = export(net, name).unwrap_or_else(|e| panic!("{name}: {e}"));
-    std::fs::write(dir.join(format!("{name}.onnx")), onnx).expect("write the model");
-    write(dir.join(format!("{name}.in.f32")), x);
-    write(dir.join(format!("{name}.sn.f32")), &y);
+    let onnx = export(net, name).map_err(|e| format!("{name}: {e}"))?;
+    let model = dir.join(format!("{name}.onnx"));
+    write_atomic(&model, &onnx).map_err(|e| format!("{}: {e}", model.display()))?;
+    write(dir.join(format!("{name}.in.f32")), x)?;
+    write(dir.join(format!("{name}.sn.f32")), &y)?;
     println!("{name}: {} samples", x.len() / n_in);
+    Ok(())
 }
 
 /// Seeded inputs in [-scale, scale).
@@ -96,77 +94,77 @@ fn inputs(n: usize, seed: u64, scale: f32) -> Vec<f32> {
         .collect()
 }
 
-fn main() {
+fn main() -> Result<(), Box<dyn Error>> {
     let Some(dir) = std::env::args().nth(1).map(PathBuf::from) else {
         eprintln!("usage: onnx_roundtrip DIR");
         std::process::exit(2);
     };
-    std::fs::create_dir_all(&dir).expect("create the output directory");
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
-    let x = |name: &str| floats(&fixtures.join(format!("{name}.in.f32")));
-    run(p::mlp::MLP, "mlp", &x("mlp"), &dir);
-    run(p::lenet::LENET, "lenet", &x("lenet"), &dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let x = |name: &str| p::fixture_floats(&format!("{name}.in.f32"));
+    run(p::mlp::MLP, "mlp", &x("mlp"), &dir)?;
+    run(p::lenet::LENET, "lenet", &x("lenet"), &dir)?;
     run(
         p::mobilenet_block::MOBILENET_BLOCK,
         "mobilenet_block",
         &x("mobilenet_block"),
         &dir,
-    );
+    )?;
     run(
         p::residual_mlp::RESIDUAL_MLP,
         "residual_mlp",
         &x("residual_mlp"),
         &dir,
-    );
+    )?;
     run(
         p::kws_conv1d::KWS_CONV1D,
         "kws_conv1d",
         &x("kws_conv1d"),
         &dir,
-    );
+    )?;
     run(
         p::lstm_classifier::LSTM_CLASSIFIER,
         "lstm_classifier",
         &x("lstm_classifier"),
         &dir,
-    );
+    )?;
     run(
         p::gru_last_hidden::GRU_LAST_HIDDEN,
         "gru_last_hidden",
         &x("gru_last_hidden"),
         &dir,
-    );
+    )?;
     run(
         p::rnn_tagger::RNN_TAGGER,
         "rnn_tagger",
         &x("rnn_tagger"),
         &dir,
-    );
+    )?;
     let name = "activations_torchscript";
     run(
         p::activations_torchscript::ACTIVATIONS_TORCHSCRIPT,
         name,
         &x(name),
         &dir,
-    );
+    )?;
     let name = "activations_dynamo";
     run(
         p::activations_dynamo::ACTIVATIONS_DYNAMO,
         name,
         &x(name),
         &dir,
-    );
+    )?;
     let seq = Seq::new_boxed(7);
-    run(&*seq, "seq", &inputs(4 * 30, 1, 2.0), &dir);
+    run(&*seq, "seq", &inputs(4 * 30, 1, 2.0), &dir)?;
     let mixed = Mixed::new_boxed(8);
     // Large enough that ReLU6 saturates and the hard sigmoid's both kinks are passed.
-    run(&*mixed, "mixed", &inputs(4 * 162, 2, 12.0), &dir);
+    run(&*mixed, "mixed", &inputs(4 * 162, 2, 12.0), &dir)?;
     let vit = Vit::new_boxed(9);
-    run(&*vit, "vit", &inputs(4 * 144, 3, 1.0), &dir);
+    run(&*vit, "vit", &inputs(4 * 144, 3, 1.0), &dir)?;
     let gpt = Gpt::new_boxed(10);
     let tokens: Vec<f32> = inputs(4 * 6, 4, 1.0)
         .iter()
         .map(|v| ((v + 1.0) * 5.5).floor().min(10.0))
         .collect();
-    run(&*gpt, "gpt", &tokens, &dir);
+    run(&*gpt, "gpt", &tokens, &dir)?;
+    Ok(())
 }

@@ -1,4 +1,20 @@
-//! The imported fixtures, one module each (see `build.rs`).
+//! The imported fixtures, one module each (see `build.rs`), and the reader
+//! of their float files.
+
+/// `import/tests/fixtures/<file>`: little-endian float32s, as
+/// `scripts/onnx_fixtures.py` writes them. A missing or malformed file is a
+/// panic naming it (a test's fixtures are part of the repository).
+pub fn fixture_floats(file: &str) -> Vec<f32> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(file);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(bytes.len() % 4, 0, "{file}: not float32s");
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
 
 /// `mlp.onnx`: 784 -> 128 -> 10.
 pub mod mlp {

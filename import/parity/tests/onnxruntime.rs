@@ -4,26 +4,13 @@
 
 use staticnet::Network;
 use staticnet_import_parity as p;
-use std::path::Path;
-
-fn floats(file: &str) -> Vec<f32> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures")
-        .join(file);
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(bytes.len() % 4, 0, "{file}: not float32s");
-    bytes
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect()
-}
 
 /// Runs `net` on every sample of `<name>.in.f32`; returns the worst relative
 /// difference to `<name>.ort.f32`.
 fn worst<N: Network>(net: &N, name: &str) -> f64 {
     let (x, y) = (
-        floats(&format!("{name}.in.f32")),
-        floats(&format!("{name}.ort.f32")),
+        p::fixture_floats(&format!("{name}.in.f32")),
+        p::fixture_floats(&format!("{name}.ort.f32")),
     );
     let (n_in, n_out) = (size_of::<N::Input>() / 4, size_of::<N::Output>() / 4);
     assert_eq!(
