@@ -3,7 +3,7 @@
 //! generic structs, so the impl is written here, where its proof is).
 
 /// Declares parameter blocks: each `pub struct Name<const N: usize, ...>`
-/// whose fields are `f32` or (nested) arrays of `f32` gets `#[repr(C)]`,
+/// whose fields are `f32`, `i32` or (nested) arrays of them gets `#[repr(C)]`,
 /// `Clone`, `Copy`, `Debug`, `Zeroable`, `Pod` and `ZEROED` (all zeros, for
 /// `static` initialisers). A field of any other type does not compile
 /// (`zeroed!` accepts nothing else), which is what the `Pod` impl relies on.
@@ -28,22 +28,25 @@ macro_rules! param_block {
             };
         }
 
-        // SAFETY: `#[repr(C)]`, and every field is `f32` or a (nested) array
-        // of `f32` (`zeroed!` above compiles for nothing else): alignment 4,
-        // sizes multiples of 4, so `repr(C)` inserts no padding between or
-        // after the fields; every bit pattern is a valid `f32`, hence a valid
-        // value of the struct. It is `Copy` and `'static` (no references),
+        // SAFETY: `#[repr(C)]`, and every field is `f32`, `i32` or a (nested)
+        // array of them (`zeroed!` above compiles for nothing else):
+        // alignment 4, sizes multiples of 4, so `repr(C)` inserts no padding
+        // between or after the fields; every bit pattern is a valid `f32` and
+        // a valid `i32`, hence a valid value of the struct. It is `Copy` and `'static` (no references),
         // and `Zeroable` by derive.
         #[allow(unsafe_code, reason = "the proof is the macro's, in `raw/`")]
         unsafe impl<$(const $g: usize),+> ::bytemuck::Pod for $name<$($g),+> {}
     )+};
 }
 
-/// The zero value of a field type of [`param_block!`]: `f32` or a (nested)
-/// array of `f32`; any other type is a compile error.
+/// The zero value of a field type of [`param_block!`]: `f32`, `i32` or a
+/// (nested) array of them; any other type is a compile error.
 macro_rules! zeroed {
     (f32) => {
         0.0
+    };
+    (i32) => {
+        0
     };
     ([$inner:tt; $n:expr]) => {
         [$crate::raw::zeroed!($inner); $n]

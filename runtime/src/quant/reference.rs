@@ -1,123 +1,9 @@
-//! The integer arithmetic of int8 inference, as TensorFlow Lite's int8
-//! quantisation specification defines it, so that parameters and results
-//! are interchangeable with it: a real value is `scale * (q - zero_point)`;
-//! weights are int8, symmetric (zero point 0), per output channel;
-//! activations int8, asymmetric, per tensor; biases and accumulators int32.
-//! Rescaling an accumulator to the output's scale multiplies by a real
-//! factor `M = s_in s_w / s_out` held as a Q31 fixed-point multiplier and a
-//! power-of-two shift ([`Multiplier`]), with gemmlowp's rounding, so no float
-//! is on the inference path. The rounding is the default of TFLite and
-//! CMSIS-NN, two roundings (the doubling high multiply, then the shift);
-//! their single-rounding builds (`TFLITE_SINGLE_ROUNDING`,
-//! `CMSIS_NN_USE_SINGLE_ROUNDING`) can differ by one step.
-//!
-//! What is here: the arithmetic and the reference (scalar) int8 dense and
-//! convolution layers. `network!` does not generate a quantised type yet.
+//! The scalar reference of each int8 layer, written as TensorFlow Lite's
+//! reference kernels compute it (the zero point subtracted inside the
+//! loop): what every faster path must equal bit for bit. Tests use it;
+//! the fast paths are in the other files of this folder.
 
-use crate::math;
-
-/// A real factor `m * 2^(shift - 31)`, `m` in `[2^30, 2^31)` (or 0):
-/// TFLite's `(quantized_multiplier, shift)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Multiplier {
-    /// Q31 mantissa.
-    pub m: i32,
-    /// Power of two: left if positive, right if negative.
-    pub shift: i32,
-}
-
-impl Multiplier {
-    /// TFLite's `QuantizeMultiplier`: the nearest Q31 mantissa of `real`
-    /// (non-negative, finite) and its exponent; factors below `2^-31` are 0,
-    /// and exponents are clamped to 30 (the largest factor TFLite holds).
-    pub fn new(real: f64) -> Self {
-        if real.is_nan() || real <= 0.0 || !real.is_finite() {
-            return Multiplier { m: 0, shift: 0 };
-        }
-        let (mantissa, exp) = libm::frexp(real);
-        // mantissa in [0.5, 1): Q31 is at most 2^31, which carries into exp.
-        let mut q = libm::round(mantissa * (1u64 << 31) as f64) as i64;
-        let mut shift = exp;
-        if q == 1 << 31 {
-            q /= 2;
-            shift += 1;
-        }
-        if shift < -31 {
-            return Multiplier { m: 0, shift: 0 };
-        }
-        if shift > 30 {
-            return Multiplier {
-                m: i32::MAX,
-                shift: 30,
-            };
-        }
-        Multiplier { m: q as i32, shift }
-    }
-
-    /// `round(x * real)` in TFLite's arithmetic: `x` shifted left, the
-    /// doubling high multiply, then a rounding right shift.
-    #[inline]
-    pub fn apply(self, x: i32) -> i32 {
-        let (left, right) = if self.shift > 0 {
-            (self.shift, 0)
-        } else {
-            (0, -self.shift)
-        };
-        rounding_divide_by_pot(
-            saturating_rounding_doubling_high_mul(x.wrapping_mul(1 << left), self.m),
-            right,
-        )
-    }
-}
-
-/// gemmlowp's `SaturatingRoundingDoublingHighMul`: `round(a b / 2^31)`, a
-/// positive tie up and a negative one toward zero (its nudge is `2^30` or
-/// `1 - 2^30`), saturating the one overflow (`MIN * MIN`).
-#[inline]
-pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
-    if a == i32::MIN && b == i32::MIN {
-        return i32::MAX;
-    }
-    let ab = i64::from(a) * i64::from(b);
-    let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    // Truncating division, as C's.
-    ((ab + nudge) / (1i64 << 31)) as i32
-}
-
-/// gemmlowp's `RoundingDivideByPOT`: `x / 2^exponent` rounded to nearest,
-/// ties away from zero; `exponent` in `0..=31`.
-#[inline]
-pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
-    debug_assert!((0..=31).contains(&exponent));
-    let mask = ((1i64 << exponent) - 1) as i32;
-    let remainder = x & mask;
-    let threshold = (mask >> 1) + i32::from(x < 0);
-    (x >> exponent) + i32::from(remainder > threshold)
-}
-
-/// Symmetric int8 quantisation of one channel's weights: the scale
-/// `max |w| / 127` (1 for an all-zero channel) and `round(w / scale)`.
-pub fn quantize_symmetric(w: &[f32], q: &mut [i8]) -> f32 {
-    debug_assert_eq!(w.len(), q.len());
-    let max = w.iter().fold(0.0f32, |m, &v| m.max(math::abs(v)));
-    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
-    for (q, &v) in q.iter_mut().zip(w) {
-        *q = libm::roundf(v / scale).clamp(-127.0, 127.0) as i8;
-    }
-    scale
-}
-
-/// Asymmetric int8 parameters for values in `[min, max]` (widened to hold
-/// 0, as TFLite requires): `(scale, zero_point)`.
-pub fn asymmetric_params(min: f32, max: f32) -> (f32, i32) {
-    let (min, max) = (min.min(0.0), max.max(0.0));
-    if max == min {
-        return (1.0, 0);
-    }
-    let scale = (max - min) / 255.0;
-    let zero = libm::roundf(-128.0 - min / scale) as i32;
-    (scale, zero.clamp(-128, 127))
-}
+use super::Multiplier;
 
 /// A quantised dense layer, TFLite's `FullyConnected` for int8:
 /// `y[o] = clamp(zp_y + M_o (sum_i (x[i] - zp_x) w[o][i] + bias[o]))`, with
@@ -140,7 +26,7 @@ pub fn dense_i8(
         let acc = row.iter().zip(x).fold(bias[o], |acc, (&w, &x)| {
             acc.wrapping_add((i32::from(x) - zp_x) * i32::from(w))
         });
-        *y = (mult[o].apply(acc) + zp_y).clamp(lo, hi) as i8;
+        *y = mult[o].apply(acc).saturating_add(zp_y).clamp(lo, hi) as i8;
     }
 }
 
@@ -201,7 +87,7 @@ pub fn conv2d_i8(
                         }
                     }
                 }
-                let v = q.mult[o].apply(acc) + q.zp_y;
+                let v = q.mult[o].apply(acc).saturating_add(q.zp_y);
                 y[(o * g.out_h + oy) * g.out_w + ox] = v.clamp(q.clamp.0, q.clamp.1) as i8;
             }
         }
@@ -211,86 +97,7 @@ pub fn conv2d_i8(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn doubling_high_mul_rounds_and_saturates_as_gemmlowp() {
-        assert_eq!(
-            saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN),
-            i32::MAX
-        );
-        assert_eq!(
-            saturating_rounding_doubling_high_mul(1 << 30, 1 << 30),
-            1 << 29
-        );
-        // 3 * 2^30 / 2^31 = 1.5 -> 2, but -1.5 -> -1 and -0.5 -> 0: gemmlowp's
-        // nudge for a negative product is 1 - 2^30, just under a half.
-        assert_eq!(saturating_rounding_doubling_high_mul(3, 1 << 30), 2);
-        assert_eq!(saturating_rounding_doubling_high_mul(-3, 1 << 30), -1);
-        assert_eq!(saturating_rounding_doubling_high_mul(1, 1 << 30), 1);
-        assert_eq!(saturating_rounding_doubling_high_mul(-1, 1 << 30), 0);
-        assert_eq!(saturating_rounding_doubling_high_mul(-5, 1 << 30), -2);
-    }
-
-    #[test]
-    fn rounding_shift_rounds_half_away_from_zero() {
-        for (x, e, want) in [
-            (5, 1, 3),
-            (-5, 1, -3),
-            (4, 1, 2),
-            (-3, 1, -2),
-            (6, 2, 2),
-            (-6, 2, -2),
-            (7, 0, 7),
-            (i32::MIN, 31, -1),
-        ] {
-            assert_eq!(rounding_divide_by_pot(x, e), want, "{x} / 2^{e}");
-        }
-    }
-
-    #[test]
-    fn multipliers_reproduce_their_factor() {
-        let mut rng = crate::Rng::new(3);
-        for _ in 0..2000 {
-            let real = f64::from(rng.uniform()) * 2f64.powi(rng.below(40) as i32 - 30);
-            let q = Multiplier::new(real);
-            if real < 2f64.powi(-31) {
-                continue;
-            }
-            assert!((1 << 30..=i32::MAX).contains(&q.m), "{real}: {q:?}");
-            let back = f64::from(q.m) * 2f64.powi(q.shift - 31);
-            assert!(
-                (back - real).abs() <= real * 2f64.powi(-30),
-                "{real}: {back}"
-            );
-            // apply(x) is round(x * real) up to the two roundings: within 1.
-            for x in [-100_000, -777, -1, 0, 1, 12_345, 1 << 20] {
-                let exact = f64::from(x) * back;
-                if exact.abs() < 2e9 {
-                    let got = q.apply(x);
-                    assert!(
-                        (f64::from(got) - exact).abs() <= 1.0,
-                        "{x} * {real}: {got} vs {exact}"
-                    );
-                }
-            }
-        }
-        assert_eq!(Multiplier::new(0.0), Multiplier { m: 0, shift: 0 });
-        assert_eq!(
-            Multiplier::new(0.5),
-            Multiplier {
-                m: 1 << 30,
-                shift: 0
-            }
-        );
-        assert_eq!(
-            Multiplier::new(1.0),
-            Multiplier {
-                m: 1 << 30,
-                shift: 1
-            }
-        );
-        assert_eq!(Multiplier::new(1.0).apply(12_345), 12_345);
-    }
+    use crate::quant::{asymmetric_params, quantize_symmetric};
 
     /// A float convolution on the dequantised values, for comparison.
     fn conv_f32(

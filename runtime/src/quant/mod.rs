@@ -1,0 +1,343 @@
+//! Int8 inference, as TensorFlow Lite's int8 quantisation specification
+//! defines it, so that parameters and results are interchangeable with it:
+//! a real value is `scale * (q - zero_point)`; weights are int8, symmetric
+//! (zero point 0), per output channel; activations int8, asymmetric, per
+//! tensor; biases and accumulators int32. Rescaling an accumulator to the
+//! output's scale multiplies by a real factor `M = s_in s_w / s_out` held as
+//! a Q31 fixed-point multiplier and a power-of-two shift ([`Multiplier`]),
+//! with gemmlowp's rounding, so no float is on the inference path. The
+//! rounding is the default of TFLite and CMSIS-NN, two roundings (the
+//! doubling high multiply, then the shift); their single-rounding builds
+//! (`TFLITE_SINGLE_ROUNDING`, `CMSIS_NN_USE_SINGLE_ROUNDING`) can differ by
+//! one step.
+//!
+//! One file per operation, as `kernels/`: [`dense`], [`conv2d`], [`pool`]
+//! (max, average, global average), [`act`] (clamps, leaky ReLU), [`add`]
+//! (the residual sum); [`gemv`] is the integer dot product they share, the
+//! one place an instruction set is chosen. [`reference`] holds the scalar
+//! reference of the weighted layers, written as TFLite's reference kernels
+//! are; [`calib`] observes the ranges of a float network's activations and
+//! [`prepare`] turns float weights into a layer's int8 parameters. `network!`
+//! generates the quantised type of a declaration from these (`#[quantize]`).
+
+pub mod act;
+pub mod add;
+pub mod calib;
+pub mod conv2d;
+pub mod dense;
+pub mod gemv;
+pub mod pool;
+pub mod prepare;
+pub mod reference;
+
+use crate::math;
+
+/// A real factor `m * 2^(shift - 31)`, `m` in `[2^30, 2^31)` (or 0):
+/// TFLite's `(quantized_multiplier, shift)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Multiplier {
+    /// Q31 mantissa.
+    pub m: i32,
+    /// Power of two: left if positive, right if negative.
+    pub shift: i32,
+}
+
+impl Multiplier {
+    /// TFLite's `QuantizeMultiplier`: the nearest Q31 mantissa of `real`
+    /// (non-negative, finite) and its exponent; factors below `2^-31` are 0,
+    /// and exponents are clamped to 30 (the largest factor TFLite holds).
+    pub fn new(real: f64) -> Self {
+        if real.is_nan() || real <= 0.0 || !real.is_finite() {
+            return Multiplier { m: 0, shift: 0 };
+        }
+        let (mantissa, exp) = libm::frexp(real);
+        // mantissa in [0.5, 1): Q31 is at most 2^31, which carries into exp.
+        let mut q = libm::round(mantissa * (1u64 << 31) as f64) as i64;
+        let mut shift = exp;
+        if q == 1 << 31 {
+            q /= 2;
+            shift += 1;
+        }
+        if shift < -31 {
+            return Multiplier { m: 0, shift: 0 };
+        }
+        if shift > 30 {
+            return Multiplier {
+                m: i32::MAX,
+                shift: 30,
+            };
+        }
+        Multiplier { m: q as i32, shift }
+    }
+
+    /// `round(x * real)` in TFLite's arithmetic: `x` shifted left, the
+    /// doubling high multiply, then a rounding right shift.
+    #[inline]
+    pub fn apply(self, x: i32) -> i32 {
+        let (left, right) = if self.shift > 0 {
+            (self.shift, 0)
+        } else {
+            (0, -self.shift)
+        };
+        rounding_divide_by_pot(
+            saturating_rounding_doubling_high_mul(x.wrapping_mul(1 << left), self.m),
+            right,
+        )
+    }
+}
+
+/// gemmlowp's `SaturatingRoundingDoublingHighMul`: `round(a b / 2^31)`, a
+/// positive tie up and a negative one toward zero (its nudge is `2^30` or
+/// `1 - 2^30`), saturating the one overflow (`MIN * MIN`).
+#[inline]
+pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
+    if a == i32::MIN && b == i32::MIN {
+        return i32::MAX;
+    }
+    let ab = i64::from(a) * i64::from(b);
+    let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
+    // Truncating division, as C's.
+    ((ab + nudge) / (1i64 << 31)) as i32
+}
+
+/// gemmlowp's `RoundingDivideByPOT`: `x / 2^exponent` rounded to nearest,
+/// ties away from zero; `exponent` in `0..=31`.
+#[inline]
+pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
+    debug_assert!((0..=31).contains(&exponent));
+    let mask = ((1i64 << exponent) - 1) as i32;
+    let remainder = x & mask;
+    let threshold = (mask >> 1) + i32::from(x < 0);
+    (x >> exponent) + i32::from(remainder > threshold)
+}
+
+/// Symmetric int8 quantisation of one channel's weights: the scale
+/// `max |w| / 127` (1 for an all-zero channel) and `round(w / scale)`.
+pub fn quantize_symmetric(w: &[f32], q: &mut [i8]) -> f32 {
+    debug_assert_eq!(w.len(), q.len());
+    let max = w.iter().fold(0.0f32, |m, &v| m.max(math::abs(v)));
+    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+    for (q, &v) in q.iter_mut().zip(w) {
+        *q = libm::roundf(v / scale).clamp(-127.0, 127.0) as i8;
+    }
+    scale
+}
+
+/// Asymmetric int8 parameters for values in `[min, max]` (widened to hold
+/// 0, as TFLite requires): `(scale, zero_point)`.
+pub fn asymmetric_params(min: f32, max: f32) -> (f32, i32) {
+    let (min, max) = (min.min(0.0), max.max(0.0));
+    if max == min {
+        return (1.0, 0);
+    }
+    let scale = (max - min) / 255.0;
+    let zero = libm::roundf(-128.0 - min / scale) as i32;
+    (scale, zero.clamp(-128, 127))
+}
+
+/// Why a network could not be quantised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuantError {
+    /// Calibration saw no value of this tensor (named by the layer whose
+    /// output it is, or `input`), or not all the passes its method needs.
+    NotCalibrated {
+        /// The tensor.
+        tensor: &'static str,
+    },
+    /// A NaN or infinity in this layer's weights or in the tensor's values
+    /// during calibration.
+    NonFinite {
+        /// The tensor or layer.
+        tensor: &'static str,
+    },
+}
+
+impl core::fmt::Display for QuantError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            QuantError::NotCalibrated { tensor } => write!(
+                f,
+                "`{tensor}` was not calibrated: run every calibration pass over at least one sample"
+            ),
+            QuantError::NonFinite { tensor } => {
+                write!(f, "`{tensor}` holds a NaN or an infinity")
+            }
+        }
+    }
+}
+
+impl core::error::Error for QuantError {}
+
+/// The zero points and output clamp of one int8 layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Io {
+    /// Zero point of the input.
+    pub zp_x: i32,
+    /// Zero point of the output.
+    pub zp_y: i32,
+    /// Smallest output value (`-128`, or the zero point after a fused ReLU).
+    pub lo: i32,
+    /// Largest output value (`127`, or `6` in output steps after a fused ReLU6).
+    pub hi: i32,
+}
+
+crate::raw::param_block! {
+    /// The per-output-channel parameters of an int8 dense or convolution
+    /// layer with `O` output channels (its int8 weights are a separate field
+    /// of the quantised network, so that the network's 4-byte fields come
+    /// first and no padding is needed).
+    pub struct Channels<const O: usize> {
+        /// TFLite's int32 bias, in steps of `s_x * s_w[o]`.
+        pub bias: [i32; O],
+        /// The sum of each output channel's int8 weights: with it the input's
+        /// zero point is folded into the accumulator's start,
+        /// `bias - zp_x * wsum` (CMSIS-NN's kernel sum).
+        pub wsum: [i32; O],
+        /// The Q31 mantissa of each channel's [`Multiplier`].
+        pub mult: [i32; O],
+        /// The shift of each channel's [`Multiplier`].
+        pub shift: [i32; O],
+        /// Each channel's weight scale `s_w` (TFLite's per-channel scales;
+        /// not read on the inference path).
+        pub scale: [f32; O],
+    }
+}
+
+/// A borrowed [`Channels`] of any size, as the kernels take it.
+#[derive(Clone, Copy, Debug)]
+pub struct ChannelsRef<'a> {
+    /// See [`Channels::bias`].
+    pub bias: &'a [i32],
+    /// See [`Channels::wsum`].
+    pub wsum: &'a [i32],
+    /// See [`Channels::mult`].
+    pub mult: &'a [i32],
+    /// See [`Channels::shift`].
+    pub shift: &'a [i32],
+}
+
+impl<const O: usize> Channels<O> {
+    /// The kernels' view.
+    pub fn view(&self) -> ChannelsRef<'_> {
+        ChannelsRef {
+            bias: &self.bias,
+            wsum: &self.wsum,
+            mult: &self.mult,
+            shift: &self.shift,
+        }
+    }
+}
+
+impl ChannelsRef<'_> {
+    /// Output channels.
+    pub fn len(&self) -> usize {
+        self.bias.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.bias.is_empty()
+    }
+
+    /// The accumulator's start for channel `o`, the input's zero point
+    /// folded in: `bias - zp_x * wsum` (wrapping, as the sum it stands for).
+    #[inline]
+    pub fn start(&self, o: usize, zp_x: i32) -> i32 {
+        self.bias[o].wrapping_sub(zp_x.wrapping_mul(self.wsum[o]))
+    }
+
+    /// Channel `o`'s accumulator rescaled to the output: `clamp(zp_y + M_o acc)`.
+    #[inline]
+    pub fn requantize(&self, o: usize, acc: i32, io: Io) -> i8 {
+        let m = Multiplier {
+            m: self.mult[o],
+            shift: self.shift[o],
+        };
+        (m.apply(acc).saturating_add(io.zp_y)).clamp(io.lo, io.hi) as i8
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doubling_high_mul_rounds_and_saturates_as_gemmlowp() {
+        assert_eq!(
+            saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN),
+            i32::MAX
+        );
+        assert_eq!(
+            saturating_rounding_doubling_high_mul(1 << 30, 1 << 30),
+            1 << 29
+        );
+        // 3 * 2^30 / 2^31 = 1.5 -> 2, but -1.5 -> -1 and -0.5 -> 0: gemmlowp's
+        // nudge for a negative product is 1 - 2^30, just under a half.
+        assert_eq!(saturating_rounding_doubling_high_mul(3, 1 << 30), 2);
+        assert_eq!(saturating_rounding_doubling_high_mul(-3, 1 << 30), -1);
+        assert_eq!(saturating_rounding_doubling_high_mul(1, 1 << 30), 1);
+        assert_eq!(saturating_rounding_doubling_high_mul(-1, 1 << 30), 0);
+        assert_eq!(saturating_rounding_doubling_high_mul(-5, 1 << 30), -2);
+    }
+
+    #[test]
+    fn rounding_shift_rounds_half_away_from_zero() {
+        for (x, e, want) in [
+            (5, 1, 3),
+            (-5, 1, -3),
+            (4, 1, 2),
+            (-3, 1, -2),
+            (6, 2, 2),
+            (-6, 2, -2),
+            (7, 0, 7),
+            (i32::MIN, 31, -1),
+        ] {
+            assert_eq!(rounding_divide_by_pot(x, e), want, "{x} / 2^{e}");
+        }
+    }
+
+    #[test]
+    fn multipliers_reproduce_their_factor() {
+        let mut rng = crate::Rng::new(3);
+        for _ in 0..2000 {
+            let real = f64::from(rng.uniform()) * 2f64.powi(rng.below(40) as i32 - 30);
+            let q = Multiplier::new(real);
+            if real < 2f64.powi(-31) {
+                continue;
+            }
+            assert!((1 << 30..=i32::MAX).contains(&q.m), "{real}: {q:?}");
+            let back = f64::from(q.m) * 2f64.powi(q.shift - 31);
+            assert!(
+                (back - real).abs() <= real * 2f64.powi(-30),
+                "{real}: {back}"
+            );
+            // apply(x) is round(x * real) up to the two roundings: within 1.
+            for x in [-100_000, -777, -1, 0, 1, 12_345, 1 << 20] {
+                let exact = f64::from(x) * back;
+                if exact.abs() < 2e9 {
+                    let got = q.apply(x);
+                    assert!(
+                        (f64::from(got) - exact).abs() <= 1.0,
+                        "{x} * {real}: {got} vs {exact}"
+                    );
+                }
+            }
+        }
+        assert_eq!(Multiplier::new(0.0), Multiplier { m: 0, shift: 0 });
+        assert_eq!(
+            Multiplier::new(0.5),
+            Multiplier {
+                m: 1 << 30,
+                shift: 0
+            }
+        );
+        assert_eq!(
+            Multiplier::new(1.0),
+            Multiplier {
+                m: 1 << 30,
+                shift: 1
+            }
+        );
+        assert_eq!(Multiplier::new(1.0).apply(12_345), 12_345);
+    }
+}

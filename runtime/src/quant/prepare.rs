@@ -1,0 +1,87 @@
+//! Float weights to a layer's int8 parameters: weights symmetric per output
+//! channel ([`quantize_symmetric`]), the bias in steps of `s_x s_w`
+//! (TFLite's int32 bias), the row sums and each channel's [`Multiplier`]
+//! `s_x s_w / s_y`. Runs on the host (or wherever the network is
+//! quantised), so floats are fine here.
+
+use super::{quantize_symmetric, Channels, Multiplier, QuantError};
+
+impl<const O: usize> Channels<O> {
+    /// Quantises `w` (`O` rows, float) into `qw` and fills these parameters
+    /// for an input scale `s_x` and output scale `s_y`; `bias` is optional
+    /// (`bias = false` layers). `layer` names the layer in errors.
+    pub fn prepare(
+        &mut self,
+        w: &[f32],
+        bias: Option<&[f32; O]>,
+        (s_x, s_y): (f32, f32),
+        qw: &mut [i8],
+        layer: &'static str,
+    ) -> Result<(), QuantError> {
+        assert!(w.len() == qw.len() && w.len().is_multiple_of(O.max(1)));
+        if w.iter()
+            .chain(bias.into_iter().flatten())
+            .any(|v| !v.is_finite())
+        {
+            return Err(QuantError::NonFinite { tensor: layer });
+        }
+        let k = w.len() / O.max(1);
+        for o in 0..O {
+            let row = &mut qw[o * k..][..k];
+            let s_w = quantize_symmetric(&w[o * k..][..k], row);
+            self.scale[o] = s_w;
+            self.wsum[o] = row.iter().map(|&v| i32::from(v)).sum();
+            let step = f64::from(s_x) * f64::from(s_w);
+            self.bias[o] = match bias {
+                Some(b) => libm::round(f64::from(b[o]) / step).clamp(-2.0e9, 2.0e9) as i32,
+                None => 0,
+            };
+            let m = Multiplier::new(step / f64::from(s_y));
+            (self.mult[o], self.shift[o]) = (m.m, m.shift);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quant::{asymmetric_params, dense, Io};
+
+    #[test]
+    fn a_prepared_dense_layer_approximates_the_float_one() {
+        let mut rng = crate::Rng::new(9);
+        const I: usize = 23;
+        const O: usize = 7;
+        let w: [f32; I * O] = core::array::from_fn(|_| rng.normal() * 0.3);
+        let b: [f32; O] = core::array::from_fn(|_| rng.normal() * 0.1);
+        let xf: [f32; I] = core::array::from_fn(|_| rng.uniform() * 2.0 - 0.5);
+        let (s_x, zp_x) = asymmetric_params(-0.5, 1.5);
+        let yf: [f32; O] =
+            core::array::from_fn(|o| b[o] + (0..I).map(|i| w[o * I + i] * xf[i]).sum::<f32>());
+        let (s_y, zp_y) = asymmetric_params(-3.0, 3.0);
+        let mut ch = Channels::<O>::ZEROED;
+        let mut qw = [0i8; I * O];
+        ch.prepare(&w, Some(&b), (s_x, s_y), &mut qw, "fc").unwrap();
+        let x: [i8; I] =
+            core::array::from_fn(|i| ((xf[i] / s_x).round() as i32 + zp_x).clamp(-128, 127) as i8);
+        let mut y = [0i8; O];
+        let io = Io {
+            zp_x,
+            zp_y,
+            lo: -128,
+            hi: 127,
+        };
+        dense::forward(&x, &qw, ch.view(), io, &mut y);
+        for o in 0..O {
+            let got = s_y * (i32::from(y[o]) - zp_y) as f32;
+            assert!((got - yf[o]).abs() < 3.0 * s_y, "{o}: {got} vs {}", yf[o]);
+        }
+        let mut bad = w;
+        bad[3] = f32::NAN;
+        assert_eq!(
+            ch.prepare(&bad, None, (s_x, s_y), &mut qw, "fc"),
+            Err(QuantError::NonFinite { tensor: "fc" })
+        );
+    }
+}
