@@ -71,7 +71,7 @@ extern crate std;
 pub use staticnet_macros::network;
 pub use staticnet_runtime::{chain_backward, chain_forward, Feeds, Mode, Network, Rng};
 pub use staticnet_runtime::{
-    flat, flat_mut, init, kernels, layers, loss, math, memory, optim, threads,
+    flat, flat_mut, init, kernels, layers, loss, math, memory, optim, quant, threads,
 };
 
 pub mod data;

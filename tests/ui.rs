@@ -13,5 +13,6 @@ fn ui() {
     t.compile_fail("tests/ui/weights/*.rs");
     t.compile_fail("tests/ui/budget/*.rs");
     t.compile_fail("tests/ui/chain/*.rs");
+    t.compile_fail("tests/ui/quantize/*.rs");
     t.pass("tests/ui/pass/*.rs");
 }

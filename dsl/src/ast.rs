@@ -13,6 +13,8 @@ pub struct NetDef {
     /// `#[staticnet(crate = "my_lib::staticnet")]`: the facade's path, for a
     /// crate that re-exports staticnet; `None` looks it up in `Cargo.toml`.
     pub krate: Option<Path>,
+    /// `#[staticnet(quantize)]`: also generate `<Name>Q`, the int8 network.
+    pub quantize: Option<Span>,
     pub vis: Visibility,
     pub ident: Ident,
     pub input: InputDef,

@@ -42,6 +42,55 @@ pub trait Layer {
     fn fold_into_previous(&self, _cx: &Cx, _prev: &TokenStream) -> Option<TokenStream> {
         None
     }
+    /// What the layer is in the int8 network of a `#[staticnet(quantize)]`
+    /// declaration (`cx` has the shapes and the runtime's path), or `None`
+    /// if it has no integer kernel: then quantising is a compile error
+    /// naming the layer.
+    fn quant(&self, _cx: &Cx) -> Option<Quant> {
+        None
+    }
+}
+
+/// A layer in the int8 network (`codegen/quant/`). Code in the variants
+/// runs with these locals in scope: `x: &[i8]` (input), `y: &mut [i8]`
+/// (output), and for [`Quant::Weighted`] `w: &[i8]` (weights, one row per
+/// output channel), `ch: rt::quant::ChannelsRef` (its per-channel
+/// parameters), `io: rt::quant::Io` (zero points and clamp) and
+/// `patch: &mut [i8]` (scratch); for [`Quant::Same`] `zp: i32`, the zero
+/// point in and out.
+pub enum Quant {
+    /// Int8 weights `[rows][cols]`, an int32 bias per row, a multiplier per
+    /// row (dense, convolution). A batch norm and a ReLU/ReLU6 right after
+    /// it are fused into it.
+    Weighted {
+        rows: usize,
+        cols: usize,
+        /// Whether the float layer has a bias.
+        bias: bool,
+        /// Bytes of `patch` the code needs (a constant expression).
+        scratch: TokenStream,
+        forward: TokenStream,
+    },
+    /// A clamp to the real range `[lo, hi]` (`hi` `None`: no upper bound):
+    /// ReLU, ReLU6. Fused into a weighted layer before it, else a clamp at
+    /// its input's scale.
+    Clamp { lo: f32, hi: Option<f32> },
+    /// Leaky ReLU at its input's scale, `alpha` in fixed point.
+    LeakyRelu { alpha: f32 },
+    /// Code at its input's scale and zero point (pooling).
+    Same { forward: TokenStream },
+    /// Nothing to do (flatten, dropout in inference).
+    Identity,
+    /// A batch norm, folded into the weighted layer before it.
+    Folded,
+    /// The last layer, left out: the int8 network outputs its input
+    /// (softmax, log-softmax: the logits, whose arg-max is the same).
+    Dropped,
+    /// A half of a residual block (the sum is TFLite's int8 `Add`).
+    Residual,
+    /// No int8 form for this configuration, and why (a kind with an int8
+    /// form for others: `dense` on a sequence).
+    Unsupported(&'static str),
 }
 
 /// What a layer is on a given input shape. [`Plan::new`] takes what every

@@ -11,12 +11,13 @@ use syn::{
 
 impl Parse for NetDef {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let (mut attrs, mut budget, mut krate) = (Vec::new(), Vec::new(), None);
+        let (mut attrs, mut budget) = (Vec::new(), Vec::new());
+        let mut options = Options::default();
         for attr in input.call(Attribute::parse_outer)? {
             if attr.path().is_ident("budget") {
                 budget.extend(attr.parse_args_with(parse_budget)?);
             } else if attr.path().is_ident("staticnet") {
-                attr.parse_args_with(|input: ParseStream<'_>| parse_options(input, &mut krate))?;
+                attr.parse_args_with(|input: ParseStream<'_>| parse_options(input, &mut options))?;
             } else {
                 attrs.push(attr);
             }
@@ -102,7 +103,8 @@ impl Parse for NetDef {
         Ok(NetDef {
             attrs,
             budget,
-            krate,
+            krate: options.krate,
+            quantize: options.quantize,
             vis,
             ident,
             input,
@@ -146,11 +148,19 @@ fn parse_budget(input: ParseStream<'_>) -> syn::Result<Vec<BudgetDef>> {
 }
 
 /// Keys of `#[staticnet(...)]`.
-pub const OPTION_KEYS: &[&str] = &["crate"];
+pub const OPTION_KEYS: &[&str] = &["crate", "quantize"];
+
+/// What `#[staticnet(...)]` sets.
+#[derive(Default)]
+struct Options {
+    krate: Option<Path>,
+    quantize: Option<proc_macro2::Span>,
+}
 
 /// `crate = "my_lib::staticnet"` (or the path unquoted, like serde's
-/// `#[serde(crate = "...")]`): where generated code finds the facade.
-fn parse_options(input: ParseStream<'_>, krate: &mut Option<Path>) -> syn::Result<()> {
+/// `#[serde(crate = "...")]`): where generated code finds the facade;
+/// `quantize`: also generate the int8 network.
+fn parse_options(input: ParseStream<'_>, options: &mut Options) -> syn::Result<()> {
     let expected = match OPTION_KEYS {
         [one] => format!("`{one}`"),
         keys => format!("one of {}", crate::args::quoted_list(keys)),
@@ -167,14 +177,23 @@ fn parse_options(input: ParseStream<'_>, krate: &mut Option<Path>) -> syn::Resul
                 format!("staticnet: unknown option `{key}`, expected {expected}"),
             ));
         }
-        if krate.is_some() {
+        let seen = if key == "quantize" {
+            options.quantize.is_some()
+        } else {
+            options.krate.is_some()
+        };
+        if seen {
             return Err(syn::Error::new(
                 key.span(),
                 format!("staticnet: duplicate option `{key}`"),
             ));
         }
-        input.parse::<Token![=]>()?;
-        *krate = Some(parse_crate_path(input)?);
+        if key == "quantize" {
+            options.quantize = Some(key.span());
+        } else {
+            input.parse::<Token![=]>()?;
+            options.krate = Some(parse_crate_path(input)?);
+        }
         if !input.is_empty() {
             input.parse::<Token![,]>()?;
         }

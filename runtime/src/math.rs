@@ -85,6 +85,12 @@ pub fn powi(x: f32, n: u32) -> f32 {
     acc
 }
 
+/// `x` rounded to the nearest integer, ties away from zero.
+#[inline]
+pub fn round(x: f32) -> f32 {
+    libm::roundf(x)
+}
+
 /// `|x|`.
 #[inline]
 pub fn abs(x: f32) -> f32 {

@@ -5,7 +5,8 @@
 //! (`stream.rs`), `fold_batchnorm` (`fold.rs`), the budget checks
 //! (`budget.rs`) and the `Network` impl (`network.rs`), whose methods and
 //! constants come from `init.rs`, `forward.rs`, `backward.rs`, `update.rs`,
-//! `summary.rs` and `arch.rs` (the weights manifest). Layer kinds contribute
+//! `summary.rs` and `arch.rs` (the weights manifest); with
+//! `#[staticnet(quantize)]`, the int8 network (`quant/`). Layer kinds contribute
 //! through the `Layer` trait only; this module knows none by name.
 
 mod arch;
@@ -17,6 +18,7 @@ mod forward;
 mod init;
 mod network;
 mod params;
+mod quant;
 mod scratch;
 mod stream;
 mod summary;
@@ -57,6 +59,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>], facade: &Facade) -> syn::R
     let workspace = workspace::item(net);
     let fold = fold::item(net);
     let network = network::item(net);
+    let quant = quant::items(net)?;
     Ok(quote! {
         #budget
         #stream
@@ -66,6 +69,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>], facade: &Facade) -> syn::R
         #workspace
         #fold
         #network
+        #quant
     })
 }
 

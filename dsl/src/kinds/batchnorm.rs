@@ -7,7 +7,7 @@
 
 use super::Spec;
 use crate::args::Args;
-use crate::layers::{Block, Cx, Layer, Plan, SavedTensor, Tensor};
+use crate::layers::{Block, Cx, Layer, Plan, Quant, SavedTensor, Tensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -154,5 +154,8 @@ impl Layer for BatchNorm {
             #st.running_mean.fill(0.0);
             #st.running_var.fill(1.0 - #eps);
         })
+    }
+    fn quant(&self, _cx: &Cx) -> Option<Quant> {
+        Some(Quant::Folded)
     }
 }

@@ -5,7 +5,7 @@
 
 use super::Spec;
 use crate::args::Args;
-use crate::layers::{Block, Cx, Layer, Plan, Tensor};
+use crate::layers::{Block, Cx, Layer, Plan, Quant, Tensor};
 use crate::shape::{self, ConvSpec, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -178,5 +178,18 @@ impl Layer for Conv {
                 #x, #rt::flat(&#p.weight), #gy, #rt::flat_mut(&mut #g.weight), #gb, #gx, #s, #b, &#geom,
             );
         }
+    }
+    fn quant(&self, cx: &Cx) -> Option<Quant> {
+        let rt = &cx.rt;
+        let geom = self.geom(rt, &cx.input, &cx.output);
+        let (in_c, _, _) = chw(&cx.input);
+        let (kh, kw) = self.spec.kernel;
+        Some(Quant::Weighted {
+            rows: self.spec.out_c,
+            cols: in_c / self.spec.groups * kh * kw,
+            bias: self.bias,
+            scratch: quote!(#rt::quant::conv2d::scratch_len(&#geom)),
+            forward: quote!(#rt::quant::conv2d::forward(x, w, ch, &#geom, io, patch, y);),
+        })
     }
 }

@@ -5,7 +5,7 @@
 
 use super::Spec;
 use crate::args::Args;
-use crate::layers::{Block, Cx, Layer, Plan, Tensor};
+use crate::layers::{Block, Cx, Layer, Plan, Quant, Tensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -137,6 +137,22 @@ impl Layer for Dense {
             #rt::kernels::dense::dense_backward_sgd(
                 #x, #rt::flat_mut(&mut #p.weight), #bias, #gy, #gx, #b, #inp, #out, lr,
             );
+        })
+    }
+    fn quant(&self, cx: &Cx) -> Option<Quant> {
+        // One row per sample: a dense layer on a sequence has no int8 form.
+        if rows(&cx.input) != 1 {
+            return Some(Quant::Unsupported(
+                "has no int8 kernel on a sequence (int8 dense takes one row per sample)",
+            ));
+        }
+        let rt = &cx.rt;
+        Some(Quant::Weighted {
+            rows: self.units,
+            cols: last(&cx.input),
+            bias: self.bias,
+            scratch: quote!(0),
+            forward: quote!(#rt::quant::dense::forward(x, w, ch, io, y);),
         })
     }
 }

@@ -4,7 +4,7 @@
 
 use super::Spec;
 use crate::args::Args;
-use crate::layers::{Cx, Layer, Placement, Plan, SavedTensor};
+use crate::layers::{Cx, Layer, Placement, Plan, Quant, SavedTensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -71,5 +71,8 @@ impl Layer for Dropout {
     fn backward(&self, cx: &Cx) -> TokenStream {
         let (rt, mask, gy, gx) = (&cx.rt, cx.saved("mask"), &cx.gy, &cx.gx);
         quote!(if let Some(gx) = #gx { #rt::kernels::dropout::dropout_backward(#mask, #gy, gx); })
+    }
+    fn quant(&self, _cx: &Cx) -> Option<Quant> {
+        Some(Quant::Identity)
     }
 }

@@ -4,7 +4,7 @@
 //! (a variant's own `<op>_forward`, as `gelu_tanh_forward`, in the same file),
 //! where `saved` is the layer's output or input as the kernel documents.
 
-use crate::layers::{Cx, Layer, Plan};
+use crate::layers::{Cx, Layer, Plan, Quant};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -28,6 +28,17 @@ pub struct Elementwise {
     /// The fingerprint config: the extra arguments, and a variant's name.
     config: String,
     relu_like: bool,
+    /// The int8 form, if it has one.
+    int8: Option<Int8>,
+}
+
+/// The int8 form of an activation.
+#[derive(Clone, Copy)]
+pub enum Int8 {
+    /// A clamp to `[lo, hi]`.
+    Clamp(f32, Option<f32>),
+    /// Leaky ReLU with this slope.
+    Leaky(f32),
 }
 
 impl Elementwise {
@@ -40,7 +51,14 @@ impl Elementwise {
             extra: TokenStream::new(),
             config: String::new(),
             relu_like,
+            int8: None,
         }
+    }
+
+    /// With an int8 form.
+    pub fn int8(mut self, int8: Int8) -> Self {
+        self.int8 = Some(int8);
+        self
     }
 
     /// The same, boxed.
@@ -97,5 +115,11 @@ impl Layer for Elementwise {
         };
         let (gy, gx, extra) = (&cx.gy, &cx.gx, &self.extra);
         quote!(if let Some(gx) = #gx { #f(#saved, #gy, gx #extra); })
+    }
+    fn quant(&self, _cx: &Cx) -> Option<Quant> {
+        Some(match self.int8? {
+            Int8::Clamp(lo, hi) => Quant::Clamp { lo, hi },
+            Int8::Leaky(alpha) => Quant::LeakyRelu { alpha },
+        })
     }
 }

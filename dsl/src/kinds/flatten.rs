@@ -3,7 +3,7 @@
 
 use super::Spec;
 use crate::args::Args;
-use crate::layers::{Cx, Layer, Plan};
+use crate::layers::{Cx, Layer, Plan, Quant};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -38,5 +38,8 @@ impl Layer for Flatten {
     fn backward(&self, cx: &Cx) -> TokenStream {
         let (rt, gy, gx) = (&cx.rt, &cx.gy, &cx.gx);
         quote!(if let Some(gx) = #gx { #rt::kernels::flatten::flatten_backward(#gy, gx); })
+    }
+    fn quant(&self, _cx: &Cx) -> Option<Quant> {
+        Some(Quant::Identity)
     }
 }

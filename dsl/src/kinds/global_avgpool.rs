@@ -3,7 +3,7 @@
 
 use super::Spec;
 use crate::args::Args;
-use crate::layers::{Cx, Layer, Plan};
+use crate::layers::{Cx, Layer, Plan, Quant};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -45,5 +45,11 @@ impl Layer for GlobalAvgPool {
         let (rt, gy, gx, b) = (&cx.rt, &cx.gy, &cx.gx, &cx.batch);
         let (c, s) = dims(cx);
         quote!(if let Some(gx) = #gx { #rt::kernels::global_avgpool::global_avgpool_backward(#gy, gx, #b, #c, #s); })
+    }
+    fn quant(&self, cx: &Cx) -> Option<Quant> {
+        let (rt, (_, s)) = (&cx.rt, dims(cx));
+        Some(Quant::Same {
+            forward: quote!(let _ = zp; #rt::quant::pool::global_avgpool(x, y, #s);),
+        })
     }
 }

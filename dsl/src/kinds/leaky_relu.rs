@@ -1,7 +1,7 @@
 //! `leaky_relu(alpha)`: elementwise, any shape; kernels in
 //! `runtime/src/kernels/leaky_relu.rs`.
 
-use super::elementwise::{BackwardReads, Elementwise};
+use super::elementwise::{BackwardReads, Elementwise, Int8};
 use super::Spec;
 use crate::args::Args;
 use crate::layers::Layer;
@@ -29,6 +29,7 @@ fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
             format!("{}: `alpha` must be at least 0, found {alpha}", args.kind()),
         ));
     }
-    let layer = Elementwise::new(args.kind(), BackwardReads::Input, true);
+    let layer =
+        Elementwise::new(args.kind(), BackwardReads::Input, true).int8(Int8::Leaky(alpha));
     Ok(Box::new(layer.args(quote!(, #alpha))))
 }

@@ -3,7 +3,7 @@
 //! `count_include_pad = true` for `avgpool2d`.
 
 use crate::args::Args;
-use crate::layers::{Cx, Layer, Plan};
+use crate::layers::{Cx, Layer, Plan, Quant};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -129,5 +129,15 @@ impl Layer for Pool {
         };
         let count = self.count_include_pad();
         quote!(if let Some(gx) = #gx { #f(#xy #gy, gx, #b, &#geom #count); })
+    }
+    fn quant(&self, cx: &Cx) -> Option<Quant> {
+        let (rt, geom) = (&cx.rt, self.geom(cx));
+        let forward = match self.reduce {
+            Reduce::Max => quote!(#rt::quant::pool::maxpool(x, y, &#geom);),
+            Reduce::Avg { count_include_pad } => {
+                quote!(#rt::quant::pool::avgpool(x, y, &#geom, #count_include_pad, zp);)
+            }
+        };
+        Some(Quant::Same { forward })
     }
 }

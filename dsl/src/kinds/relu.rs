@@ -1,6 +1,6 @@
 //! `relu`: elementwise, any shape; kernels in `runtime/src/kernels/relu.rs`.
 
-use super::elementwise::{BackwardReads, Elementwise};
+use super::elementwise::{BackwardReads, Elementwise, Int8};
 use super::Spec;
 use crate::args::Args;
 use crate::layers::Layer;
@@ -19,5 +19,7 @@ pub const EXAMPLE: super::Example = super::Example {
 };
 
 fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
-    Ok(Elementwise::boxed(args.kind(), BackwardReads::Output, true))
+    Ok(Box::new(
+        Elementwise::new(args.kind(), BackwardReads::Output, true).int8(Int8::Clamp(0.0, None)),
+    ))
 }

@@ -1,7 +1,7 @@
 //! `relu6`: elementwise, any shape; kernels in `runtime/src/kernels/relu6.rs`.
 //! PyTorch's `nn.ReLU6`, ONNX's `Clip(0, 6)`.
 
-use super::elementwise::{BackwardReads, Elementwise};
+use super::elementwise::{BackwardReads, Elementwise, Int8};
 use super::Spec;
 use crate::args::Args;
 use crate::layers::Layer;
@@ -20,5 +20,7 @@ pub const EXAMPLE: super::Example = super::Example {
 };
 
 fn build(args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
-    Ok(Elementwise::boxed(args.kind(), BackwardReads::Output, true))
+    Ok(Box::new(
+        Elementwise::new(args.kind(), BackwardReads::Output, true).int8(Int8::Clamp(0.0, Some(6.0))),
+    ))
 }

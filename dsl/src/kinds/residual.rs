@@ -6,7 +6,7 @@
 
 use super::{Kind, Spec};
 use crate::args::Args;
-use crate::layers::{Cx, Layer, Plan, Residual, SavedTensor};
+use crate::layers::{Cx, Layer, Plan, Quant, Residual, SavedTensor};
 use crate::shape::{Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -80,6 +80,9 @@ impl Layer for Begin {
             }
         }
     }
+    fn quant(&self, _cx: &Cx) -> Option<Quant> {
+        Some(Quant::Residual)
+    }
 }
 
 impl Layer for End {
@@ -114,5 +117,8 @@ impl Layer for End {
             #rt::flat_mut(&mut cache.#gskip).copy_from_slice(#gy);
             if let Some(gx) = #gx { gx.copy_from_slice(#gy); }
         }
+    }
+    fn quant(&self, _cx: &Cx) -> Option<Quant> {
+        Some(Quant::Residual)
     }
 }

@@ -4,7 +4,7 @@
 
 use super::Spec;
 use crate::args::Args;
-use crate::layers::{Cx, Layer, Placement, Plan};
+use crate::layers::{Cx, Layer, Placement, Plan, Quant};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -60,5 +60,8 @@ impl Layer for LastAxis {
         let (rows, n) = rows(cx);
         let (module, f) = (format_ident!("{}", self.kind), format_ident!("{}_backward", self.kind));
         quote!(if let Some(gx) = #gx { #rt::kernels::#module::#f(#y, #gy, gx, #rows, #n); })
+    }
+    fn quant(&self, _cx: &Cx) -> Option<Quant> {
+        Some(Quant::Dropped)
     }
 }

@@ -17,14 +17,16 @@
 //! one place an instruction set is chosen. [`reference`] holds the scalar
 //! reference of the weighted layers, written as TFLite's reference kernels
 //! are; [`calib`] observes the ranges of a float network's activations and
-//! [`prepare`] turns float weights into a layer's int8 parameters. `network!`
-//! generates the quantised type of a declaration from these (`#[quantize]`).
+//! [`prepare`] turns float weights into a layer's int8 parameters; [`file`]
+//! saves and loads a whole int8 network. `network!` generates the int8
+//! network of a declaration from these (`#[staticnet(quantize)]`).
 
 pub mod act;
 pub mod add;
 pub mod calib;
 pub mod conv2d;
 pub mod dense;
+pub mod file;
 pub mod gemv;
 pub mod pool;
 pub mod prepare;
@@ -214,6 +216,29 @@ pub struct ChannelsRef<'a> {
     pub mult: &'a [i32],
     /// See [`Channels::shift`].
     pub shift: &'a [i32],
+}
+
+/// The clamp `[lo, hi]` of a tensor with scale `s` and zero point `zp`
+/// for the real range `[lo, hi]` (`hi` `None`: unbounded): ReLU's and
+/// ReLU6's bounds in steps.
+pub fn clamp_range(s: f32, zp: i32, lo: f32, hi: Option<f32>) -> [i32; 2] {
+    let q = |v: f32| {
+        (libm::roundf(v / s) as i32)
+            .saturating_add(zp)
+            .clamp(-128, 127)
+    };
+    [q(lo), hi.map_or(127, q)]
+}
+
+/// The index of the largest value (the first of equals); 0 for none.
+pub fn argmax(y: &[i8]) -> usize {
+    let mut best = 0;
+    for (i, &v) in y.iter().enumerate() {
+        if v > y[best] {
+            best = i;
+        }
+    }
+    best
 }
 
 impl<const O: usize> Channels<O> {

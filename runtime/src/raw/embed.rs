@@ -1,8 +1,7 @@
 //! Weights used in place from read-only memory: a weights file embedded with
 //! `include_bytes!` viewed as `&'static N`, checked while compiling.
 
-use crate::weights::{check_const, Msg};
-use crate::Network;
+use crate::weights::{check_const, Embedded, Layout, Msg};
 
 /// Bytes aligned to 16, so that a weights file's values (which start at a
 /// multiple of 16) are aligned for `f32`.
@@ -19,12 +18,21 @@ pub struct Aligned<const L: usize>(pub [u8; L]);
 /// The checksum and the finiteness of values are not checked here (too slow
 /// for compile-time evaluation); [`check`](crate::weights::check) does both
 /// at run time.
-pub const fn embedded<N: Network, const L: usize>(file: &'static Aligned<L>) -> &'static N {
+pub const fn embedded<N: Embedded, const L: usize>(file: &'static Aligned<L>) -> &'static N {
     if cfg!(target_endian = "big") {
         panic!("embedded weights: files are little-endian, the target is big-endian");
     }
     let bytes: &'static [u8] = &file.0;
-    let header_len = match check_const(bytes, &N::ARCH) {
+    let checked = match N::LAYOUT {
+        Layout::Float(arch) => check_const(bytes, &arch),
+        Layout::Int8 { fingerprint } => {
+            match crate::quant::file::check_header(bytes, fingerprint, core::mem::size_of::<N>()) {
+                Ok(()) => Ok(crate::quant::file::HEADER),
+                Err(e) => Err(e),
+            }
+        }
+    };
+    let header_len = match checked {
         Ok(h) => h,
         Err(e) => {
             let mut m = Msg::new();

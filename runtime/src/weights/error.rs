@@ -255,6 +255,23 @@ pub enum LoadError {
         /// Flat index into the tensor.
         index: usize,
     },
+    /// An int8 network's file was saved from another declaration or
+    /// quantised layout (its fingerprint covers both).
+    Fingerprint {
+        /// The network's.
+        expected: u64,
+        /// The file's.
+        found: u64,
+    },
+    /// An int8 network's quantisation parameter is out of its range (a zero
+    /// point outside `[-128, 127]`, a multiplier not in Q31 form, a row sum
+    /// that is not its weights' sum).
+    Invalid {
+        /// The layer (or `scale`/`zero`/`clamp` for the activations' table).
+        layer: &'static str,
+        /// What is wrong.
+        what: &'static str,
+    },
 }
 
 /// Why weights could not be saved.
@@ -506,6 +523,14 @@ impl LoadError {
                 m.str("layer ").str(layer).str(": `").str(attr);
                 m.str("` has a NaN or infinite value at index ")
                     .num(*index as u64);
+            }
+            LoadError::Fingerprint { expected, found } => {
+                m.str("saved from another int8 network: fingerprint ")
+                    .num(*found);
+                m.str(", this network's is ").num(*expected);
+            }
+            LoadError::Invalid { layer, what } => {
+                m.str("layer ").str(layer).str(": ").str(what);
             }
         }
     }

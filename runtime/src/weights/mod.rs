@@ -55,6 +55,31 @@ pub use error::{Dims, LoadError, Mismatch, Msg, SaveError, Text, MAX_RANK, TEXT_
 use crate::Network;
 use arch::Sink;
 
+/// What a file embedded with `include_weights!` is checked against while
+/// compiling: a float network's architecture or an int8 network's
+/// fingerprint ([`crate::quant::file`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Layout {
+    /// A float network (this module's format).
+    Float(Arch),
+    /// An int8 network (`quant::file`'s format).
+    Int8 {
+        /// [`crate::quant::file::Quantized::FINGERPRINT`].
+        fingerprint: u64,
+    },
+}
+
+/// A network whose weights file can be embedded and used in place: every
+/// float network, and the int8 networks `network!` generates.
+pub trait Embedded: bytemuck::Pod {
+    /// What the file must match.
+    const LAYOUT: Layout;
+}
+
+impl<N: Network> Embedded for N {
+    const LAYOUT: Layout = Layout::Float(N::ARCH);
+}
+
 /// The magic number at offset 0.
 pub const MAGIC: [u8; 8] = *b"STATICNT";
 /// The format version this build writes and reads.
