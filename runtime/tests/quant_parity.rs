@@ -14,7 +14,7 @@
 //! ties away from zero. So the two can disagree, by one step, only where
 //! the exact result is near a half step: within half a step of the rounded
 //! bias plus the first rounding's error, `M / 2 + 2^shift / 2` steps, for
-//! dense and convolution (about 1/500 of a step here), within
+//! dense and convolution (at most 1/160 of a step here), within
 //! `2^shift / 2` for the leaky ReLU (1/16 of a step for alpha 0.1, 1/8 for
 //! 0.2: TFLite rescales `x - zp` without shifting it left first), and
 //! exactly at ties for the averages. Each test checks that every

@@ -19,9 +19,10 @@
 //! TFLite's round them away from zero. The two differ only near a half step:
 //! at ties of the averages, within `2^shift / 2` steps of one for the leaky
 //! ReLU (whose unshifted input makes the first rounding coarse: 1/8 of a
-//! step for alpha 0.2), within about 1/500 of a step for dense and
-//! convolution layers. Zero-point padding, the maximum and the clamps agree
-//! exactly.
+//! step for alpha 0.2), within `M / 2 + 2^shift / 2 <= 1.5 M` steps for
+//! dense and convolution layers (the int32 bias, then the first rounding;
+//! 1/160 of a step in the tests). Zero-point padding, the maximum and the
+//! clamps agree exactly.
 //!
 //! One file per operation, as `kernels/`: [`dense`], [`conv2d`], [`pool`]
 //! (max, average, global average), [`act`] (clamps, leaky ReLU), [`add`]
