@@ -17,7 +17,11 @@ pub fn clamp(x: &mut [i8], lo: i32, hi: i32) {
 /// `y = x` at or above the zero point `zp`, else `zp + alpha (x - zp)`
 /// with `alpha` as a [`Multiplier`], in place. TFLite's int8 `LeakyRelu`
 /// requantises both sides to an output scale of its own; with the output
-/// at the input's scale, as here, its positive side is this identity.
+/// at the input's scale, as here, its positive side is this identity. As
+/// TFLite's, `x - zp` is not shifted left before the multiply, so the first
+/// of the two roundings is to `2^shift` steps (1/8 of a step for alpha 0.2)
+/// and the result can be one step from the nearest one when the exact value
+/// is that close to a half step (PyTorch, in float, rounds it the other way).
 pub fn leaky_relu(x: &mut [i8], zp: i32, alpha: Multiplier) {
     for v in x {
         let d = i32::from(*v) - zp;

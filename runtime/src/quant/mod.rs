@@ -11,6 +11,19 @@
 //! (`TFLITE_SINGLE_ROUNDING`, `CMSIS_NN_USE_SINGLE_ROUNDING`) can differ by
 //! one step.
 //!
+//! PyTorch's quantised operators (fbgemm) give the same results within one
+//! step (`tests/quant_parity.rs`, fixtures from `scripts/quant_fixtures.py`):
+//! they requantise in float (the float bias added after rescaling, rounding
+//! half to even) where TFLite rounds the bias to int32 and rescales with the
+//! two roundings above, and their average pools round ties to even where
+//! TFLite's round them away from zero. The two differ only near a half step:
+//! at ties of the averages, within `2^shift / 2` steps of one for the leaky
+//! ReLU (whose unshifted input makes the first rounding coarse: 1/8 of a
+//! step for alpha 0.2), within `M / 2 + 2^shift / 2 <= 1.5 M` steps for
+//! dense and convolution layers (the int32 bias, then the first rounding;
+//! 1/160 of a step in the tests). Zero-point padding, the maximum and the
+//! clamps agree exactly.
+//!
 //! One file per operation, as `kernels/`: [`dense`], [`conv2d`], [`pool`]
 //! (max, average, global average), [`act`] (clamps, leaky ReLU), [`add`]
 //! (the residual sum); [`gemv`] is the integer dot product they share, the
