@@ -78,6 +78,8 @@ pub mod data;
 #[cfg(feature = "std")]
 pub mod parallel;
 #[cfg(feature = "std")]
+pub mod quantize;
+#[cfg(feature = "std")]
 pub mod train;
 pub mod weights;
 

@@ -93,3 +93,45 @@ pub fn load_file<N: Network>(path: impl AsRef<Path>, net: &mut N) -> Result<(), 
     let bytes = fs::read(path).map_err(io_err)?;
     load(&bytes, net).map_err(load_err)
 }
+
+/// Writes an int8 network (`<Name>Q`, see [`staticnet::quant::file`](crate::quant::file))
+/// to `path`, atomically: if the save fails or is interrupted, the previous
+/// file is intact.
+pub fn save_int8_file<Q: crate::quant::file::Quantized>(
+    q: &Q,
+    path: impl AsRef<Path>,
+) -> Result<(), FileError> {
+    let path = path.as_ref();
+    let mut bytes = vec![0u8; crate::quant::file::encoded_len::<Q>()];
+    crate::quant::file::save(q, &mut bytes).map_err(FileError::Save)?;
+    super::write_atomic(path, &bytes).map_err(|source| FileError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Reads an int8 network's file into `q`; on error `q` is unchanged.
+pub fn load_int8_file<Q: crate::quant::file::Quantized>(
+    path: impl AsRef<Path>,
+    q: &mut Q,
+) -> Result<(), FileError> {
+    let path = path.as_ref();
+    let io_err = |source| FileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let load_err = |source| FileError::Load {
+        path: path.to_path_buf(),
+        source: Box::new(source),
+    };
+    let len = fs::metadata(path).map_err(io_err)?.len();
+    let want = crate::quant::file::encoded_len::<Q>() as u64;
+    if len != want {
+        return Err(load_err(LoadError::Length {
+            expected: want,
+            found: usize::try_from(len).unwrap_or(usize::MAX),
+        }));
+    }
+    let bytes = fs::read(path).map_err(io_err)?;
+    crate::quant::file::load(&bytes, q).map_err(load_err)
+}

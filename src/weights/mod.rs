@@ -44,7 +44,7 @@ pub mod safetensors;
 #[cfg(feature = "std")]
 pub use atomic::write_atomic;
 #[cfg(feature = "std")]
-pub use file::{load_file, save_file, to_vec, FileError};
+pub use file::{load_file, load_int8_file, save_file, save_int8_file, to_vec, FileError};
 
 /// A `&'static` network whose parameters are a weights file embedded in the
 /// binary (`include_bytes!`), used in place: no copy to RAM, so on a

@@ -9,6 +9,20 @@
 //! PyTorch's `HistogramObserver` idea, on a fixed grid of candidates).
 
 use super::{asymmetric_params, QuantError};
+use crate::Network;
+
+/// A float network declared with `#[staticnet(quantize)]`, whose `T`
+/// activation tensors (the input, then each layer's output) calibration
+/// observes.
+pub trait Observe<const T: usize>: Network {
+    /// Runs a batch in inference mode and records every tensor's values.
+    fn observe<const B: usize>(
+        &self,
+        input: &[Self::Input; B],
+        cache: &mut Self::Cache<B>,
+        calib: &mut Calibration<T>,
+    );
+}
 
 /// Histogram bins per tensor.
 pub const BINS: usize = 1024;

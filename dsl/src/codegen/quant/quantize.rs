@@ -35,6 +35,17 @@ pub fn observe(net: &Net<'_>) -> TokenStream {
                 #(#feeds)*
             }
         }
+
+        impl #rt::quant::calib::Observe<#t> for #ident {
+            fn observe<const B: usize>(
+                &self,
+                input: &[#input_ty; B],
+                cache: &mut #cache<B>,
+                calib: &mut #rt::quant::calib::Calibration<#t>,
+            ) {
+                #ident::observe(self, input, cache, calib)
+            }
+        }
     }
 }
 

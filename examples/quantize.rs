@@ -1,0 +1,154 @@
+//! Int8 post-training quantisation on MNIST: trains the MLP or LeNet-5 in
+//! float, calibrates on training images with each range method (min/max,
+//! the 99.99th percentile, least squared error), quantises
+//! (`#[staticnet(quantize)]` generates `MlpQ`/`LeNetQ`), and compares test
+//! accuracy and weight bytes; saves the int8 network of the best method.
+//!
+//! ```text
+//! cargo run --release --example quantize                                   # MLP, the slice in data/mnist
+//! cargo run --release --example quantize -- --model lenet --data ../shared/data/mnist
+//! ```
+//! Options (`--help` lists them): `--model mlp|lenet`, `--epochs N` (5),
+//! `--seed S`, `--data DIR`, `--calibration N` (images, 1000), `--out DIR`.
+
+mod common;
+
+use clap::{Parser, ValueEnum};
+use common::cli::{report, OutArgs};
+use staticnet::data::mnist::Split;
+use staticnet::data::Dataset;
+use staticnet::quant::calib::Range;
+use staticnet::quantize::calibrate;
+use staticnet::{weights, Network};
+use std::error::Error;
+use std::process::ExitCode;
+
+staticnet::network! {
+    /// The MNIST MLP of `examples/mnist.rs`.
+    #[staticnet(quantize)]
+    pub struct Mlp {
+        input: [784],
+        dense(128), relu,
+        dense(10),
+    }
+}
+
+staticnet::network! {
+    /// LeNet-5 of `examples/mnist_cnn.rs`.
+    #[staticnet(quantize)]
+    pub struct LeNet {
+        input: [1, 28, 28],
+        conv2d(6, 5, padding = 2), relu, maxpool2d(2),
+        conv2d(16, 5), relu, maxpool2d(2),
+        flatten,
+        dense(120), relu,
+        dense(84), relu,
+        dense(10),
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Model {
+    Mlp,
+    Lenet,
+}
+
+/// Trains a classifier in float, quantises it to int8 and compares.
+#[derive(Parser)]
+struct Args {
+    /// Which network
+    #[arg(long, value_enum, default_value = "mlp")]
+    model: Model,
+    #[command(flatten)]
+    train: common::TrainArgs,
+    /// Training images to calibrate on
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = common::cli::positive)]
+    calibration: usize,
+    #[command(flatten)]
+    out: OutArgs,
+}
+
+/// Test accuracy of an int8 network, one image at a time.
+macro_rules! int8_accuracy {
+    ($q:expr, $ws:ty, $test:expr) => {{
+        let (q, test): (_, &Split) = ($q, $test);
+        let mut ws = Box::new(<$ws>::ZEROED);
+        let mut x = [0f32; 784];
+        let mut xq = [0i8; 784];
+        let mut correct = 0usize;
+        for i in 0..test.len() {
+            let mut label = [0usize];
+            test.fill(&[i], &mut x, &mut label);
+            q.quantize_input(bytemuck::cast_ref(&x), &mut xq);
+            correct += usize::from(q.predict(&xq, &mut ws) == label[0]);
+        }
+        correct as f64 / test.len() as f64
+    }};
+}
+
+/// Trains `$net`, then quantises it with each method and reports.
+macro_rules! compare {
+    ($args:expr, $net:ty, $q:ty, $ws:ty, $file:expr) => {{
+        let args: &Args = $args;
+        let (net, data) = common::train_mnist::<$net, 32>(&args.train)?;
+        let float = {
+            let mut ws = <$net>::new_workspace();
+            let mut x = [0f32; 784];
+            let mut correct = 0usize;
+            for i in 0..data.test.len() {
+                let mut label = [0usize];
+                data.test.fill(&[i], &mut x, &mut label);
+                let y = net.forward(bytemuck::cast_ref(&x), &mut ws);
+                correct += usize::from(staticnet::loss::argmax(staticnet::flat(y)) == label[0]);
+            }
+            correct as f64 / data.test.len() as f64
+        };
+        let f32_bytes = <$net>::PARAMS * 4;
+        println!();
+        println!("{}", <$q>::SUMMARY);
+        println!("| | test accuracy | weight bytes |");
+        println!("|---|---|---|");
+        println!("| f32 | {float:.4} | {f32_bytes} |");
+        let mut best: Option<(f64, Box<$q>)> = None;
+        for (name, method) in [
+            ("int8 PTQ, min/max", Range::MinMax),
+            ("int8 PTQ, percentile 99.99", Range::Percentile(99.99)),
+            ("int8 PTQ, MSE", Range::Mse),
+        ] {
+            let calib = calibrate::<$net, _, 32, { <$q>::TENSORS.len() }>(
+                &net,
+                &data.train,
+                args.calibration,
+                method,
+            )?;
+            let mut q: Box<$q> = Box::new(<$q>::ZEROED);
+            q.quantize_from(&net, &calib)?;
+            let acc = int8_accuracy!(&*q, $ws, &data.test);
+            println!(
+                "| {name} | {acc:.4} ({:+.2} points) | {} ({:.2}x smaller) |",
+                100.0 * (acc - float),
+                <$q>::BYTES,
+                f32_bytes as f64 / <$q>::BYTES as f64
+            );
+            if best.as_ref().is_none_or(|(b, _)| acc > *b) {
+                best = Some((acc, q));
+            }
+        }
+        let (_, q) = best.expect("three methods ran");
+        let path = args.out.join($file);
+        weights::save_int8_file(&*q, &path)?;
+        println!("saved the best int8 network to {}", path.display());
+        Ok(())
+    }};
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn Error>> {
+    match args.model {
+        Model::Mlp => compare!(args, Mlp, MlpQ, MlpQWorkspace, "mlp_int8.bin"),
+        Model::Lenet => compare!(args, LeNet, LeNetQ, LeNetQWorkspace, "lenet_int8.bin"),
+    }
+}
+
+fn main() -> ExitCode {
+    report(run(&Args::parse()))
+}
