@@ -297,9 +297,51 @@ unsafe fn dots_vnni<const R: usize>(
                 *a = _mm512_dpbusd_epi32(*a, xu, wv);
             }
         }
-        for (r, &a) in a.iter().enumerate() {
-            let dot = _mm512_reduce_add_epi32(a).wrapping_sub((*wsum.add(r)).wrapping_mul(128));
-            *acc.add(r) = (*acc.add(r)).wrapping_add(dot);
+        if R == 8 {
+            // The eight sums at once (`(x + 128) . w - 128 wsum`, added).
+            let dots = reduce8(&a);
+            let wsum = _mm256_loadu_si256(wsum.cast());
+            let dots = _mm256_sub_epi32(dots, _mm256_slli_epi32::<7>(wsum));
+            let sums = _mm256_add_epi32(_mm256_loadu_si256(acc.cast()), dots);
+            _mm256_storeu_si256(acc.cast(), sums);
+        } else {
+            for (r, &a) in a.iter().enumerate() {
+                let dot = _mm512_reduce_add_epi32(a).wrapping_sub((*wsum.add(r)).wrapping_mul(128));
+                *acc.add(r) = (*acc.add(r)).wrapping_add(dot);
+            }
         }
+    }
+}
+
+/// Lane `r` = the sum of the 16 lanes of `a[r]`, for the first 8 of `a`
+/// (`a.len() >= 8`), wrapping: a transpose-and-add tree, cheaper than
+/// eight reductions.
+///
+/// # Safety
+/// AVX-512F.
+#[inline(always)]
+unsafe fn reduce8(a: &[__m512i]) -> __m256i {
+    // SAFETY: register operations only, on AVX-512F (the contract).
+    unsafe {
+        // Each 128-bit block: [a0 a1 a0 a1] partial sums, then [a0 a1 a2 a3].
+        let pair = |p: __m512i, q: __m512i| {
+            _mm512_add_epi32(_mm512_unpacklo_epi32(p, q), _mm512_unpackhi_epi32(p, q))
+        };
+        let quad = |p: __m512i, q: __m512i| {
+            _mm512_add_epi32(_mm512_unpacklo_epi64(p, q), _mm512_unpackhi_epi64(p, q))
+        };
+        let lo = quad(pair(a[0], a[1]), pair(a[2], a[3]));
+        let hi = quad(pair(a[4], a[5]), pair(a[6], a[7]));
+        // Blocks [lo0+lo1, lo2+lo3, hi0+hi1, hi2+hi3]...
+        let d = _mm512_add_epi32(
+            _mm512_shuffle_i32x4::<0b10_00_10_00>(lo, hi),
+            _mm512_shuffle_i32x4::<0b11_01_11_01>(lo, hi),
+        );
+        // ... and [rows 0-3, rows 4-7] in the low half.
+        let e = _mm512_add_epi32(
+            _mm512_shuffle_i32x4::<0b10_00_10_00>(d, d),
+            _mm512_shuffle_i32x4::<0b11_01_11_01>(d, d),
+        );
+        _mm512_castsi512_si256(e)
     }
 }
