@@ -14,6 +14,9 @@
 //! - `conv2d`: LeNet's two convolutions, forward at batch 1 (W4) and forward
 //!   plus backward at batch 32 (a W3 step).
 //! - `maxpool2d`: LeNet's two 2x2 max pools, forward and backward at batch 32.
+//! - `int8`: the int8 product `gemv_i8` at 784x128 (W1's first layer, one
+//!   sample) on each instruction-set path this CPU has, and the f32 dense
+//!   forward of the same size in the same group, for the ratio.
 //!
 //! ```text
 //! cargo bench --bench kernels -- --warm-up-time 1 --measurement-time 3
@@ -21,6 +24,7 @@
 //! ```
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use staticnet::__private::rt::quant::gemv::Path;
 use staticnet::kernels::conv2d::{conv2d_backward, conv2d_forward, Conv2dGeom};
 use staticnet::kernels::dense::{dense_backward, dense_forward};
 use staticnet::kernels::maxpool2d::{maxpool2d_backward, maxpool2d_forward, Pool2dGeom};
@@ -538,6 +542,49 @@ fn maxpool(c: &mut Criterion) {
     group.finish();
 }
 
+/// `gemv_i8` at 784x128 on each path (`portable`, `avx2`, `avx512bw`,
+/// `avx512vnni`, those this CPU has) and the f32 dense forward at batch 1,
+/// 784->128: 2 * 784 * 128 operations each.
+fn int8(c: &mut Criterion) {
+    let (inp, out) = (784, 128);
+    let mut group = c.benchmark_group("int8");
+    group.throughput(Throughput::Elements((2 * inp * out) as u64));
+    let byte = |i: usize, seed: u32| {
+        ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 24) as u8 as i8
+    };
+    let x: Vec<i8> = (0..inp).map(|i| byte(i, 1)).collect();
+    let w: Vec<i8> = (0..inp * out).map(|i| byte(i, 2)).collect();
+    let wsum: Vec<i32> = w
+        .chunks_exact(inp)
+        .map(|row| row.iter().map(|&v| i32::from(v)).sum())
+        .collect();
+    let mut acc = vec![0i32; out];
+    for name in ["portable", "avx2", "avx512bw", "avx512vnni"] {
+        let Some(path) = Path::named(name) else {
+            continue;
+        };
+        group.bench_function(BenchmarkId::new("gemv 784x128", name), |bench| {
+            bench.iter(|| path.run(black_box(&x), black_box(&w), &wsum, &mut acc))
+        });
+    }
+    let (xf, wf, bf) = (data(inp, 1), data(out * inp, 2), data(out, 3));
+    let mut y = vec![0.0; out];
+    group.bench_function("f32 dense_forward 1x784->128", |bench| {
+        bench.iter(|| {
+            dense_forward(
+                black_box(&xf),
+                black_box(&wf),
+                Some(black_box(&bf)),
+                &mut y,
+                1,
+                inp,
+                out,
+            )
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     hardware,
@@ -545,6 +592,7 @@ criterion_group!(
     backward,
     tiny_network,
     conv,
-    maxpool
+    maxpool,
+    int8
 );
 criterion_main!(benches);

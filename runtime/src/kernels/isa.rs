@@ -16,6 +16,8 @@
 
 use super::gemm::{portable, Out, Rows, Store};
 use super::maxpool2d::{self, Pool2dGeom};
+#[cfg(all(target_arch = "x86_64", any(test, feature = "std")))]
+use crate::raw::Int8;
 #[cfg(target_arch = "x86_64")]
 use crate::raw::{Avx2, Avx512};
 
@@ -28,7 +30,8 @@ pub(crate) enum Isa {
     /// 256-bit AVX2 with FMA.
     #[cfg(target_arch = "x86_64")]
     Avx2(Avx2),
-    /// 512-bit AVX-512F.
+    /// 512-bit AVX-512F (and, for the int8 product, AVX-512BW and
+    /// AVX512_VNNI where the CPU has them, which the token records).
     #[cfg(target_arch = "x86_64")]
     Avx512(Avx512),
 }
@@ -66,16 +69,48 @@ impl Isa {
         return Isa::Portable;
     }
 
-    /// Every path this CPU supports, for tests.
+    /// Every path this CPU supports, for tests: with VNNI, AVX-512 also
+    /// without it, so that the AVX-512BW int8 path is tested too (AVX-512
+    /// without BW runs the int8 product of AVX2).
     #[cfg(test)]
     pub(crate) fn available() -> std::vec::Vec<Self> {
         let mut isas = std::vec![Isa::Portable];
         #[cfg(target_arch = "x86_64")]
         {
             isas.extend(Avx2::new().map(Isa::Avx2));
-            isas.extend(Avx512::new().map(Isa::Avx512));
+            if let Some(avx512) = Avx512::new(Int8::Vnni) {
+                if avx512.int8() == Int8::Vnni {
+                    isas.extend(Avx512::new(Int8::Bw).map(Isa::Avx512));
+                }
+                isas.push(Isa::Avx512(avx512));
+            }
         }
         isas
+    }
+
+    /// The path of a name, if this CPU has it: `portable`, `avx2`,
+    /// `avx512` (its best int8 path), `avx512bw` and `avx512vnni` (AVX-512
+    /// with at most that int8 extension, if the CPU has that one).
+    #[cfg(feature = "std")]
+    pub(crate) fn named(name: &str) -> Option<Self> {
+        #[cfg(target_arch = "x86_64")]
+        let with = |most: Int8| {
+            Avx512::new(most)
+                .filter(|t| t.int8() == most)
+                .map(Isa::Avx512)
+        };
+        match name {
+            "portable" => Some(Isa::Portable),
+            #[cfg(target_arch = "x86_64")]
+            "avx2" => Avx2::new().map(Isa::Avx2),
+            #[cfg(target_arch = "x86_64")]
+            "avx512" => Avx512::new(Int8::Vnni).map(Isa::Avx512),
+            #[cfg(target_arch = "x86_64")]
+            "avx512bw" => with(Int8::Bw),
+            #[cfg(target_arch = "x86_64")]
+            "avx512vnni" => with(Int8::Vnni),
+            _ => None,
+        }
     }
 }
 
@@ -166,5 +201,14 @@ pub(crate) trait Kernels: Copy {
     #[inline]
     fn maxpool2x2_backward(self, x: &[f32], y: &[f32], gy: &[f32], gx: &mut [f32], g: &Pool2dGeom) {
         maxpool2d::backward_2x2_portable(x, y, gy, gx, g);
+    }
+
+    /// `acc[o] += x . w[o]` over int8 rows of `x.len()`, in int32, wrapping;
+    /// `wsum[o]` the sum of row `o` (see `crate::quant::gemv::gemv_i8`,
+    /// which checks the lengths).
+    #[inline]
+    fn gemv_i8(self, x: &[i8], w: &[i8], wsum: &[i32], acc: &mut [i32]) {
+        let _ = wsum;
+        crate::quant::gemv::portable(x, w, acc);
     }
 }

@@ -28,6 +28,8 @@ pub(crate) use pool::{ensure_workers, run as pool_run, PARALLEL_JOBS};
 pub(crate) use x86::dense_small_sse2;
 #[cfg(target_arch = "x86_64")]
 pub(crate) use x86::prefetch;
+#[cfg(all(target_arch = "x86_64", any(test, feature = "std")))]
+pub(crate) use x86::Int8;
 #[cfg(target_arch = "x86_64")]
 pub(crate) use x86::{best_isa, Avx2, Avx512, Pool2x2};
 

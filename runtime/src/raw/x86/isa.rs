@@ -5,6 +5,14 @@
 //! detected at run time with `std` (cached in one `AtomicU8`, so dispatch is a
 //! relaxed load), or known at compile time from `target_feature` without it.
 //! Holding a token is the proof the `#[target_feature]` entry points need.
+//!
+//! The int8 product has two more AVX-512 levels, AVX-512BW (`vpmaddwd` on
+//! 512 bits, byte masks) and AVX512_VNNI (`vpdpbusd`): an [`Avx512`] token
+//! also carries which of them the CPU has ([`Int8`]), and hands out their
+//! proof tokens [`Avx512Bw`] and [`Avx512Vnni`]. They are a field of the
+//! AVX-512 token, not instruction sets of their own, as only the int8
+//! product uses them: `dispatch!` keeps three arms and the f32 kernels one
+//! AVX-512 copy.
 
 use crate::kernels::isa::Isa;
 use core::sync::atomic::{AtomicU8, Ordering};
@@ -13,43 +21,102 @@ use core::sync::atomic::{AtomicU8, Ordering};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Avx2(());
 
-/// Proof that the CPU supports AVX-512F, AVX2 and FMA.
+/// Proof that the CPU supports AVX-512F, AVX2 and FMA, and the int8
+/// extensions in the field (only the ones it has).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Avx512(());
+pub(crate) struct Avx512(Int8);
+
+/// The AVX-512 int8 extensions beyond AVX-512F, in order: each level has
+/// the ones below it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Int8 {
+    /// Neither: the int8 product runs its AVX2 path.
+    None,
+    /// AVX-512BW.
+    Bw,
+    /// AVX-512BW and AVX512_VNNI.
+    Vnni,
+}
+
+/// Proof that the CPU supports AVX-512BW, AVX-512F, AVX2 and FMA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Avx512Bw(());
+
+/// Proof that the CPU supports AVX512_VNNI, AVX-512BW, AVX-512F, AVX2 and
+/// FMA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Avx512Vnni(());
 
 const UNKNOWN: u8 = 0;
 const PORTABLE: u8 = 1;
 const AVX2: u8 = 2;
 const AVX512: u8 = 3;
+/// The level of [`LEVEL`] is its low bits, the [`Int8`] of an `AVX512`
+/// level these flags.
+const LEVEL_MASK: u8 = 0x0f;
+const BW: u8 = 0x10;
+const VNNI: u8 = 0x20;
 
-/// The best level this CPU supports, or `UNKNOWN` before the first detection.
-/// Only [`detect`] writes it, with a value it has checked.
+/// The best level this CPU supports (with its int8 flags), or `UNKNOWN`
+/// before the first detection. Only [`detect`] writes it, with a value it
+/// has checked.
 static LEVEL: AtomicU8 = AtomicU8::new(UNKNOWN);
 
 #[inline]
-fn level() -> u8 {
+fn detected() -> u8 {
     match LEVEL.load(Ordering::Relaxed) {
         UNKNOWN => detect(),
-        level => level,
+        detected => detected,
+    }
+}
+
+#[inline]
+fn level() -> u8 {
+    detected() & LEVEL_MASK
+}
+
+/// The int8 extensions of an `AVX512` level.
+#[inline]
+fn int8() -> Int8 {
+    let flags = detected();
+    if flags & VNNI != 0 {
+        Int8::Vnni
+    } else if flags & BW != 0 {
+        Int8::Bw
+    } else {
+        Int8::None
     }
 }
 
 #[cold]
 fn detect() -> u8 {
     #[cfg(any(feature = "std", test))]
-    let (avx512f, avx2, fma) = (
+    let (avx512f, avx2, fma, bw, vnni) = (
         std::is_x86_feature_detected!("avx512f"),
         std::is_x86_feature_detected!("avx2"),
         std::is_x86_feature_detected!("fma"),
+        std::is_x86_feature_detected!("avx512bw"),
+        std::is_x86_feature_detected!("avx512vnni"),
     );
     #[cfg(not(any(feature = "std", test)))]
-    let (avx512f, avx2, fma) = (
+    let (avx512f, avx2, fma, bw, vnni) = (
         cfg!(target_feature = "avx512f"),
         cfg!(target_feature = "avx2"),
         cfg!(target_feature = "fma"),
+        cfg!(target_feature = "avx512bw"),
+        cfg!(target_feature = "avx512vnni"),
     );
     let level = match (avx512f, avx2 && fma) {
-        (true, true) => AVX512,
+        (true, true) => {
+            AVX512
+                | match (bw, vnni) {
+                    (true, true) => BW | VNNI,
+                    (true, false) => BW,
+                    // VNNI without BW (no such CPU is known) is left unused:
+                    // the VNNI path needs BW's byte masks.
+                    (false, _) => 0,
+                }
+        }
         (false, true) => AVX2,
         _ => PORTABLE,
     };
@@ -61,7 +128,7 @@ fn detect() -> u8 {
 #[inline]
 pub(crate) fn best_isa() -> Isa {
     match level() {
-        AVX512 => Isa::Avx512(Avx512(())),
+        AVX512 => Isa::Avx512(Avx512(int8())),
         AVX2 => Isa::Avx2(Avx2(())),
         _ => Isa::Portable,
     }
@@ -69,17 +136,44 @@ pub(crate) fn best_isa() -> Isa {
 
 impl Avx2 {
     /// The token, if the CPU supports AVX2 and FMA.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "std"))]
     pub(crate) fn new() -> Option<Self> {
         (level() >= AVX2).then_some(Self(()))
     }
 }
 
 impl Avx512 {
-    /// The token, if the CPU supports AVX-512F, AVX2 and FMA.
-    #[cfg(test)]
-    pub(crate) fn new() -> Option<Self> {
-        (level() >= AVX512).then_some(Self(()))
+    /// The token, if the CPU supports AVX-512F, AVX2 and FMA, with the int8
+    /// extensions it has up to `most` (below them, to test or measure the
+    /// paths of a lesser CPU).
+    #[cfg(any(test, feature = "std"))]
+    pub(crate) fn new(most: Int8) -> Option<Self> {
+        (level() >= AVX512).then(|| Self(int8().min(most)))
+    }
+
+    /// The int8 extensions this token proves.
+    #[cfg(any(test, feature = "std"))]
+    #[inline]
+    pub(crate) fn int8(self) -> Int8 {
+        self.0
+    }
+
+    /// The AVX2 token: AVX-512 as this token proves it includes AVX2 and FMA.
+    #[inline]
+    pub(super) fn avx2(self) -> Avx2 {
+        Avx2(())
+    }
+
+    /// The AVX-512BW token, if this token proves it.
+    #[inline]
+    pub(super) fn bw(self) -> Option<Avx512Bw> {
+        (self.0 >= Int8::Bw).then_some(Avx512Bw(()))
+    }
+
+    /// The AVX512_VNNI token, if this token proves it.
+    #[inline]
+    pub(super) fn vnni(self) -> Option<Avx512Vnni> {
+        (self.0 >= Int8::Vnni).then_some(Avx512Vnni(()))
     }
 }
 

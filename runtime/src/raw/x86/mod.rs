@@ -9,6 +9,8 @@
 //! - [`tiles`]: the micro-kernels, generic over `Simd`: dot-product (`nt`,
 //!   `gemv`) and outer-product (`outer`) tiles;
 //! - [`dense_small`]: an SSE2 (x86-64 baseline) single-sample dense layer;
+//! - [`int8`]: the int8 product of `crate::quant::gemv` in AVX2, AVX-512BW
+//!   and AVX512_VNNI;
 //! - [`maxpool`]: the AVX-512 2x2 max pool.
 //!
 //! This file plugs the tokens into [`Kernels`], the one dispatch point of
@@ -39,6 +41,7 @@
 #[cfg(target_feature = "sse2")]
 mod dense_small;
 mod gemm;
+mod int8;
 mod isa;
 mod maxpool;
 mod simd;
@@ -46,6 +49,8 @@ mod tiles;
 
 #[cfg(target_feature = "sse2")]
 pub(crate) use dense_small::dense_small_sse2;
+#[cfg(any(test, feature = "std"))]
+pub(crate) use isa::Int8;
 pub(crate) use isa::{best_isa, Avx2, Avx512};
 pub(crate) use maxpool::Pool2x2;
 
@@ -70,8 +75,8 @@ pub(crate) fn prefetch(data: &[u8]) {
     }
 }
 
-/// The [`Kernels`] methods both tokens override: the matrix products
-/// ([`gemm`]) and `vectorized` ([`isa`]).
+/// The [`Kernels`] methods both tokens override the same way: the matrix
+/// products ([`gemm`]) and `vectorized` ([`isa`]).
 macro_rules! products {
     () => {
         #[inline]
@@ -131,10 +136,22 @@ macro_rules! products {
 
 impl Kernels for Avx2 {
     products!();
+
+    #[inline]
+    fn gemv_i8(self, x: &[i8], w: &[i8], wsum: &[i32], acc: &mut [i32]) {
+        let _ = wsum;
+        self.int8_gemv(x, w, acc);
+    }
 }
 
 impl Kernels for Avx512 {
     products!();
+
+    /// VNNI, else AVX-512BW, else AVX2, as the token proves.
+    #[inline]
+    fn gemv_i8(self, x: &[i8], w: &[i8], wsum: &[i32], acc: &mut [i32]) {
+        self.int8_gemv(x, w, wsum, acc);
+    }
 
     /// 16 windows at a time.
     #[inline]
