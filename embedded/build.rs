@@ -189,5 +189,109 @@ fn main() {
     let l = logits(&*tuned, &data.test, LENET_IMAGES);
     writeln!(rs, "/// Host logits of the imported LeNet-5 fine-tuned one epoch.\npub const ONNX_LENET_TUNED_LOGITS: [u32; {}] = {};", l.len(), bits(&l)).unwrap();
 
+    int8(&out, &mut rs, &sine, &mlp, &lenet, &data);
+
     std::fs::write(out.join("expected.rs"), rs).unwrap();
+}
+
+/// `[a, b, ...]` of int8 values.
+fn i8s(v: &[i8]) -> String {
+    let items: Vec<String> = v.iter().map(i8::to_string).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// The int8 networks: each float network quantised (min/max ranges) on
+/// calibration data, its file, and the host's int8 outputs for the test
+/// inputs (quantised here), which the guest must equal bit for bit.
+fn int8(out: &Path, rs: &mut String, sine: &Sine, mlp: &Mlp, lenet: &LeNet, data: &Mnist) {
+    use staticnet::quant::calib::Range;
+    use staticnet::quantize::calibrate;
+    // Sine: 256 points over [0, 2 pi).
+    let xs: Vec<f32> = (0..256)
+        .map(|i| i as f32 / 256.0 * core::f32::consts::TAU)
+        .collect();
+    let zeros = vec![0usize; xs.len()];
+    let cal = staticnet::data::Samples::new(&xs, 1, &zeros).unwrap();
+    let calib =
+        calibrate::<Sine, _, 8, { SineQ::TENSORS.len() }>(sine, &cal, 256, Range::MinMax).unwrap();
+    let q = SineQ::quantize(sine, &calib).unwrap();
+    weights::save_int8_file(&q, out.join("sine_int8.bin")).unwrap();
+    let mut ws = SineQWorkspace::ZEROED;
+    let (mut qx, mut qy) = (Vec::new(), Vec::new());
+    for i in 0..SINE_POINTS {
+        let x = (i as f32 + 0.5) / SINE_POINTS as f32 * core::f32::consts::TAU;
+        let mut xq = [0i8; 1];
+        q.quantize_input(&[x], &mut xq);
+        qx.push(xq[0]);
+        qy.push(q.forward(&xq, &mut ws)[0]);
+    }
+    writeln!(
+        rs,
+        "/// Quantised sine inputs.\npub const SINE_QX: [i8; {SINE_POINTS}] = {};",
+        i8s(&qx)
+    )
+    .unwrap();
+    writeln!(
+        rs,
+        "/// The host's int8 sine outputs.\npub const SINE_QY: [i8; {SINE_POINTS}] = {};",
+        i8s(&qy)
+    )
+    .unwrap();
+
+    // MNIST: calibrated on 1000 training images.
+    macro_rules! classifier {
+        ($net:expr, $n:ty, $q:ty, $ws:ty, $file:expr, $inputs:expr, $images:expr, $name:expr) => {{
+            let calib = calibrate::<$n, _, 32, { <$q>::TENSORS.len() }>(
+                $net,
+                &data.train,
+                1000,
+                Range::MinMax,
+            )
+            .unwrap();
+            let mut q: Box<$q> = Box::new(<$q>::ZEROED);
+            q.quantize_from($net, &calib).unwrap();
+            weights::save_int8_file(&*q, out.join($file)).unwrap();
+            let mut ws: Box<$ws> = Box::new(<$ws>::ZEROED);
+            let mut x: Box<<$n as Network>::Input> = bytemuck::zeroed_box();
+            let (mut inputs, mut outs) = (Vec::new(), Vec::new());
+            for i in 0..$images {
+                data.test
+                    .fill_batch(&[i], staticnet::flat_mut(&mut *x), &mut [0]);
+                let mut xq = [0i8; 784];
+                q.quantize_input(&x, &mut xq);
+                inputs.extend(xq.iter().map(|&v| v as u8));
+                outs.extend_from_slice(q.forward(&xq, &mut ws));
+            }
+            std::fs::write(out.join($inputs), &inputs).unwrap();
+            writeln!(
+                rs,
+                "/// The host's int8 outputs of {}.\npub const {}: [i8; {}] = {};",
+                $name,
+                $name,
+                outs.len(),
+                i8s(&outs)
+            )
+            .unwrap();
+        }};
+    }
+    classifier!(
+        mlp,
+        Mlp,
+        MlpQ,
+        MlpQWorkspace,
+        "mlp_int8.bin",
+        "mlp_test_q.bin",
+        MLP_IMAGES,
+        "MLP_Q_OUT"
+    );
+    classifier!(
+        lenet,
+        LeNet,
+        LeNetQ,
+        LeNetQWorkspace,
+        "lenet_int8.bin",
+        "lenet_test_q.bin",
+        LENET_IMAGES,
+        "LENET_Q_OUT"
+    );
 }

@@ -17,7 +17,7 @@ mkdir -p target
 [ -f "$plugin" ] || cc -shared -fPIC -O2 -o "$plugin" tools/insncount.c
 
 elfs=("$dir/sine_footprint")
-for t in sine mnist lenet train_sine onnx_lenet onnx_lenet_tuned; do
+for t in sine mnist lenet train_sine onnx_lenet onnx_lenet_tuned int8_sine int8_mnist int8_lenet; do
     elfs+=("$(ls -t "$dir"/deps/"$t"-* | grep -v '\.d$' | head -1)")
 done
 

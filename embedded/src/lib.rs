@@ -177,3 +177,49 @@ pub fn compare_classifier<N: staticnet::Network<Output = [f32; 10]>>(
     }
     c
 }
+
+/// What an int8 classifier did on the quantised test images.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Int8Comparison {
+    /// Images run.
+    pub images: usize,
+    /// Images whose int8 outputs equal the host's bit for bit.
+    pub exact: usize,
+    /// Images classified as their label.
+    pub correct: usize,
+    /// Stack high-water mark after the first inference, in bytes.
+    pub stack: usize,
+}
+
+/// Runs `forward` on each of `images` int8 inputs of `IN` bytes in `inputs`
+/// (between `bench_start` and `bench_end` for the first) and compares its
+/// outputs with `host`'s, bit for bit.
+pub fn compare_int8<const IN: usize, const OUT: usize>(
+    images: usize,
+    inputs: &[u8],
+    host: &[i8],
+    mut forward: impl FnMut(&[i8; IN]) -> [i8; OUT],
+) -> Int8Comparison {
+    let mut c = Int8Comparison {
+        images,
+        ..Int8Comparison::default()
+    };
+    let mut x = [0i8; IN];
+    for i in 0..images {
+        for (q, &b) in x.iter_mut().zip(&inputs[i * IN..(i + 1) * IN]) {
+            *q = b as i8;
+        }
+        if i == 0 {
+            bench_start();
+        }
+        let y = forward(core::hint::black_box(&x));
+        if i == 0 {
+            bench_end();
+            c.stack = stack_high_water();
+        }
+        c.exact += usize::from(y[..] == host[i * OUT..(i + 1) * OUT]);
+        c.correct +=
+            usize::from(staticnet::quant::argmax(&y) == usize::from(expected::MNIST_LABELS[i]));
+    }
+    c
+}

@@ -6,6 +6,7 @@ staticnet::network! {
     /// The 1-16-16-1 sine regressor of the published MCU comparisons. Its
     /// weights live in flash, so its RAM is the workspace: at most 1 KiB.
     #[budget(workspace = 1024)]
+    #[staticnet(quantize)]
     pub struct Sine {
         input: [1],
         dense(16), relu,
@@ -16,6 +17,7 @@ staticnet::network! {
 
 staticnet::network! {
     /// The 784-128-10 MNIST classifier of the foundation issue.
+    #[staticnet(quantize)]
     pub struct Mlp {
         input: [784],
         dense(128), relu,
@@ -25,6 +27,7 @@ staticnet::network! {
 
 staticnet::network! {
     /// LeNet-5 of the convolution issue.
+    #[staticnet(quantize)]
     pub struct LeNet {
         input: [1, 28, 28],
         conv2d(6, 5, padding = 2), relu, maxpool2d(2),

@@ -1,0 +1,34 @@
+//! The LeNet-5 in int8 (`LeNetQ`, quantised on the host
+//! by `build.rs`, 66 KB used in place from flash) on the first 16 test
+//! images, quantised on the host: every output equals the host's int8
+//! output bit for bit (integer arithmetic only, so any difference is a bug).
+#![no_std]
+#![no_main]
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::hprintln;
+use panic_semihosting as _;
+use staticnet_embedded::{compare_int8, exit, expected, LeNetQ, LeNetQWorkspace};
+
+staticnet_embedded::hard_fault_exits!();
+
+static NET: &LeNetQ =
+    staticnet::include_weights!(LeNetQ, concat!(env!("OUT_DIR"), "/lenet_int8.bin"));
+static INPUTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/lenet_test_q.bin"));
+
+#[entry]
+fn main() -> ! {
+    let Some(ws) = staticnet::singleton!(LeNetQWorkspace) else {
+        exit(1)
+    };
+    let n = INPUTS.len() / 784;
+    let c = compare_int8::<784, 10>(n, INPUTS, &expected::LENET_Q_OUT, |x| *NET.forward(x, ws));
+    hprintln!(
+        "lenet int8: {}/{n} outputs bit-identical to the host's; {}/{n} correct labels; \
+         stack high-water {} bytes",
+        c.exact,
+        c.correct,
+        c.stack
+    );
+    exit(if c.exact == n { 0 } else { 1 })
+}

@@ -1,0 +1,33 @@
+//! The 784-128-10 MNIST classifier in int8 (`MlpQ`, quantised on the host
+//! by `build.rs`, 104 KB used in place from flash) on the first 32 test
+//! images, quantised on the host: every output equals the host's int8
+//! output bit for bit (integer arithmetic only, so any difference is a bug).
+#![no_std]
+#![no_main]
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::hprintln;
+use panic_semihosting as _;
+use staticnet_embedded::{compare_int8, exit, expected, MlpQ, MlpQWorkspace};
+
+staticnet_embedded::hard_fault_exits!();
+
+static NET: &MlpQ = staticnet::include_weights!(MlpQ, concat!(env!("OUT_DIR"), "/mlp_int8.bin"));
+static INPUTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mlp_test_q.bin"));
+
+#[entry]
+fn main() -> ! {
+    let Some(ws) = staticnet::singleton!(MlpQWorkspace) else {
+        exit(1)
+    };
+    let n = INPUTS.len() / 784;
+    let c = compare_int8::<784, 10>(n, INPUTS, &expected::MLP_Q_OUT, |x| *NET.forward(x, ws));
+    hprintln!(
+        "mlp int8: {}/{n} outputs bit-identical to the host's; {}/{n} correct labels; \
+         stack high-water {} bytes",
+        c.exact,
+        c.correct,
+        c.stack
+    );
+    exit(if c.exact == n { 0 } else { 1 })
+}
