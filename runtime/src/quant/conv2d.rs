@@ -50,19 +50,11 @@ pub fn forward(
                 let end = o0 + cout_g;
                 while o0 < end {
                     let len = CHUNK.min(end - o0);
-                    let acc = &mut acc[..len];
-                    for (j, a) in acc.iter_mut().enumerate() {
-                        *a = ch.start(o0 + j, io.zp_x);
-                    }
-                    gemv_i8(
-                        patch,
-                        &w[o0 * k..(o0 + len) * k],
-                        &ch.wsum[o0..o0 + len],
-                        acc,
-                    );
-                    for (j, &a) in acc.iter().enumerate() {
-                        y[(o0 + j) * plane + oy * g.out_w + ox] = ch.requantize(o0 + j, a, io);
-                    }
+                    let (acc, chs) = (&mut acc[..len], ch.range(o0, len));
+                    chs.start_all(io.zp_x, acc);
+                    gemv_i8(patch, &w[o0 * k..(o0 + len) * k], chs.wsum, acc);
+                    let pixel = o0 * plane + oy * g.out_w + ox;
+                    chs.requantize_all(acc, io, y[pixel..].iter_mut().step_by(plane));
                     o0 += len;
                 }
             }

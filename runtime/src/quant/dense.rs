@@ -21,20 +21,11 @@ pub fn forward(x: &[i8], w: &[i8], ch: ChannelsRef<'_>, io: Io, y: &mut [i8]) {
     );
     let mut acc = [0i32; CHUNK];
     for (c, ys) in y.chunks_mut(CHUNK).enumerate() {
-        let o0 = c * CHUNK;
-        let acc = &mut acc[..ys.len()];
-        for (j, a) in acc.iter_mut().enumerate() {
-            *a = ch.start(o0 + j, io.zp_x);
-        }
-        gemv_i8(
-            x,
-            &w[o0 * n..(o0 + ys.len()) * n],
-            &ch.wsum[o0..o0 + ys.len()],
-            acc,
-        );
-        for (j, (y, &a)) in ys.iter_mut().zip(acc.iter()).enumerate() {
-            *y = ch.requantize(o0 + j, a, io);
-        }
+        let (o0, len) = (c * CHUNK, ys.len());
+        let (acc, ch) = (&mut acc[..len], ch.range(o0, len));
+        ch.start_all(io.zp_x, acc);
+        gemv_i8(x, &w[o0 * n..(o0 + len) * n], ch.wsum, acc);
+        ch.requantize_all(acc, io, ys.iter_mut());
     }
 }
 

@@ -120,10 +120,11 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
 #[inline]
 pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
     debug_assert!((0..=31).contains(&exponent));
-    let mask = ((1i64 << exponent) - 1) as i32;
+    // In 32 bits (a 64-bit mask costs a Cortex-M a dozen instructions).
+    let mask = (1u32 << (exponent & 31)).wrapping_sub(1) as i32;
     let remainder = x & mask;
     let threshold = (mask >> 1) + i32::from(x < 0);
-    (x >> exponent) + i32::from(remainder > threshold)
+    (x >> (exponent & 31)) + i32::from(remainder > threshold)
 }
 
 /// Symmetric int8 quantisation of one channel's weights: the scale
@@ -266,7 +267,7 @@ impl<const O: usize> Channels<O> {
     }
 }
 
-impl ChannelsRef<'_> {
+impl<'a> ChannelsRef<'a> {
     /// Output channels.
     pub fn len(&self) -> usize {
         self.bias.len()
@@ -277,6 +278,18 @@ impl ChannelsRef<'_> {
         self.bias.is_empty()
     }
 
+    /// Channels `o0..o0 + len`.
+    #[inline]
+    pub fn range(&self, o0: usize, len: usize) -> ChannelsRef<'a> {
+        let r = o0..o0 + len;
+        ChannelsRef {
+            bias: &self.bias[r.clone()],
+            wsum: &self.wsum[r.clone()],
+            mult: &self.mult[r.clone()],
+            shift: &self.shift[r],
+        }
+    }
+
     /// The accumulator's start for channel `o`, the input's zero point
     /// folded in: `bias - zp_x * wsum` (wrapping, as the sum it stands for).
     #[inline]
@@ -284,15 +297,34 @@ impl ChannelsRef<'_> {
         self.bias[o].wrapping_sub(zp_x.wrapping_mul(self.wsum[o]))
     }
 
+    /// [`ChannelsRef::start`] of every channel into `acc`.
+    #[inline]
+    pub fn start_all(&self, zp_x: i32, acc: &mut [i32]) {
+        for ((a, &b), &s) in acc.iter_mut().zip(self.bias).zip(self.wsum) {
+            *a = b.wrapping_sub(zp_x.wrapping_mul(s));
+        }
+    }
+
     /// Channel `o`'s accumulator rescaled to the output: `clamp(zp_y + M_o acc)`.
     #[inline]
     pub fn requantize(&self, o: usize, acc: i32, io: Io) -> i8 {
-        let m = Multiplier {
-            m: self.mult[o],
-            shift: self.shift[o],
-        };
-        (m.apply(acc).saturating_add(io.zp_y)).clamp(io.lo, io.hi) as i8
+        requantize(acc, self.mult[o], self.shift[o], io)
     }
+
+    /// [`ChannelsRef::requantize`] of every channel's accumulator into `y`.
+    #[inline]
+    pub fn requantize_all<'y>(&self, acc: &[i32], io: Io, y: impl Iterator<Item = &'y mut i8>) {
+        for (((y, &a), &m), &s) in y.zip(acc).zip(self.mult).zip(self.shift) {
+            *y = requantize(a, m, s, io);
+        }
+    }
+}
+
+/// `clamp(zp_y + M acc)` with `M = (m, shift)`.
+#[inline]
+fn requantize(acc: i32, m: i32, shift: i32, io: Io) -> i8 {
+    let m = Multiplier { m, shift };
+    (m.apply(acc).saturating_add(io.zp_y)).clamp(io.lo, io.hi) as i8
 }
 
 #[cfg(test)]
