@@ -43,6 +43,19 @@ pub fn item(net: &Net<'_>) -> TokenStream {
          tensors, kernel scratch, gradient scratch and the dropout generator."
     );
     let derive = net.derive_zeroable();
+    let (fq_field, fq_zero) = match &net.fake_quant {
+        Some(_) => {
+            let t = net.layers.len() + 1;
+            (
+                quote! {
+                    /// Quantisation-aware training's activation ranges (off when zeroed).
+                    pub fq: #rt::quant::qat::Ranges<#t>,
+                },
+                quote!(fq: #rt::quant::qat::Ranges::<#t>::ZEROED,),
+            )
+        }
+        None => (TokenStream::new(), TokenStream::new()),
+    };
     quote! {
         #[doc = #docs_cache]
         #derive
@@ -56,6 +69,7 @@ pub fn item(net: &Net<'_>) -> TokenStream {
             pub scratch: [f32; #train_scratch],
             /// Generator for dropout masks; seed it with `Rng::new(seed)`.
             pub rng: #rt::Rng,
+            #fq_field
         }
 
         impl<const B: usize> #cache_ident<B> {
@@ -66,6 +80,7 @@ pub fn item(net: &Net<'_>) -> TokenStream {
                 grad_b: [[0.0; #widest]; B],
                 scratch: [0.0; #train_scratch],
                 rng: #rt::Rng::new(0),
+                #fq_zero
             };
         }
     }

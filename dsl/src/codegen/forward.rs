@@ -28,6 +28,21 @@ pub fn methods(net: &Net<'_>) -> TokenStream {
         cx.saved_in = Some(name.clone());
         cx.saved_mut = true;
         fwdb.push(l.layer.forward(&cx));
+        if net
+            .fake_quant
+            .as_ref()
+            .is_some_and(|t| t.contains(&(i + 1)))
+        {
+            let t = i + 1;
+            fwdb.push(quote! {
+                if cache.fq.on != 0 {
+                    #rt::quant::qat::fake_quantize(
+                        #rt::flat_mut(&mut cache.#name), cache.fq.scale[#t], cache.fq.zero[#t],
+                        cache.fq.clamp[#t][0], cache.fq.clamp[#t][1],
+                    );
+                }
+            });
+        }
     }
     let last = &layers[n - 1].name;
     quote! {

@@ -41,16 +41,30 @@ pub struct Net<'a> {
     pub layers: &'a [Planned<'a>],
     pub rt: &'a TokenStream,
     pub bm: &'a TokenStream,
+    /// With `#[staticnet(quantize)]`: the tensors (0 the input, `i + 1`
+    /// layer `i`'s output) the int8 network stores, which quantisation-aware
+    /// training fake-quantises in the batch forward pass.
+    pub fake_quant: Option<Vec<usize>>,
 }
 
 /// Every generated item, in this order.
 pub fn generate(def: &NetDef, layers: &[Planned<'_>], facade: &Facade) -> syn::Result<TokenStream> {
-    let net = &Net {
+    let mut net = Net {
         def,
         layers,
         rt: &facade.rt,
         bm: &facade.bytemuck,
+        fake_quant: None,
     };
+    let qplan = match def.quantize {
+        Some(_) => {
+            let p = quant::plan(&net)?;
+            net.fake_quant = Some(p.stored());
+            Some(p)
+        }
+        None => None,
+    };
+    let net = &net;
     let budget = budget::checks(def, net.rt);
     let stream = stream::items(net);
     let scratch = scratch::consts(net);
@@ -59,7 +73,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>], facade: &Facade) -> syn::R
     let workspace = workspace::item(net);
     let fold = fold::item(net);
     let network = network::item(net);
-    let quant = quant::items(net)?;
+    let quant = quant::items(net, qplan.as_ref());
     Ok(quote! {
         #budget
         #stream

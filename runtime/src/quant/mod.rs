@@ -43,6 +43,7 @@ pub mod file;
 pub mod gemv;
 pub mod pool;
 pub mod prepare;
+pub mod qat;
 pub mod reference;
 
 use crate::math;

@@ -12,18 +12,20 @@ use super::Net;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-pub fn items(net: &Net<'_>) -> syn::Result<TokenStream> {
-    if net.def.quantize.is_none() {
-        return Ok(TokenStream::new());
-    }
-    let p = plan::plan(net)?;
-    let types = types::items(net, &p);
-    let observe = quantize::observe(net);
-    let forward = forward::method(net, &p);
-    let methods = quantize::items(net, &p, forward);
-    Ok(quote! {
+pub use plan::{plan, QPlan};
+
+/// Every item of the int8 network, if the declaration asks for it.
+pub fn items(net: &Net<'_>, p: Option<&QPlan>) -> TokenStream {
+    let Some(p) = p else {
+        return TokenStream::new();
+    };
+    let types = types::items(net, p);
+    let observe = quantize::observe(net, p);
+    let forward = forward::method(net, p);
+    let methods = quantize::items(net, p, forward);
+    quote! {
         #types
         #observe
         #methods
-    })
+    }
 }

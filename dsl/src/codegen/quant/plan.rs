@@ -43,6 +43,22 @@ pub struct QPlan {
     pub clamp: Vec<Option<(f32, Option<f32>)>>,
 }
 
+impl QPlan {
+    /// The tensors the int8 network stores: each operation's output.
+    pub fn stored(&self) -> Vec<usize> {
+        self.ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Weighted { out, .. } => Some(*out),
+                Op::Clamp { i } | Op::Leaky { i, .. } | Op::Same { i, .. } | Op::End { i, .. } => {
+                    Some(i + 1)
+                }
+                Op::Begin { .. } => None,
+            })
+            .collect()
+    }
+}
+
 pub fn plan(net: &Net<'_>) -> syn::Result<QPlan> {
     let layers = net.layers;
     let n = layers.len();

@@ -10,8 +10,15 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 /// `impl <Name> { observe }`.
-pub fn observe(net: &Net<'_>) -> TokenStream {
+pub fn observe(net: &Net<'_>, p: &QPlan) -> TokenStream {
     let (rt, ident) = (net.rt, &net.def.ident);
+    let fq_weights = p.ops.iter().filter_map(|op| match op {
+        Op::Weighted { i, rows, .. } => {
+            let name = &net.layers[*i].name;
+            Some(quote!(#rt::quant::qat::fake_quantize_weights(#rt::flat_mut(&mut self.#name.weight), #rows, bits);))
+        }
+        _ => None,
+    });
     let cache = net.cache_ident();
     let t = net.layers.len() + 1;
     let input_ty = array_type(net.input());
@@ -33,6 +40,26 @@ pub fn observe(net: &Net<'_>) -> TokenStream {
                 <Self as #rt::Network>::forward_batch(self, input, cache, #rt::Mode::Infer);
                 calib.observe(0, #rt::flat(input));
                 #(#feeds)*
+            }
+        }
+
+        impl #ident {
+            /// Rounds every dense and convolution weight to its per-channel
+            /// symmetric `bits`-bit grid (`2..=8`), in place: the forward
+            /// weights of quantisation-aware training (`Trainer::qat`). A
+            /// batch norm after a layer is folded only when quantising, so
+            /// its layer's weights are rounded before the fold here.
+            pub fn fake_quantize_weights(&mut self, bits: u32) {
+                #(#fq_weights)*
+            }
+        }
+
+        impl #rt::quant::qat::Qat<#t> for #ident {
+            fn fake_quantize_weights(&mut self, bits: u32) {
+                #ident::fake_quantize_weights(self, bits)
+            }
+            fn ranges<const B: usize>(cache: &mut #cache<B>) -> &mut #rt::quant::qat::Ranges<#t> {
+                &mut cache.fq
             }
         }
 
@@ -225,6 +252,12 @@ pub fn items(net: &Net<'_>, p: &QPlan, forward: TokenStream) -> TokenStream {
                 for (q, &v) in out.iter_mut().zip(#rt::flat(x)) {
                     *q = ((#rt::math::round(v / s) as i32).saturating_add(z)).clamp(-128, 127) as i8;
                 }
+            }
+
+            /// The activation ranges of quantisation-aware training: this
+            /// network's scales, zero points and clamps (`Trainer::qat`).
+            pub fn qat_ranges(&self) -> #rt::quant::qat::Ranges<#t> {
+                #rt::quant::qat::Ranges { on: 1, scale: self.scale, zero: self.zero, clamp: self.clamp }
             }
 
             /// The real values of an output.
