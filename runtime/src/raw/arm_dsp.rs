@@ -32,12 +32,40 @@ fn tail(a: &[i8], b: &[i8]) -> i32 {
     })
 }
 
+/// One step of [`rows3`]: a word of `x` and of each of the three rows, 12
+/// multiply-accumulates (4 loads, 8 `SXTB16`, 6 `SMLAD`); `px` and `pw`
+/// move on by 4.
+macro_rules! step3 {
+    () => {
+        concat!(
+            "ldr {xo}, [{px}], #4\n",
+            "sxtb16 {xe}, {xo}\n",
+            "sxtb16 {xo}, {xo}, ror #8\n",
+            "ldr {t}, [{pw}, {n}]\n",
+            "sxtb16 {u}, {t}\n",
+            "smlad {s1}, {xe}, {u}, {s1}\n",
+            "sxtb16 {t}, {t}, ror #8\n",
+            "smlad {s1}, {xo}, {t}, {s1}\n",
+            "ldr {t}, [{pw}, {n}, lsl #1]\n",
+            "sxtb16 {u}, {t}\n",
+            "smlad {s2}, {xe}, {u}, {s2}\n",
+            "sxtb16 {t}, {t}, ror #8\n",
+            "smlad {s2}, {xo}, {t}, {s2}\n",
+            "ldr {t}, [{pw}], #4\n",
+            "sxtb16 {u}, {t}\n",
+            "smlad {s0}, {xe}, {u}, {s0}\n",
+            "sxtb16 {t}, {t}, ror #8\n",
+            "smlad {s0}, {xo}, {t}, {s0}\n",
+        )
+    };
+}
+
 /// `s[r] += x[..body] . w[r * n..][..body]` for the three rows at `w`, `w +
 /// n`, `w + 2n`: each word of `x` is extended once for the three rows. One
 /// loop in assembly, so that the eleven registers it needs (three sums,
 /// the two extended words of `x`, two temporaries, the pointers, the stride
 /// and the end) stay in registers; compiled from Rust, LLVM spills some.
-/// Per 12 multiply-accumulates: 4 loads, 8 `SXTB16`, 6 `SMLAD`, the loop test.
+/// Two steps per iteration; an odd number of steps enters at the second.
 #[inline(always)]
 fn rows3(x: &[i8], w: &[i8], n: usize, body: usize, s: &mut [i32; 3]) {
     assert!(body.is_multiple_of(4) && body <= x.len() && body <= n && w.len() >= 2 * n + body);
@@ -46,35 +74,24 @@ fn rows3(x: &[i8], w: &[i8], n: usize, body: usize, s: &mut [i32; 3]) {
     }
     let end = x[body..].as_ptr();
     let [mut s0, mut s1, mut s2] = *s;
-    // SAFETY: the loop runs `body / 4 >= 1` times (checked above), reading
-    // the words `px[4k..4k + 4]` for `4k < body <= x.len()` (inside `x`), and
+    // SAFETY: `body / 4 >= 1` steps run (checked above; entering at label 3
+    // when their number is odd, so `px` reaches `end` exactly), reading the
+    // words `px[4k..4k + 4]` for `4k < body <= x.len()` (inside `x`), and
     // `pw[4k..]`, `pw[n + 4k..]`, `pw[2n + 4k..]` four bytes each, all
     // below `2n + body <= w.len()` (asserted): inside `w`. Cortex-M4/M7
     // execute `LDR` at any alignment (unaligned trapping is off unless a
     // program sets `CCR.UNALIGN_TRP`, which none of ours does; `LDRD`/`LDM`,
     // which always need alignment, are not used). Only registers named as
-    // operands are written; no stack; memory is only read.
+    // operands and the flags are written; no stack; memory is only read.
     unsafe {
         asm!(
+            "sub {t}, {end}, {px}",
+            "tst {t}, #4",
+            "bne 3f",
             "2:",
-            "ldr {xo}, [{px}], #4",
-            "sxtb16 {xe}, {xo}",
-            "sxtb16 {xo}, {xo}, ror #8",
-            "ldr {t}, [{pw}, {n}]",
-            "sxtb16 {u}, {t}",
-            "smlad {s1}, {xe}, {u}, {s1}",
-            "sxtb16 {t}, {t}, ror #8",
-            "smlad {s1}, {xo}, {t}, {s1}",
-            "ldr {t}, [{pw}, {n}, lsl #1]",
-            "sxtb16 {u}, {t}",
-            "smlad {s2}, {xe}, {u}, {s2}",
-            "sxtb16 {t}, {t}, ror #8",
-            "smlad {s2}, {xo}, {t}, {s2}",
-            "ldr {t}, [{pw}], #4",
-            "sxtb16 {u}, {t}",
-            "smlad {s0}, {xe}, {u}, {s0}",
-            "sxtb16 {t}, {t}, ror #8",
-            "smlad {s0}, {xo}, {t}, {s0}",
+            step3!(),
+            "3:",
+            step3!(),
             "cmp {px}, {end}",
             "bne 2b",
             px = inout(reg) x.as_ptr() => _,
