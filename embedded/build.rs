@@ -93,6 +93,8 @@ fn main() {
     let target = std::env::var("TARGET").unwrap();
     let memory = if target.starts_with("thumbv8m") {
         "link/memory-an505.x"
+    } else if target.starts_with("thumbv6m") {
+        "link/memory-microbit.x"
     } else {
         "link/memory-mps2.x"
     };

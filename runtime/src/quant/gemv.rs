@@ -27,6 +27,10 @@ pub fn gemv_i8(x: &[i8], w: &[i8], wsum: &[i32], acc: &mut [i32]) {
     if n == 0 {
         return;
     }
+    // Cortex-M4/M7: the DSP extension's dual 16-bit multiply-accumulate.
+    #[cfg(staticnet_arm_dsp)]
+    crate::raw::gemv_i8_dsp(x, w, acc);
+    #[cfg(not(staticnet_arm_dsp))]
     dispatch!(Isa::best(), |t| t.gemv_i8(x, w, wsum, acc));
 }
 
@@ -56,6 +60,10 @@ impl Path {
 /// The portable path: one row at a time, four independent sums so the
 /// compiler can vectorise without reassociating (integer sums are exact
 /// anyway).
+#[cfg_attr(
+    staticnet_arm_dsp,
+    allow(dead_code, reason = "the DSP path replaces it on Cortex-M4/M7")
+)]
 pub(crate) fn portable(x: &[i8], w: &[i8], acc: &mut [i32]) {
     let n = x.len();
     for (acc, row) in acc.iter_mut().zip(w.chunks_exact(n)) {
@@ -65,6 +73,10 @@ pub(crate) fn portable(x: &[i8], w: &[i8], acc: &mut [i32]) {
 
 /// `sum_i a[i] * b[i]`, wrapping.
 #[inline]
+#[cfg_attr(
+    staticnet_arm_dsp,
+    allow(dead_code, reason = "the DSP path replaces it on Cortex-M4/M7")
+)]
 pub(crate) fn dot(a: &[i8], b: &[i8]) -> i32 {
     a.iter().zip(b).fold(0i32, |s, (&a, &b)| {
         s.wrapping_add(i32::from(a) * i32::from(b))

@@ -10,8 +10,12 @@
 //! - `x86`: AVX2/FMA and AVX-512 kernels behind runtime (with `std`) or
 //!   compile-time feature detection, and an SSE2 (x86-64 baseline) kernel for
 //!   small single-sample dense layers.
+//! - `arm_dsp` (Cortex-M4/M7, `cfg(staticnet_arm_dsp)` from `build.rs`): the
+//!   int8 product with the DSP extension's `SXTB16` and `SMLAD`.
 #![allow(unsafe_code, reason = "the one module allowed to hold unsafe code")]
 
+#[cfg(staticnet_arm_dsp)]
+mod arm_dsp;
 mod embed;
 mod pod;
 #[cfg(any(feature = "std", test))]
@@ -20,6 +24,8 @@ mod pool;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+#[cfg(staticnet_arm_dsp)]
+pub(crate) use arm_dsp::gemv_i8_dsp;
 pub use embed::{embedded, Aligned};
 pub(crate) use pod::{param_block, zeroed};
 #[cfg(any(feature = "std", test))]

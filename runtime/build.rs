@@ -1,0 +1,18 @@
+//! Sets `staticnet_arm_dsp` when the target has the Arm DSP extension
+//! (`SXTB16`, `SMLAD`), for the int8 product (`src/raw/arm_dsp.rs`).
+//! Stable Rust hides Arm's target features from `cfg` (they are unstable),
+//! so the target's name decides: `thumbv7em-*` (Cortex-M4/M7) always has the
+//! extension. A `dsp` in the target features (visible on nightly, e.g. a
+//! Cortex-M33 built with `-C target-feature=+dsp`) counts too.
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rustc-check-cfg=cfg(staticnet_arm_dsp)");
+    let target = std::env::var("TARGET").unwrap_or_default();
+    let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
+    let features = std::env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default();
+    let dsp = target.starts_with("thumbv7em-") || features.split(',').any(|f| f == "dsp");
+    if arch == "arm" && dsp {
+        println!("cargo:rustc-cfg=staticnet_arm_dsp");
+    }
+}
