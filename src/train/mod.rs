@@ -32,6 +32,7 @@ pub use losses::{BceWithLogits, Loss, Metric, Mse, SequenceCrossEntropy, Softmax
 
 use crate::data::Dataset;
 use crate::optim::{clip_grad_norm, LrSchedule, Optimizer};
+use crate::quant::qat::{Qat as QatNet, Ranges};
 use crate::weights::TensorInfo;
 use crate::{flat, flat_mut, Mode, Network, Rng};
 use core::fmt;
@@ -277,6 +278,15 @@ pub struct Trainer<N: Network, O, S, L: Loss, const B: usize> {
     x: Box<[N::Input; B]>,
     targets: Box<[L::Target; B]>,
     grad_out: Box<[N::Output; B]>,
+    qat: Option<Qat<N>>,
+}
+
+/// Quantisation-aware training's state ([`Trainer::qat`]): the network
+/// whose weights are rounded for each step, and how to round them.
+struct Qat<N> {
+    shadow: Box<N>,
+    round: fn(&mut N, u32),
+    bits: u32,
 }
 
 impl<N, O, S, L, const B: usize> Trainer<N, O, S, L, B>
@@ -316,6 +326,7 @@ where
             x: bytemuck::zeroed_box(),
             targets: bytemuck::zeroed_box(),
             grad_out: bytemuck::zeroed_box(),
+            qat: None,
         };
         t.reseed(0);
         t
@@ -350,6 +361,41 @@ where
     pub fn keep_last_good(mut self, keep: bool) -> Self {
         self.keep_last_good = keep;
         self
+    }
+
+    /// Quantisation-aware training from here on: each step runs forward and
+    /// backward on a copy of the network whose weights are rounded to their
+    /// per-channel symmetric `bits`-bit grid (`2..=8`), with every activation
+    /// the int8 network stores fake-quantised to `ranges` (usually
+    /// `<Name>Q::qat_ranges` of a post-training quantisation, frozen), and
+    /// steps [`net`](Self::net), the float weights, with those gradients
+    /// (the straight-through estimator). [`evaluate`](Self::evaluate) then
+    /// measures the fake-quantised network. A fused SGD step runs unfused.
+    /// Quantise [`net`](Self::net) with the same calibration afterwards.
+    pub fn qat<const T: usize>(mut self, ranges: &Ranges<T>, bits: u32) -> Self
+    where
+        N: QatNet<T>,
+    {
+        *N::ranges(&mut self.cache) = *ranges;
+        self.qat = Some(Qat {
+            shadow: N::zeroed_boxed(),
+            round: <N as QatNet<T>>::fake_quantize_weights,
+            bits,
+        });
+        self
+    }
+
+    /// The network forward and backward run on: [`net`](Self::net), or
+    /// under [`qat`](Self::qat) its copy with rounded weights.
+    fn forward_net(&mut self) -> &N {
+        match &mut self.qat {
+            Some(q) => {
+                *q.shadow = *self.net;
+                (q.round)(&mut q.shadow, q.bits);
+                &q.shadow
+            }
+            None => &self.net,
+        }
     }
 
     /// Stops [`fit`](Self::fit) after `epochs` epochs without a better
@@ -425,9 +471,12 @@ where
         let step = self.progress.step;
         let bad = |what| TrainError::NonFinite { step, what };
         self.fill(data, indices)?;
-        let out = self
-            .net
-            .forward_batch(&self.x, &mut self.cache, Mode::Train);
+        self.forward_net();
+        let net: &N = match &self.qat {
+            Some(q) => &q.shadow,
+            None => &self.net,
+        };
+        let out = net.forward_batch(&self.x, &mut self.cache, Mode::Train);
         if !flat(out).iter().all(|v| v.is_finite()) {
             return Err(bad(NonFinite::Output));
         }
@@ -442,7 +491,7 @@ where
         let fused = self
             .opt
             .fused_lr()
-            .filter(|_| self.clip.is_none() && !self.keep_last_good);
+            .filter(|_| self.clip.is_none() && !self.keep_last_good && self.qat.is_none());
         if let Some(lr) = fused {
             // `Sgd::fused`: the step inside the backward pass, no gradient
             // stored to check before it; the parameters are checked after.
@@ -454,7 +503,11 @@ where
                 lr,
             );
         } else {
-            self.net.backward(
+            let net: &N = match &self.qat {
+                Some(q) => &q.shadow,
+                None => &self.net,
+            };
+            net.backward(
                 &self.x,
                 &mut self.cache,
                 &self.grad_out,
@@ -558,20 +611,30 @@ where
         self.check(data)?;
         let (mut loss, mut metric) = (0.0f64, 0.0f64);
         let mut indices = [0usize; B];
-        let full = data.len() / B * B;
+        // Under QAT every sample goes through the batch forward pass (which
+        // fake-quantises), the last batch padded by repeating its first.
+        let full = if self.qat.is_some() {
+            data.len()
+        } else {
+            data.len() / B * B
+        };
+        self.forward_net();
         for start in (0..full).step_by(B.max(1)) {
-            for (k, i) in indices.iter_mut().enumerate() {
-                *i = start + k;
+            let k = B.min(full - start);
+            for (j, i) in indices.iter_mut().enumerate() {
+                *i = start + if j < k { j } else { 0 };
             }
             self.fill(data, &indices)?;
-            let out = self
-                .net
-                .forward_batch(&self.x, &mut self.cache, Mode::Infer);
-            let l = self
-                .loss
-                .loss(flat(out), &self.targets[..], flat_mut(&mut *self.grad_out));
-            loss += f64::from(l) * B as f64;
-            metric += self.loss.metric(flat(out), &self.targets[..]);
+            let net: &N = match &self.qat {
+                Some(q) => &q.shadow,
+                None => &self.net,
+            };
+            let out = net.forward_batch(&self.x, &mut self.cache, Mode::Infer);
+            let out = &flat(out)[..k * N::OUTPUT_LEN];
+            let grad = &mut flat_mut(&mut *self.grad_out)[..k * N::OUTPUT_LEN];
+            let l = self.loss.loss(out, &self.targets[..k], grad);
+            loss += f64::from(l) * k as f64;
+            metric += self.loss.metric(out, &self.targets[..k]);
         }
         for i in full..data.len() {
             self.fill(data, &[i])?;
