@@ -30,7 +30,7 @@
 //! one place an instruction set is chosen. [`reference`](mod@reference) holds the scalar
 //! reference of the weighted layers, written as TFLite's reference kernels
 //! are; [`calib`] observes the ranges of a float network's activations and
-//! [`prepare`] turns float weights into a layer's int8 parameters; [`file`]
+//! [`prepare`] turns float weights into a layer's int8 parameters; [`file`](mod@file)
 //! saves and loads a whole int8 network. `network!` generates the int8
 //! network of a declaration from these (`#[staticnet(quantize)]`).
 
