@@ -130,12 +130,32 @@ pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
 /// `max |w| / 127` (1 for an all-zero channel) and `round(w / scale)`.
 pub fn quantize_symmetric(w: &[f32], q: &mut [i8]) -> f32 {
     debug_assert_eq!(w.len(), q.len());
-    let max = w.iter().fold(0.0f32, |m, &v| m.max(math::abs(v)));
-    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+    let scale = symmetric_scale(w, 127);
     for (q, &v) in q.iter_mut().zip(w) {
-        *q = libm::roundf(v / scale).clamp(-127.0, 127.0) as i8;
+        *q = symmetric_step(v, scale, 127);
     }
     scale
+}
+
+/// The scale of a channel quantised symmetrically to `[-qmax, qmax]`:
+/// `max |w| / qmax`, 1 for an all-zero channel. [`quantize_symmetric`]'s
+/// (`qmax` 127), for the narrower widths to share.
+#[inline]
+pub(crate) fn symmetric_scale(w: &[f32], qmax: i32) -> f32 {
+    let max = w.iter().fold(0.0f32, |m, &v| m.max(math::abs(v)));
+    if max > 0.0 {
+        max / qmax as f32
+    } else {
+        1.0
+    }
+}
+
+/// `clamp(round(v / scale), -qmax, qmax)`, the integer of one symmetric
+/// weight (`qmax <= 127`).
+#[inline]
+pub(crate) fn symmetric_step(v: f32, scale: f32, qmax: i32) -> i8 {
+    let m = qmax as f32;
+    libm::roundf(v / scale).clamp(-m, m) as i8
 }
 
 /// Asymmetric int8 parameters for values in `[min, max]` (widened to hold
