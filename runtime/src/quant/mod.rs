@@ -33,12 +33,16 @@
 //! [`prepare`] turns float weights into a layer's int8 parameters; [`file`](mod@file)
 //! saves and loads a whole int8 network. `network!` generates the int8
 //! network of a declaration from these (`#[staticnet(quantize)]`).
+//!
+//! [`fake`] rounds float tensors to the values the quantised network holds,
+//! with the straight-through backward, for quantisation-aware training.
 
 pub mod act;
 pub mod add;
 pub mod calib;
 pub mod conv2d;
 pub mod dense;
+pub mod fake;
 pub mod file;
 pub mod gemv;
 pub mod pool;
@@ -138,8 +142,9 @@ pub fn quantize_symmetric(w: &[f32], q: &mut [i8]) -> f32 {
 }
 
 /// The scale of a channel quantised symmetrically to `[-qmax, qmax]`:
-/// `max |w| / qmax`, 1 for an all-zero channel. [`quantize_symmetric`]'s
-/// (`qmax` 127), for the narrower widths to share.
+/// `max |w| / qmax`, 1 for an all-zero channel. Shared by
+/// [`quantize_symmetric`] (`qmax` 127) and the fake quantisation of
+/// [`fake`], so that the two agree bit for bit.
 #[inline]
 pub(crate) fn symmetric_scale(w: &[f32], qmax: i32) -> f32 {
     let max = w.iter().fold(0.0f32, |m, &v| m.max(math::abs(v)));
