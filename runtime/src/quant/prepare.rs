@@ -32,7 +32,8 @@ impl<const O: usize> Channels<O> {
 
     /// Channel `o`'s parameters once its weights are quantised with scale
     /// `s_w` and sum `wsum`: the int32 bias in steps of `s_x s_w` and the
-    /// multiplier `s_x s_w / s_y`.
+    /// multiplier `s_x s_w / s_y`. Shared by [`prepare`](Self::prepare) and
+    /// [`prepare4`](Self::prepare4).
     pub(crate) fn set_channel(
         &mut self,
         o: usize,
