@@ -30,15 +30,24 @@
 //! one place an instruction set is chosen. [`reference`](mod@reference) holds the scalar
 //! reference of the weighted layers, written as TFLite's reference kernels
 //! are; [`calib`] observes the ranges of a float network's activations and
-//! [`prepare`] turns float weights into a layer's int8 parameters; [`file`]
+//! [`prepare`] turns float weights into a layer's int8 parameters; [`file`](mod@file)
 //! saves and loads a whole int8 network. `network!` generates the int8
 //! network of a declaration from these (`#[staticnet(quantize)]`).
+//!
+//! Beyond int8: [`dense4`] is the dense layer with signed 4-bit weights
+//! packed two per byte (int8 activations, the same requantisation),
+//! [`dense2`] the same with ternary weights packed four per byte, and
+//! [`fake`] rounds float tensors to the values the quantised network holds,
+//! with the straight-through backward, for quantisation-aware training.
 
 pub mod act;
 pub mod add;
 pub mod calib;
 pub mod conv2d;
 pub mod dense;
+pub mod dense2;
+pub mod dense4;
+pub mod fake;
 pub mod file;
 pub mod gemv;
 pub mod pool;
@@ -132,12 +141,34 @@ pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
 /// `max |w| / 127` (1 for an all-zero channel) and `round(w / scale)`.
 pub fn quantize_symmetric(w: &[f32], q: &mut [i8]) -> f32 {
     debug_assert_eq!(w.len(), q.len());
-    let max = w.iter().fold(0.0f32, |m, &v| m.max(math::abs(v)));
-    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+    let scale = symmetric_scale(w, 127);
     for (q, &v) in q.iter_mut().zip(w) {
-        *q = libm::roundf(v / scale).clamp(-127.0, 127.0) as i8;
+        *q = symmetric_step(v, scale, 127);
     }
     scale
+}
+
+/// The scale of a channel quantised symmetrically to `[-qmax, qmax]`:
+/// `max |w| / qmax`, 1 for an all-zero channel. Shared by
+/// [`quantize_symmetric`] (`qmax` 127), the 4-bit and 2-bit weights of
+/// [`dense4`] (7) and [`dense2`] (1) and the fake quantisation of
+/// [`fake`], so that they agree bit for bit.
+#[inline]
+pub(crate) fn symmetric_scale(w: &[f32], qmax: i32) -> f32 {
+    let max = w.iter().fold(0.0f32, |m, &v| m.max(math::abs(v)));
+    if max > 0.0 {
+        max / qmax as f32
+    } else {
+        1.0
+    }
+}
+
+/// `clamp(round(v / scale), -qmax, qmax)`, the integer of one symmetric
+/// weight (`qmax <= 127`).
+#[inline]
+pub(crate) fn symmetric_step(v: f32, scale: f32, qmax: i32) -> i8 {
+    let m = qmax as f32;
+    libm::roundf(v / scale).clamp(-m, m) as i8
 }
 
 /// Asymmetric int8 parameters for values in `[min, max]` (widened to hold

@@ -19,28 +19,54 @@ impl<const O: usize> Channels<O> {
         layer: &'static str,
     ) -> Result<(), QuantError> {
         assert!(w.len() == qw.len() && w.len().is_multiple_of(O.max(1)));
-        if w.iter()
-            .chain(bias.into_iter().flatten())
-            .any(|v| !v.is_finite())
-        {
-            return Err(QuantError::NonFinite { tensor: layer });
-        }
+        check_finite(w, bias, layer)?;
         let k = w.len() / O.max(1);
         for o in 0..O {
             let row = &mut qw[o * k..][..k];
             let s_w = quantize_symmetric(&w[o * k..][..k], row);
-            self.scale[o] = s_w;
-            self.wsum[o] = row.iter().map(|&v| i32::from(v)).sum();
-            let step = f64::from(s_x) * f64::from(s_w);
-            self.bias[o] = match bias {
-                Some(b) => libm::round(f64::from(b[o]) / step).clamp(-2.0e9, 2.0e9) as i32,
-                None => 0,
-            };
-            let m = Multiplier::new(step / f64::from(s_y));
-            (self.mult[o], self.shift[o]) = (m.m, m.shift);
+            let wsum = row.iter().map(|&v| i32::from(v)).sum();
+            self.set_channel(o, s_w, wsum, bias.map(|b| b[o]), (s_x, s_y));
         }
         Ok(())
     }
+
+    /// Channel `o`'s parameters once its weights are quantised with scale
+    /// `s_w` and sum `wsum`: the int32 bias in steps of `s_x s_w` and the
+    /// multiplier `s_x s_w / s_y`. Shared by [`prepare`](Self::prepare) and
+    /// [`prepare4`](Self::prepare4).
+    pub(crate) fn set_channel(
+        &mut self,
+        o: usize,
+        s_w: f32,
+        wsum: i32,
+        bias: Option<f32>,
+        (s_x, s_y): (f32, f32),
+    ) {
+        self.scale[o] = s_w;
+        self.wsum[o] = wsum;
+        let step = f64::from(s_x) * f64::from(s_w);
+        self.bias[o] = match bias {
+            Some(b) => libm::round(f64::from(b) / step).clamp(-2.0e9, 2.0e9) as i32,
+            None => 0,
+        };
+        let m = Multiplier::new(step / f64::from(s_y));
+        (self.mult[o], self.shift[o]) = (m.m, m.shift);
+    }
+}
+
+/// `Err(NonFinite)` naming `layer` if a weight or bias is a NaN or infinite.
+pub(crate) fn check_finite<const O: usize>(
+    w: &[f32],
+    bias: Option<&[f32; O]>,
+    layer: &'static str,
+) -> Result<(), QuantError> {
+    if w.iter()
+        .chain(bias.into_iter().flatten())
+        .any(|v| !v.is_finite())
+    {
+        return Err(QuantError::NonFinite { tensor: layer });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
