@@ -39,32 +39,7 @@ pub trait Qat<const T: usize>: Network {
     fn ranges<const B: usize>(cache: &mut Self::Cache<B>) -> &mut Ranges<T>;
 }
 
-/// `x` rounded to the int8 grid of `(scale, zero)` and clamped to
-/// `[lo, hi]`, in place: the real value the int8 network holds for `x`.
-pub fn fake_quantize(x: &mut [f32], scale: f32, zero: i32, lo: i32, hi: i32) {
-    for v in x {
-        let q = (libm::roundf(*v / scale) as i32)
-            .saturating_add(zero)
-            .clamp(lo, hi);
-        *v = scale * (q - zero) as f32;
-    }
-}
-
-/// Every row of `w` (`rows` rows) rounded to its symmetric `bits`-bit grid
-/// (`qmax = 2^(bits - 1) - 1`, scale `max |w| / qmax`), in place; for 8
-/// bits exactly the dequantised values of
-/// [`quantize_symmetric`](super::quantize_symmetric).
-pub fn fake_quantize_weights(w: &mut [f32], rows: usize, bits: u32) {
-    let qmax = ((1i32 << (bits.clamp(2, 8) - 1)) - 1) as f32;
-    let k = w.len() / rows.max(1);
-    for row in w.chunks_exact_mut(k.max(1)) {
-        let max = row.iter().fold(0f32, |m, &v| m.max(libm::fabsf(v)));
-        let scale = if max > 0.0 { max / qmax } else { 1.0 };
-        for v in row {
-            *v = scale * libm::roundf(*v / scale).clamp(-qmax, qmax);
-        }
-    }
-}
+pub use super::fake::{fake_quantize, fake_quantize_weights};
 
 #[cfg(test)]
 mod tests {
