@@ -337,3 +337,71 @@ fn qat_recovers_what_rounding_the_weights_loses() {
     grid.fake_quantize_weights(2);
     assert_ne!(grid.params(), qat.net.params());
 }
+
+staticnet::network! {
+    #[staticnet(quantize(dense_bits = 4))]
+    struct Mlp4 { input: [20], dense(33), relu, dense(7) }
+}
+
+staticnet::network! {
+    #[staticnet(quantize(dense_bits = 2))]
+    struct Mlp2 { input: [20], dense(33), relu, dense(7) }
+}
+
+/// Dense weights packed 4 and 2 bits per value: the int8 network follows
+/// the float network whose weights are rounded to the same grid, its file
+/// round-trips, and a damaged packed row is a typed error.
+#[test]
+fn packed_dense_weights_follow_the_rounded_float_network() {
+    macro_rules! check {
+        ($net:ty, $q:ty, $ws:ty, $bits:expr) => {{
+            let mut rng = Rng::new(5);
+            let mut net = <$net>::new_boxed(9);
+            net.fake_quantize_weights($bits);
+            let x = inputs::<20>(&mut rng);
+            let batch: Box<[[f32; 20]; 64]> = Box::new(std::array::from_fn(|i| x[i]));
+            let mut calib = <$q>::calibration(Range::MinMax);
+            let mut cache = <$net>::new_cache::<64>();
+            net.observe(&batch, &mut cache, &mut calib);
+            calib.next_pass();
+            let q = <$q>::quantize(&net, &calib).unwrap();
+            let b = $bits as usize;
+            assert_eq!(
+                <$q>::WEIGHT_BYTES,
+                33 * (20 * b).div_ceil(8) + 7 * (33 * b).div_ceil(8)
+            );
+            let out = net.forward_batch(&batch, &mut cache, Mode::Infer);
+            let s = q.scale[3];
+            let mut ws = <$ws>::ZEROED;
+            let mut worst = 0f32;
+            for i in 0..64 {
+                let mut xq = [0i8; 20];
+                q.quantize_input(&batch[i], &mut xq);
+                let y = q.dequantize_output(q.forward(&xq, &mut ws));
+                for (a, b) in y.iter().zip(&out[i]) {
+                    worst = worst.max((a - b).abs() / s);
+                }
+            }
+            assert!(worst <= 2.0, "{} bits: {worst} steps", $bits);
+            let mut buf = vec![0u8; file::encoded_len::<$q>()];
+            file::save(&q, &mut buf).unwrap();
+            let mut back = <$q>::ZEROED;
+            file::load(&buf, &mut back).unwrap();
+            assert_eq!(bytemuck::bytes_of(&back), bytemuck::bytes_of(&q));
+            let mut broken = q;
+            broken.dense1_weight[2][1] ^= 0x01;
+            file::save(&broken, &mut buf).unwrap();
+            assert_eq!(
+                file::load(&buf, &mut back).unwrap_err().to_string(),
+                "layer dense1: a row sum that is not its weights' sum"
+            );
+            assert!(
+                <$q>::SUMMARY.contains(&format!("weights {}-bit 33x20", $bits)),
+                "{}",
+                <$q>::SUMMARY
+            );
+        }};
+    }
+    check!(Mlp4, Mlp4Q, Mlp4QWorkspace, 4u32);
+    check!(Mlp2, Mlp2Q, Mlp2QWorkspace, 2u32);
+}

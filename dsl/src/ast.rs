@@ -13,8 +13,10 @@ pub struct NetDef {
     /// `#[staticnet(crate = "my_lib::staticnet")]`: the facade's path, for a
     /// crate that re-exports staticnet; `None` looks it up in `Cargo.toml`.
     pub krate: Option<Path>,
-    /// `#[staticnet(quantize)]`: also generate `<Name>Q`, the int8 network.
-    pub quantize: Option<Span>,
+    /// `#[staticnet(quantize)]` or `#[staticnet(quantize(dense_bits = 4))]`:
+    /// also generate `<Name>Q`, the int8 network, with dense weights of
+    /// `dense_bits` (8, 4 or 2) bits.
+    pub quantize: Option<QuantizeDef>,
     pub vis: Visibility,
     pub ident: Ident,
     pub input: InputDef,
@@ -29,6 +31,12 @@ pub struct InputDef {
     pub dims: Vec<LitInt>,
     /// The `[...]` group.
     pub span: Span,
+}
+
+/// The int8 network's options.
+pub struct QuantizeDef {
+    /// Bits of the dense layers' weights: 8 (default), 4 or 2, packed.
+    pub dense_bits: u8,
 }
 
 /// `[name:] kind[(args)]`

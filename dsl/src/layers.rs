@@ -70,6 +70,9 @@ pub enum Quant {
         /// Bytes of `patch` the code needs (a constant expression).
         scratch: TokenStream,
         forward: TokenStream,
+        /// The forward code with weights packed 4 and 2 bits per value
+        /// (`w: &[u8]`), for a kind that has such kernels (dense).
+        packed: Option<[TokenStream; 2]>,
     },
     /// A clamp to the real range `[lo, hi]` (`hi` `None`: no upper bound):
     /// ReLU, ReLU6. Fused into a weighted layer before it, else a clamp at

@@ -154,7 +154,7 @@ pub const OPTION_KEYS: &[&str] = &["crate", "quantize"];
 #[derive(Default)]
 struct Options {
     krate: Option<Path>,
-    quantize: Option<proc_macro2::Span>,
+    quantize: Option<crate::ast::QuantizeDef>,
 }
 
 /// `crate = "my_lib::staticnet"` (or the path unquoted, like serde's
@@ -189,7 +189,7 @@ fn parse_options(input: ParseStream<'_>, options: &mut Options) -> syn::Result<(
             ));
         }
         if key == "quantize" {
-            options.quantize = Some(key.span());
+            options.quantize = Some(parse_quantize(input, &key)?);
         } else {
             input.parse::<Token![=]>()?;
             options.krate = Some(parse_crate_path(input)?);
@@ -199,6 +199,40 @@ fn parse_options(input: ParseStream<'_>, options: &mut Options) -> syn::Result<(
         }
     }
     Ok(())
+}
+
+/// `quantize` or `quantize(dense_bits = 4)`.
+fn parse_quantize(input: ParseStream<'_>, key: &Ident) -> syn::Result<crate::ast::QuantizeDef> {
+    let _ = key;
+    let mut q = crate::ast::QuantizeDef { dense_bits: 8 };
+    if !input.peek(syn::token::Paren) {
+        return Ok(q);
+    }
+    let body;
+    syn::parenthesized!(body in input);
+    let expected = "staticnet: `quantize` takes `dense_bits = 8`, `4` or `2`";
+    let name: Ident = body.parse()?;
+    if name != "dense_bits" {
+        return Err(syn::Error::new(
+            name.span(),
+            format!("{expected}, found `{name}`"),
+        ));
+    }
+    body.parse::<Token![=]>()?;
+    let lit: syn::LitInt = body.parse()?;
+    q.dense_bits = match lit.base10_parse::<u8>() {
+        Ok(b @ (2 | 4 | 8)) => b,
+        _ => {
+            return Err(syn::Error::new(
+                lit.span(),
+                format!("{expected}, found `{lit}`"),
+            ))
+        }
+    };
+    if !body.is_empty() {
+        return Err(body.error(expected));
+    }
+    Ok(q)
 }
 
 /// The value of `crate =`: a path such as `my_lib::staticnet`, quoted or not.

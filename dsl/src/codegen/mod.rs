@@ -56,7 +56,7 @@ pub fn generate(def: &NetDef, layers: &[Planned<'_>], facade: &Facade) -> syn::R
         bm: &facade.bytemuck,
         fake_quant: None,
     };
-    let qplan = match def.quantize {
+    let qplan = match &def.quantize {
         Some(_) => {
             let p = quant::plan(&net)?;
             net.fake_quant = Some(p.stored());

@@ -190,6 +190,7 @@ impl Layer for Conv {
             bias: self.bias,
             scratch: quote!(#rt::quant::conv2d::scratch_len(&#geom)),
             forward: quote!(#rt::quant::conv2d::forward(x, w, ch, &#geom, io, patch, y);),
+            packed: None,
         })
     }
 }

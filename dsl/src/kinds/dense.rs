@@ -153,6 +153,10 @@ impl Layer for Dense {
             bias: self.bias,
             scratch: quote!(0),
             forward: quote!(#rt::quant::dense::forward(x, w, ch, io, y);),
+            packed: Some([
+                quote!(#rt::quant::dense4::forward(x, w, ch, io, y);),
+                quote!(#rt::quant::dense2::forward(x, w, ch, io, y);),
+            ]),
         })
     }
 }

@@ -185,6 +185,47 @@ pub fn valid_multiplier(m: i32, shift: i32) -> bool {
 }
 
 impl<const O: usize> Channels<O> {
+    /// [`Channels::validate`] for rows of `cols` weights packed `bits` (4
+    /// or 2) per value.
+    pub fn validate_packed(
+        &self,
+        packed: &[u8],
+        cols: usize,
+        bits: u32,
+        layer: &'static str,
+    ) -> Result<(), LoadError> {
+        let rb = packed.len() / O.max(1);
+        let mut row = [0i8; 64];
+        for o in 0..O {
+            if !valid_multiplier(self.mult[o], self.shift[o]) {
+                return Err(LoadError::Invalid {
+                    layer,
+                    what: "a multiplier outside Q31 form",
+                });
+            }
+            // The row in blocks of 64 values (32 or 16 packed bytes).
+            let per = 64 * bits as usize / 8;
+            let mut sum = 0i32;
+            let mut left = cols;
+            for chunk in packed[o * rb..][..rb].chunks(per) {
+                let n = left.min(64);
+                match bits {
+                    4 => super::dense4::unpack_i4(chunk, &mut row[..n]),
+                    _ => super::dense2::unpack_i2(chunk, &mut row[..n]),
+                }
+                sum += row[..n].iter().map(|&v| i32::from(v)).sum::<i32>();
+                left -= n;
+            }
+            if sum != self.wsum[o] {
+                return Err(LoadError::Invalid {
+                    layer,
+                    what: "a row sum that is not its weights' sum",
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Checks the multipliers and that `wsum` is each row of `weights`' sum.
     pub fn validate(&self, weights: &[i8], layer: &'static str) -> Result<(), LoadError> {
         let k = weights.len() / O.max(1);

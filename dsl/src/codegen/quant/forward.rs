@@ -49,12 +49,13 @@ pub fn method(net: &Net<'_>, p: &QPlan) -> TokenStream {
         };
         let clamp = quote!(self.clamp[#out][0], self.clamp[#out][1]);
         let stmt = match op {
-            Op::Weighted { forward, .. } => {
+            Op::Weighted { forward, bits, .. } => {
                 let name = &l.name;
                 let w = format_ident!("{}_weight", name);
+                let w_ty = if *bits == 8 { quote!(i8) } else { quote!(u8) };
                 quote! {{
                     let (x, y): (&[i8], &mut [i8]) = (#x, #y);
-                    let w: &[i8] = self.#w.as_flattened();
+                    let w: &[#w_ty] = self.#w.as_flattened();
                     let ch = self.#name.view();
                     let io = #rt::quant::Io {
                         zp_x: self.zero[#t_in], zp_y: self.zero[#out],

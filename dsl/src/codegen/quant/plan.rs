@@ -21,6 +21,8 @@ pub enum Op {
         scratch: TokenStream,
         forward: TokenStream,
         out: usize,
+        /// Bits per weight: 8, or 4 and 2 packed.
+        bits: u8,
     },
     /// A clamp on its own at layer `i`.
     Clamp { i: usize },
@@ -111,7 +113,14 @@ pub fn plan(net: &Net<'_>) -> syn::Result<QPlan> {
                 bias,
                 scratch,
                 forward,
+                packed,
             } => {
+                let bits = net.def.quantize.as_ref().map_or(8, |q| q.dense_bits);
+                let (bits, forward) = match (bits, packed) {
+                    (4, Some([four, _])) => (4, four),
+                    (2, Some([_, two])) => (2, two),
+                    _ => (8, forward),
+                };
                 let mut j = i;
                 let mut bn = None;
                 if let Some(Quant::Folded) = quant.get(j + 1) {
@@ -137,6 +146,7 @@ pub fn plan(net: &Net<'_>) -> syn::Result<QPlan> {
                     scratch: scratch.clone(),
                     forward: forward.clone(),
                     out: j + 1,
+                    bits,
                 });
                 i = j + 1;
                 continue;

@@ -13,9 +13,10 @@ use quote::{format_ident, quote};
 pub fn observe(net: &Net<'_>, p: &QPlan) -> TokenStream {
     let (rt, ident) = (net.rt, &net.def.ident);
     let fq_weights = p.ops.iter().filter_map(|op| match op {
-        Op::Weighted { i, rows, .. } => {
+        Op::Weighted { i, rows, bits, .. } => {
             let name = &net.layers[*i].name;
-            Some(quote!(#rt::quant::qat::fake_quantize_weights(#rt::flat_mut(&mut self.#name.weight), #rows, bits);))
+            let most = u32::from(*bits);
+            Some(quote!(#rt::quant::qat::fake_quantize_weights(#rt::flat_mut(&mut self.#name.weight), #rows, bits.min(#most));))
         }
         _ => None,
     });
@@ -45,7 +46,8 @@ pub fn observe(net: &Net<'_>, p: &QPlan) -> TokenStream {
 
         impl #ident {
             /// Rounds every dense and convolution weight to its per-channel
-            /// symmetric `bits`-bit grid (`2..=8`), in place: the forward
+            /// symmetric `bits`-bit grid (`2..=8`; at most the layer's own
+            /// bits in the int8 network, `dense_bits`), in place: the forward
             /// weights of quantisation-aware training (`Trainer::qat`). A
             /// batch norm after a layer is folded only when quantising, so
             /// its layer's weights are rounded before the fold here.
@@ -105,6 +107,7 @@ pub fn items(net: &Net<'_>, p: &QPlan, forward: TokenStream) -> TokenStream {
                 cols,
                 bias,
                 out,
+                bits,
                 ..
             } => {
                 let l = &net.layers[*i];
@@ -137,17 +140,27 @@ pub fn items(net: &Net<'_>, p: &QPlan, forward: TokenStream) -> TokenStream {
                     quote!(None)
                 };
                 let t_in = *i;
+                let prep = match bits {
+                    4 => quote!(prepare4),
+                    2 => quote!(prepare2),
+                    _ => quote!(prepare),
+                };
                 prepare.push(quote! {{
                     #src
-                    self.#name.prepare(
+                    self.#name.#prep(
                         #rt::flat(&src.weight), #bias_arg,
                         (self.scale[#t_in], self.scale[#out]),
                         self.#w.as_flattened_mut(), #name_s,
                     )?;
                 }});
-                validate.push(quote!(self.#name.validate(self.#w.as_flattened(), #name_s)?;));
+                let b = u32::from(*bits);
+                validate.push(if *bits == 8 {
+                    quote!(self.#name.validate(self.#w.as_flattened(), #name_s)?;)
+                } else {
+                    quote!(self.#name.validate_packed(self.#w.as_flattened(), #cols, #b, #name_s)?;)
+                });
                 layout += &format!(
-                    ";{name_s}: weighted {rows}x{cols} bias={bias} bn={} out={out}",
+                    ";{name_s}: weighted {rows}x{cols} bits={bits} bias={bias} bn={} out={out}",
                     bn.is_some()
                 );
             }
@@ -298,6 +311,7 @@ fn summary(net: &Net<'_>, p: &QPlan) -> String {
                 cols,
                 bn,
                 out,
+                bits,
                 ..
             } => {
                 let mut fused: Vec<String> = Vec::new();
@@ -312,10 +326,16 @@ fn summary(net: &Net<'_>, p: &QPlan) -> String {
                 } else {
                     format!(" + {}", fused.join(" + "))
                 };
+                let bytes = super::types::weight_type(*bits, *cols).1;
+                let w = if *bits == 8 {
+                    String::new()
+                } else {
+                    format!(" {bits}-bit")
+                };
                 (
                     *i,
-                    format!("weights {rows}x{cols}{f}"),
-                    rows * cols + rows * 20,
+                    format!("weights{w} {rows}x{cols}{f}"),
+                    rows * bytes + rows * 20,
                 )
             }
             Op::Clamp { i } => (*i, "clamp".into(), 0),

@@ -24,6 +24,7 @@ pub fn items(net: &Net<'_>, p: &QPlan) -> TokenStream {
                 rows,
                 cols,
                 scratch,
+                bits,
                 ..
             } => {
                 let name = &net.layers[*i].name;
@@ -31,10 +32,18 @@ pub fn items(net: &Net<'_>, p: &QPlan) -> TokenStream {
                 let doc = format!("`{name}`: per-output-channel parameters");
                 head.push(quote!(#[doc = #doc] pub #name: #rt::quant::Channels<#rows>,));
                 head_zero.push(quote!(#name: #rt::quant::Channels::<#rows>::ZEROED,));
-                let doc = format!("`{name}`: int8 weights, {rows} rows of {cols}");
-                tail.push(quote!(#[doc = #doc] pub #w: [[i8; #cols]; #rows],));
-                tail_zero.push(quote!(#w: [[0; #cols]; #rows],));
-                weight_bytes += rows * cols;
+                let (ty, bytes) = weight_type(*bits, *cols);
+                let doc = match bits {
+                    8 => format!("`{name}`: int8 weights, {rows} rows of {cols}"),
+                    b => format!(
+                        "`{name}`: {b}-bit weights, {rows} rows of {cols} packed {} per byte \
+                         (the first in the low bits)",
+                        8 / b
+                    ),
+                };
+                tail.push(quote!(#[doc = #doc] pub #w: [[#ty; #bytes]; #rows],));
+                tail_zero.push(quote!(#w: [[0; #bytes]; #rows],));
+                weight_bytes += rows * bytes;
                 patches.push(scratch.clone());
             }
             Op::Leaky { i, .. } => {
@@ -159,6 +168,15 @@ pub fn items(net: &Net<'_>, p: &QPlan) -> TokenStream {
             /// Bytes of the workspace.
             pub const BYTES: usize = ::core::mem::size_of::<Self>();
         }
+    }
+}
+
+/// The element type and bytes of a row of `cols` weights of `bits` bits.
+pub fn weight_type(bits: u8, cols: usize) -> (TokenStream, usize) {
+    match bits {
+        4 => (quote!(u8), cols.div_ceil(2)),
+        2 => (quote!(u8), cols.div_ceil(4)),
+        _ => (quote!(i8), cols),
     }
 }
 
