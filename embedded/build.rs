@@ -192,6 +192,7 @@ fn main() {
     writeln!(rs, "/// Host logits of the imported LeNet-5 fine-tuned one epoch.\npub const ONNX_LENET_TUNED_LOGITS: [u32; {}] = {};", l.len(), bits(&l)).unwrap();
 
     int8(&out, &mut rs, &sine, &mlp, &lenet, &data);
+    tiny(&out, &mut rs, &data);
 
     std::fs::write(out.join("expected.rs"), rs).unwrap();
 }
@@ -296,4 +297,28 @@ fn int8(out: &Path, rs: &mut String, sine: &Sine, mlp: &Mlp, lenet: &LeNet, data
         LENET_IMAGES,
         "LENET_Q_OUT"
     );
+}
+
+/// The tiny MNIST classifier as `examples/tiny_mnist.rs` trained and saved
+/// it (committed): the host's int8 outputs for the test images, and one
+/// image for the footprint binary.
+fn tiny(out: &Path, rs: &mut String, data: &Mnist) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/tiny/tiny_mnist_int8.bin");
+    println!("cargo:rerun-if-changed={}", path.display());
+    let mut q = TinyMnistQ::ZEROED;
+    if let Err(e) = weights::load_int8_file(&path, &mut q) {
+        panic!("{e} (retrain with `cargo run --release --example tiny_mnist -- --out examples/tiny`)");
+    }
+    let mut ws = TinyMnistQWorkspace::ZEROED;
+    let mut x: Box<<TinyMnist as Network>::Input> = bytemuck::zeroed_box();
+    let (mut inputs, mut outs) = (Vec::new(), Vec::new());
+    for i in 0..MLP_IMAGES {
+        data.test.fill_batch(&[i], staticnet::flat_mut(&mut *x), &mut [0]);
+        let mut xq = [0i8; 784];
+        q.quantize_input(&x, &mut xq);
+        inputs.extend(xq.iter().map(|&v| v as u8));
+        outs.extend_from_slice(q.forward(&xq, &mut ws));
+    }
+    std::fs::write(out.join("tiny_test_q.bin"), &inputs).unwrap();
+    writeln!(rs, "/// The host's int8 outputs of the tiny classifier.\npub const TINY_Q_OUT: [i8; {}] = {};", outs.len(), i8s(&outs)).unwrap();
 }

@@ -39,6 +39,23 @@ staticnet::network! {
     }
 }
 
+staticnet::network! {
+    /// The smallest MNIST classifier here: three strided convolutions and
+    /// one dense layer, about 11K parameters, for the microcontroller with
+    /// 16 KB of flash and 4 KB of RAM (dense weights 4-bit in its int8
+    /// form). Trained by `examples/tiny_mnist.rs`.
+    #[staticnet(quantize(dense_bits = 4))]
+    pub struct TinyMnist {
+        input: [1, 28, 28],
+        conv2d(6, 5, stride = 2, padding = 2), relu,
+        conv2d(16, 3, stride = 2, padding = 1), relu,
+        conv2d(32, 3, stride = 2, padding = 1), relu,
+        flatten,
+        dropout(0.25),
+        dense(10),
+    }
+}
+
 /// Batch size of sine training.
 pub const SINE_BATCH: usize = 8;
 /// Seed of the initial weights of on-device training.
