@@ -229,8 +229,21 @@ fn gather(
 ) {
     let in_plane = g.in_h * g.in_w;
     let ix0 = (ox * g.stride_w).wrapping_sub(g.pad_w);
+    let iy0 = (oy * g.stride_h).wrapping_sub(g.pad_h);
     // The window's columns are one contiguous run inside the input.
     let inside = g.dil_w == 1 && ix0 < g.in_w && g.k_w <= g.in_w - ix0;
+    if inside && iy0 < g.in_h && (g.k_h - 1) * g.dil_h < g.in_h - iy0 {
+        // The whole window inside: each row a copy.
+        let (step, kk) = (g.dil_h * g.in_w, g.k_h * g.k_w);
+        let (base, span) = (iy0 * g.in_w + ix0, (g.k_h - 1) * step + g.k_w);
+        for (c, dst) in (c0..c0 + n).zip(patch.chunks_exact_mut(kk)) {
+            let window = &x[c * in_plane + base..][..span];
+            for (dst, src) in dst.chunks_exact_mut(g.k_w).zip(window.chunks(step)) {
+                copy_short(dst, &src[..g.k_w]);
+            }
+        }
+        return;
+    }
     let mut rows = patch.chunks_exact_mut(g.k_w);
     for c in c0..c0 + n {
         let plane = &x[c * in_plane..][..in_plane];
