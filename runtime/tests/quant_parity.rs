@@ -471,7 +471,7 @@ fn conv2d_agrees_with_quantized_conv2d() {
             let (x, w) = (f.i8s("x")?, f.i8s("w")?);
             let (nx, ny) = (g.in_c * g.in_h * g.in_w, g.out_c * g.out_h * g.out_w);
             f.len_check("x", x.len(), batch * nx)?;
-            f.len_check("w", w.len(), g.out_c * conv2d::scratch_len(&g))?;
+            f.len_check("w", w.len(), g.out_c * (g.in_c / g.groups * g.k_h * g.k_w))?;
             let p = Params::new(f, g.out_c)?;
             let io = layer_io(f, relu)?;
             let mut patch = vec![0i8; conv2d::scratch_len(&g)];

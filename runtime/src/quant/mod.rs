@@ -119,10 +119,14 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     if a == i32::MIN && b == i32::MIN {
         return i32::MAX;
     }
-    let ab = i64::from(a) * i64::from(b);
-    let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    // Truncating division, as C's.
-    ((ab + nudge) / (1i64 << 31)) as i32
+    // gemmlowp truncates `(ab + nudge) / 2^31` toward zero. For `ab >= 0`
+    // that is `floor((ab + 2^30) / 2^31)`; for `ab < 0` the numerator
+    // `y = ab + 1 - 2^30` is negative, and truncating it is `ceil(y / 2^31)
+    // = floor((y + 2^31 - 1) / 2^31) = floor((ab + 2^30) / 2^31)`: one
+    // arithmetic shift either way (CMSIS-NN's `arm_nn_doubling_high_mult_no_sat`;
+    // a multiply-accumulate and two shifts on a Cortex-M4, no division). The
+    // quotient fits in i32 except for `MIN * MIN`, handled above.
+    ((i64::from(a) * i64::from(b) + (1 << 30)) >> 31) as i32
 }
 
 /// gemmlowp's `RoundingDivideByPOT`: `x / 2^exponent` rounded to nearest,
@@ -343,6 +347,12 @@ impl<'a> ChannelsRef<'a> {
         requantize(acc, self.mult[o], self.shift[o], io)
     }
 
+    /// Channel `o`'s [`Requantizer`].
+    #[inline]
+    pub fn requantizer(&self, o: usize, io: Io) -> Requantizer {
+        Requantizer::new(self.mult[o], self.shift[o], io)
+    }
+
     /// [`ChannelsRef::requantize`] of every channel's accumulator into `y`.
     #[inline]
     pub fn requantize_all<'y>(&self, acc: &[i32], io: Io, y: impl Iterator<Item = &'y mut i8>) {
@@ -355,8 +365,58 @@ impl<'a> ChannelsRef<'a> {
 /// `clamp(zp_y + M acc)` with `M = (m, shift)`.
 #[inline]
 fn requantize(acc: i32, m: i32, shift: i32, io: Io) -> i8 {
-    let m = Multiplier { m, shift };
-    (m.apply(acc).saturating_add(io.zp_y)).clamp(io.lo, io.hi) as i8
+    Requantizer::new(m, shift, io).apply(acc)
+}
+
+/// One channel's rescaling to the output, `clamp(zp_y + M acc)`, with what
+/// depends only on the channel worked out once ([`Multiplier::apply`], then
+/// the zero point and the clamp), for kernels that rescale several
+/// accumulators of a channel.
+#[derive(Clone, Copy, Debug)]
+pub struct Requantizer {
+    m: i32,
+    left: u32,
+    right: u32,
+    /// `2^right - 1`, the bits the rounding shift drops.
+    mask: i32,
+    /// `mask >> 1`: the largest remainder that rounds down (of a positive value).
+    half: i32,
+    zp_y: i32,
+    lo: i32,
+    hi: i32,
+}
+
+impl Requantizer {
+    /// The rescaling by `M = (m, shift)` into `io`'s output.
+    #[inline]
+    pub fn new(m: i32, shift: i32, io: Io) -> Self {
+        let (left, right) = if shift > 0 { (shift, 0) } else { (0, -shift) };
+        // As `Multiplier::apply` and `rounding_divide_by_pot` (shifts modulo 32).
+        let (left, right) = ((left & 31) as u32, (right & 31) as u32);
+        let mask = (1u32 << right).wrapping_sub(1) as i32;
+        Requantizer {
+            m,
+            left,
+            right,
+            mask,
+            half: mask >> 1,
+            zp_y: io.zp_y,
+            lo: io.lo,
+            hi: io.hi,
+        }
+    }
+
+    /// `clamp(zp_y + M acc)`: `Multiplier::apply`, the saturating sum with
+    /// the zero point and the clamp to `[lo, hi]` (`lo <= hi`), bit for bit.
+    #[inline(always)]
+    pub fn apply(&self, acc: i32) -> i8 {
+        let x = acc.wrapping_shl(self.left);
+        let v = saturating_rounding_doubling_high_mul(x, self.m);
+        // `rounding_divide_by_pot(v, right)` with the channel's mask.
+        let threshold = self.half + i32::from(v < 0);
+        let q = (v >> self.right) + i32::from(v & self.mask > threshold);
+        q.saturating_add(self.zp_y).max(self.lo).min(self.hi) as i8
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,9 @@ pub fn maxpool(x: &[i8], y: &mut [i8], g: &Pool2dGeom) {
         x.len() == g.channels * g.in_plane() && y.len() == g.channels * g.out_plane(),
         "int8 maxpool2d: lengths do not fit {g:?}"
     );
+    if (g.k_h, g.k_w, g.stride_h, g.stride_w, g.pad_h, g.pad_w) == (2, 2, 2, 2, 0, 0) {
+        return maxpool_2x2(x, y, g);
+    }
     for (x, y) in x
         .chunks_exact(g.in_plane())
         .zip(y.chunks_exact_mut(g.out_plane()))
@@ -26,6 +29,24 @@ pub fn maxpool(x: &[i8], y: &mut [i8], g: &Pool2dGeom) {
                     }
                 }
                 y[oh * g.out_w + ow] = m;
+            }
+        }
+    }
+}
+
+/// [`maxpool`] with 2x2 windows at stride 2 and no padding (the common
+/// case): each output is the maximum of two pairs of adjacent inputs, with
+/// no window arithmetic.
+fn maxpool_2x2(x: &[i8], y: &mut [i8], g: &Pool2dGeom) {
+    for (x, y) in x
+        .chunks_exact(g.in_plane())
+        .zip(y.chunks_exact_mut(g.out_plane()))
+    {
+        for (oh, y) in y.chunks_exact_mut(g.out_w).enumerate() {
+            let r0 = &x[2 * oh * g.in_w..][..2 * g.out_w];
+            let r1 = &x[(2 * oh + 1) * g.in_w..][..2 * g.out_w];
+            for ((y, a), b) in y.iter_mut().zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
+                *y = a[0].max(a[1]).max(b[0].max(b[1]));
             }
         }
     }
@@ -118,6 +139,7 @@ mod tests {
         let mut rng = crate::Rng::new(4);
         for g in [
             geom(3, (7, 9), 2, 2, 0),
+            geom(2, (6, 8), 2, 2, 0),
             geom(2, (5, 5), 3, 2, 1),
             geom(1, (6, 7), 3, 1, 1),
         ] {

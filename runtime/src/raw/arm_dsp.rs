@@ -174,3 +174,140 @@ pub(crate) fn gemv_i8_dsp(x: &[i8], w: &[i8], acc: &mut [i32]) {
         *a = a.wrapping_add(s).wrapping_add(tail(xt, &r[body..]));
     }
 }
+
+/// One step of [`dot4_dsp`]: a word of the weight row (four int8,
+/// extended by `SXTB16` into its even and odd pairs) against the four
+/// pixels' int16 pairs of the same four columns (two words each, one
+/// `LDRD`), 16 multiply-accumulates in 15 instructions.
+macro_rules! step1x4 {
+    () => {
+        concat!(
+            "ldr {t}, [{pw}], #4\n",
+            "sxtb16 {e}, {t}\n",
+            "sxtb16 {t}, {t}, ror #8\n",
+            "ldrd {a}, {b}, [{px}], #8\n",
+            "smlad {s0}, {e}, {a}, {s0}\n",
+            "smlad {s0}, {t}, {b}, {s0}\n",
+            "ldrd {a}, {b}, [{px}], #8\n",
+            "smlad {s1}, {e}, {a}, {s1}\n",
+            "smlad {s1}, {t}, {b}, {s1}\n",
+            "ldrd {a}, {b}, [{px}], #8\n",
+            "smlad {s2}, {e}, {a}, {s2}\n",
+            "smlad {s2}, {t}, {b}, {s2}\n",
+            "ldrd {a}, {b}, [{px}], #8\n",
+            "smlad {s3}, {e}, {a}, {s3}\n",
+            "smlad {s3}, {t}, {b}, {s3}\n",
+        )
+    };
+}
+
+/// The columns of four receptive fields for [`dot4_dsp`]: `patches` holds
+/// four int8 rows of `k4` (a multiple of 4) at `j * k4`; for each group of
+/// four columns `4q..4q + 4` and each row `j`, `cols` gets (32 bytes per
+/// group) the two words `SXTB16` makes of the row's word: the int16 pairs
+/// `(x[4q], x[4q + 2])` and `(x[4q + 1], x[4q + 3])`, the order in which
+/// `dot4_dsp` pairs them with a weight word. `cols` must be word-aligned
+/// (`STRD`).
+pub(crate) fn widen4(patches: &[i8], k4: usize, cols: &mut [i8]) {
+    assert!(
+        k4 > 0
+            && k4.is_multiple_of(4)
+            && patches.len() >= 4 * k4
+            && cols.len() >= 8 * k4
+            && (cols.as_ptr() as usize).is_multiple_of(4)
+    );
+    let end = patches[k4..].as_ptr();
+    // SAFETY: `k4 / 4 >= 1` iterations (asserted); iteration `q` reads the
+    // words at `p = patches + 4q` plus `0`, `k4`, `2 k4`, `3 k4`, all below
+    // `4 k4 <= patches.len()`, and writes the 32 bytes `cols[32q..32q + 32]`,
+    // below `8 k4 <= cols.len()`; `p` reaches `end = patches + k4` after the
+    // last. `LDR` takes any alignment on Cortex-M4/M7; `STRD` needs a word
+    // address, which `cols` is (asserted) and `d` stays (steps of 8). Only
+    // registers named as operands and the flags are written; no stack.
+    unsafe {
+        asm!(
+            "2:",
+            "ldr {t}, [{p}]",
+            "sxtb16 {a}, {t}",
+            "sxtb16 {b}, {t}, ror #8",
+            "strd {a}, {b}, [{d}], #8",
+            "ldr {t}, [{p}, {k}]",
+            "sxtb16 {a}, {t}",
+            "sxtb16 {b}, {t}, ror #8",
+            "strd {a}, {b}, [{d}], #8",
+            "ldr {t}, [{p}, {k}, lsl #1]",
+            "sxtb16 {a}, {t}",
+            "sxtb16 {b}, {t}, ror #8",
+            "strd {a}, {b}, [{d}], #8",
+            "ldr {t}, [{p}, {k3}]",
+            "sxtb16 {a}, {t}",
+            "sxtb16 {b}, {t}, ror #8",
+            "strd {a}, {b}, [{d}], #8",
+            "add {p}, {p}, #4",
+            "cmp {p}, {end}",
+            "bne 2b",
+            p = inout(reg) patches.as_ptr() => _,
+            d = inout(reg) cols.as_mut_ptr() => _,
+            k = in(reg) k4,
+            k3 = in(reg) 3 * k4,
+            end = in(reg) end,
+            t = out(reg) _,
+            a = out(reg) _,
+            b = out(reg) _,
+            options(nostack),
+        );
+    }
+}
+
+/// `acc[j] += sum_i w[i] * x_j[i]` over `i < k4` for the four receptive
+/// fields `x_j` that [`widen4`] laid out in `cols`: one output channel at
+/// four pixels, each weight word extended once for the four (CMSIS-NN's
+/// `arm_nn_mat_mult_kernel_s8_s16` shares its words between two channels
+/// and two pixels; one channel and four pixels need fewer registers, 11,
+/// and fewer instructions, 15 per 16 multiply-accumulates). `w` is read
+/// from its start, `k4` bytes (a multiple of 4); the sums wrap.
+pub(crate) fn dot4_dsp(cols: &[i8], w: &[i8], k4: usize, acc: &mut [i32; 4]) {
+    assert!(
+        k4 > 0
+            && k4.is_multiple_of(4)
+            && w.len() >= k4
+            && cols.len() >= 8 * k4
+            && (cols.as_ptr() as usize).is_multiple_of(4)
+    );
+    let end = cols[8 * k4..].as_ptr();
+    let [mut s0, mut s1, mut s2, mut s3] = *acc;
+    // SAFETY: `k4 / 4 >= 1` steps run (asserted; entering at label 3 when
+    // their number, `(end - pc) / 32`, is odd, so `pc` reaches `end`
+    // exactly); step `q` reads the word `w[4q..4q + 4]`, inside `w` (`4q +
+    // 4 <= k4 <= w.len()`), and `cols[32q..32q + 32]` by four `LDRD`, inside
+    // `cols` (`32q + 32 <= 8 k4`). `LDR` takes any alignment on Cortex-M4/M7;
+    // `LDRD` needs a word address: `cols` is one (asserted) and `pc` moves
+    // by 8. Only registers named as operands and the flags are written; no
+    // stack; memory is only read.
+    unsafe {
+        asm!(
+            "sub {t}, {end}, {px}",
+            "tst {t}, #32",
+            "bne 3f",
+            "2:",
+            step1x4!(),
+            "3:",
+            step1x4!(),
+            "cmp {px}, {end}",
+            "bne 2b",
+            px = inout(reg) cols.as_ptr() => _,
+            pw = inout(reg) w.as_ptr() => _,
+            end = in(reg) end,
+            s0 = inout(reg) s0,
+            s1 = inout(reg) s1,
+            s2 = inout(reg) s2,
+            s3 = inout(reg) s3,
+            t = out(reg) _,
+            e = out(reg) _,
+            a = out(reg) _,
+            b = out(reg) _,
+            options(readonly, nostack),
+        );
+    }
+    *acc = [s0, s1, s2, s3];
+}

@@ -25,7 +25,7 @@ mod pool;
 mod x86;
 
 #[cfg(staticnet_arm_dsp)]
-pub(crate) use arm_dsp::gemv_i8_dsp;
+pub(crate) use arm_dsp::{dot4_dsp, gemv_i8_dsp, widen4};
 pub use embed::{embedded, Aligned};
 pub(crate) use pod::{param_block, zeroed};
 #[cfg(any(feature = "std", test))]
