@@ -3,7 +3,10 @@
 //! conv 6->16 k5, ReLU, maxpool 2, flatten 400, dense 120, ReLU, dense 84,
 //! ReLU, dense 10.
 //!
-//! - W4: batch-1 forward with random weights.
+//! - W4: batch-1 forward with random weights (`W4/f32`), and its int8 form
+//!   (`W4/int8`: `LeNetQ`, the same weights quantised after a min/max
+//!   calibration on 64 random inputs, the input quantised once outside the
+//!   timed loop).
 //! - W3: training throughput, softmax cross-entropy and plain SGD lr 0.05,
 //!   batch 32, over 12,800 samples (400 steps) of a shuffled MNIST epoch, on
 //!   one thread and data-parallel (2 threads of 16 samples).
@@ -14,8 +17,11 @@
 mod data;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use staticnet::data::Samples;
 use staticnet::optim::{Constant, Sgd};
 use staticnet::parallel::ParallelTrainer;
+use staticnet::quant::calib::Range;
+use staticnet::quantize::calibrate;
 use staticnet::train::{SoftmaxCrossEntropy, Trainer};
 use staticnet::{Network, Rng};
 use std::hint::black_box;
@@ -29,7 +35,7 @@ use std::time::Duration;
 mod nets {
     include!("../embedded/src/nets.rs");
 }
-use nets::LeNet;
+use nets::{LeNet, LeNetQ, LeNetQWorkspace};
 
 fn w4(c: &mut Criterion) {
     let net = LeNet::new_boxed(1);
@@ -39,12 +45,33 @@ fn w4(c: &mut Criterion) {
     staticnet::flat_mut(&mut x)
         .iter_mut()
         .for_each(|v| *v = rng.uniform());
-    c.bench_function("W4 lenet batch-1 forward", |b| {
+    let mut group = c.benchmark_group("W4");
+    group.bench_function("f32", |b| {
         b.iter(|| {
             let y = net.forward(black_box(&x), &mut ws);
             black_box(y[0])
         })
     });
+    // The same weights in int8 (TensorFlow Lite's scheme), calibrated
+    // (min/max) on 64 random inputs drawn like `x`.
+    let calib_x: Vec<f32> = (0..64 * 784).map(|_| rng.uniform()).collect();
+    let labels = [0usize; 64];
+    let data = Samples::new(&calib_x, 784, &labels).expect("64 inputs of 784");
+    let calib =
+        calibrate::<LeNet, _, 32, { LeNetQ::TENSORS.len() }>(&net, &data, 64, Range::MinMax)
+            .expect("a calibration");
+    let mut q = Box::new(LeNetQ::ZEROED);
+    q.quantize_from(&net, &calib).expect("a quantised network");
+    let mut qws = Box::new(LeNetQWorkspace::ZEROED);
+    let mut xq = [0i8; 784];
+    q.quantize_input(&x, &mut xq);
+    group.bench_function("int8", |b| {
+        b.iter(|| {
+            let y = q.forward(black_box(&xq), &mut qws);
+            black_box(y[0])
+        })
+    });
+    group.finish();
 }
 
 fn w3(c: &mut Criterion) {

@@ -2,7 +2,10 @@
 //! figures in `docs/performance.md`):
 //!
 //! - W1: the MLP 784-128-10 (ReLU) with random weights, batch-1 forward,
-//!   on one thread and with its product split over 2 kernel threads.
+//!   on one thread (`W1/f32`) and with its product split over 2 kernel
+//!   threads; and its int8 form (`W1/int8`: `MlpQ`, the same weights
+//!   quantised after a min/max calibration on 64 random inputs, the input
+//!   quantised once outside the timed loop).
 //! - W5: the MLP 1-16-16-1 (ReLU), batch-1 forward (the shape of TensorFlow
 //!   Lite Micro's "hello world").
 //! - W2: training the 784-128-10 MLP with softmax cross-entropy and plain
@@ -17,8 +20,11 @@
 mod data;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use staticnet::data::Samples;
 use staticnet::optim::{Constant, Sgd};
 use staticnet::parallel::ParallelTrainer;
+use staticnet::quant::calib::Range;
+use staticnet::quantize::calibrate;
 use staticnet::train::{Control, SoftmaxCrossEntropy, Trainer};
 use staticnet::{Network, Rng};
 use std::hint::black_box;
@@ -33,7 +39,7 @@ use std::time::Duration;
 mod nets {
     include!("../embedded/src/nets.rs");
 }
-use nets::{Mlp, Sine as Tiny};
+use nets::{Mlp, MlpQ, MlpQWorkspace, Sine as Tiny};
 
 fn w1(c: &mut Criterion) {
     let net = Mlp::new_boxed(1);
@@ -41,12 +47,32 @@ fn w1(c: &mut Criterion) {
     let mut x = [0.0f32; 784];
     let mut rng = Rng::new(2);
     x.iter_mut().for_each(|v| *v = rng.uniform());
-    c.bench_function("W1 mlp 784-128-10 batch-1 forward", |b| {
+    let mut group = c.benchmark_group("W1");
+    group.bench_function("f32", |b| {
         b.iter(|| {
             let y = net.forward(black_box(&x), &mut ws);
             black_box(y[0])
         })
     });
+    // The same weights in int8 (TensorFlow Lite's scheme), calibrated
+    // (min/max) on 64 random inputs drawn like `x`.
+    let calib_x: Vec<f32> = (0..64 * 784).map(|_| rng.uniform()).collect();
+    let labels = [0usize; 64];
+    let data = Samples::new(&calib_x, 784, &labels).expect("64 inputs of 784");
+    let calib = calibrate::<Mlp, _, 32, { MlpQ::TENSORS.len() }>(&net, &data, 64, Range::MinMax)
+        .expect("a calibration");
+    let mut q = Box::new(MlpQ::ZEROED);
+    q.quantize_from(&net, &calib).expect("a quantised network");
+    let mut qws = Box::new(MlpQWorkspace::ZEROED);
+    let mut xq = [0i8; 784];
+    q.quantize_input(&x, &mut xq);
+    group.bench_function("int8", |b| {
+        b.iter(|| {
+            let y = q.forward(black_box(&xq), &mut qws);
+            black_box(y[0])
+        })
+    });
+    group.finish();
     // The same call with its product split over two threads.
     staticnet::threads::set_threads(2);
     c.bench_function("W1 mlp 784-128-10 batch-1 forward, 2 kernel threads", |b| {

@@ -36,7 +36,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 T2 = " = 2 threads x 16)"
 # workload: (bench, criterion id, unit, threads, FLOP per iteration or None, target, better)
 OURS = {
-    "W1": ("mlp", "W1 mlp 784-128-10 batch-1 forward", "us", 1, None, 3.0, "low"),
+    "W1": ("mlp", "W1/f32", "us", 1, None, 3.0, "low"),
     "W5": ("mlp", "W5 mlp 1-16-16-1 batch-1 forward", "ns", 1, 576, 40, "low"),
     "W2": ("mlp", "W2 epoch/W2 mlp one epoch of 60000 (sgd 0.1, batch 32)", "s", 1,
            409_088 * 60_000, 0.25, "low"),
@@ -50,7 +50,7 @@ OURS = {
                             409_088 * 60_000, 0.15, "low"),
     "W1 2 kernel threads": ("mlp", "W1 mlp 784-128-10 batch-1 forward, 2 kernel threads", "us", 2, None, None, "low"),
     "W2 step": ("mlp", "W2 mlp training step batch 32", "us", 1, 409_088 * 32, None, "low"),
-    "W4": ("lenet", "W4 lenet batch-1 forward", "us", 1, 833_040, 10.0, "low"),
+    "W4": ("lenet", "W4/f32", "us", 1, 833_040, 10.0, "low"),
     "W3": ("lenet", "W3/W3 lenet training 12800 samples (sgd 0.05, batch 32)", "samples/s", 1,
            2_263_920 * 12_800, 30_000, "high"),
     "W3 2 threads": ("lenet", "W3/W3 lenet training 12800 samples (sgd 0.05, 2 threads x 16)",
@@ -103,7 +103,7 @@ def ours(quick):
         subprocess.run(["cargo", "bench", "-q", "--bench", bench, "--no-run"], cwd=ROOT, check=True)
     run_bench("kernels", "^HW/(fma|l2)", 1, quick)
     run_bench("kernels", "^HW/write", 2, quick)
-    run_bench("mlp", r"forward$|^W2 mlp training step|batch 32\)$", 1, quick)
+    run_bench("mlp", r"^W1/|forward$|^W2 mlp training step|batch 32\)$", 1, quick)
     run_bench("lenet", r"^W4|batch 32\)$", 1, quick)
     run_bench("mlp", "2 threads|2 kernel threads", 2, quick)
     run_bench("lenet", "2 threads", 2, quick)
