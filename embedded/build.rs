@@ -307,18 +307,27 @@ fn tiny(out: &Path, rs: &mut String, data: &Mnist) {
     println!("cargo:rerun-if-changed={}", path.display());
     let mut q = TinyMnistQ::ZEROED;
     if let Err(e) = weights::load_int8_file(&path, &mut q) {
-        panic!("{e} (retrain with `cargo run --release --example tiny_mnist -- --out examples/tiny`)");
+        panic!(
+            "{e} (retrain with `cargo run --release --example tiny_mnist -- --out examples/tiny`)"
+        );
     }
     let mut ws = TinyMnistQWorkspace::ZEROED;
     let mut x: Box<<TinyMnist as Network>::Input> = bytemuck::zeroed_box();
     let (mut inputs, mut outs) = (Vec::new(), Vec::new());
     for i in 0..MLP_IMAGES {
-        data.test.fill_batch(&[i], staticnet::flat_mut(&mut *x), &mut [0]);
+        data.test
+            .fill_batch(&[i], staticnet::flat_mut(&mut *x), &mut [0]);
         let mut xq = [0i8; 784];
         q.quantize_input(&x, &mut xq);
         inputs.extend(xq.iter().map(|&v| v as u8));
         outs.extend_from_slice(q.forward(&xq, &mut ws));
     }
     std::fs::write(out.join("tiny_test_q.bin"), &inputs).unwrap();
-    writeln!(rs, "/// The host's int8 outputs of the tiny classifier.\npub const TINY_Q_OUT: [i8; {}] = {};", outs.len(), i8s(&outs)).unwrap();
+    writeln!(
+        rs,
+        "/// The host's int8 outputs of the tiny classifier.\npub const TINY_Q_OUT: [i8; {}] = {};",
+        outs.len(),
+        i8s(&outs)
+    )
+    .unwrap();
 }

@@ -22,7 +22,9 @@ fn main() -> ! {
     // atomics the Cortex-M0 lacks.
     let mut ws = LeNetQWorkspace::ZEROED;
     let n = INPUTS.len() / 784;
-    let c = compare_int8::<784, 10>(n, INPUTS, &expected::LENET_Q_OUT, |x| *NET.forward(x, &mut ws));
+    let c = compare_int8::<784, 10>(n, INPUTS, &expected::LENET_Q_OUT, |x| {
+        *NET.forward(x, &mut ws)
+    });
     hprintln!(
         "lenet int8: {}/{n} outputs bit-identical to the host's; {}/{n} correct labels; \
          stack high-water {} bytes",

@@ -21,7 +21,9 @@ fn main() -> ! {
     // atomics the Cortex-M0 lacks.
     let mut ws = MlpQWorkspace::ZEROED;
     let n = INPUTS.len() / 784;
-    let c = compare_int8::<784, 10>(n, INPUTS, &expected::MLP_Q_OUT, |x| *NET.forward(x, &mut ws));
+    let c = compare_int8::<784, 10>(n, INPUTS, &expected::MLP_Q_OUT, |x| {
+        *NET.forward(x, &mut ws)
+    });
     hprintln!(
         "mlp int8: {}/{n} outputs bit-identical to the host's; {}/{n} correct labels; \
          stack high-water {} bytes",

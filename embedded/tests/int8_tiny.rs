@@ -14,7 +14,10 @@ staticnet_embedded::hard_fault_exits!();
 
 static NET: &TinyMnistQ = staticnet::include_weights!(
     TinyMnistQ,
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/tiny/tiny_mnist_int8.bin")
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/tiny/tiny_mnist_int8.bin"
+    )
 );
 static INPUTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tiny_test_q.bin"));
 
@@ -22,7 +25,9 @@ static INPUTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tiny_test_q.bin
 fn main() -> ! {
     let mut ws = TinyMnistQWorkspace::ZEROED;
     let n = INPUTS.len() / 784;
-    let c = compare_int8::<784, 10>(n, INPUTS, &expected::TINY_Q_OUT, |x| *NET.forward(x, &mut ws));
+    let c = compare_int8::<784, 10>(n, INPUTS, &expected::TINY_Q_OUT, |x| {
+        *NET.forward(x, &mut ws)
+    });
     hprintln!(
         "tiny int8: {}/{n} outputs bit-identical to the host's; {}/{n} correct labels; \
          stack high-water {} bytes",

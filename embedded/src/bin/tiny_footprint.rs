@@ -21,7 +21,10 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 
 static NET: &TinyMnistQ = staticnet::include_weights!(
     TinyMnistQ,
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/tiny/tiny_mnist_int8.bin")
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/tiny/tiny_mnist_int8.bin"
+    )
 );
 /// The first quantised test image (the others are not linked).
 static IMAGE: [u8; 784] = {
@@ -53,5 +56,9 @@ fn main() -> ! {
     print(" network_bytes=");
     print_u32(core::mem::size_of::<TinyMnistQ>() as u32);
     print("\n");
-    exit(if y[..] == expected::TINY_Q_OUT[..10] { 0 } else { 1 })
+    exit(if y[..] == expected::TINY_Q_OUT[..10] {
+        0
+    } else {
+        1
+    })
 }
