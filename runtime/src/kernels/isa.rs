@@ -209,6 +209,10 @@ pub(crate) trait Kernels: Copy {
     #[inline]
     fn gemv_i8(self, x: &[i8], w: &[i8], wsum: &[i32], acc: &mut [i32]) {
         let _ = wsum;
+        // Cortex-M4/M7: the DSP extension's dual 16-bit multiply-accumulate.
+        #[cfg(staticnet_arm_dsp)]
+        crate::raw::gemv_i8_dsp(x, w, acc);
+        #[cfg(not(staticnet_arm_dsp))]
         crate::quant::gemv::portable(x, w, acc);
     }
 }

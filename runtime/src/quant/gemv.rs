@@ -27,10 +27,6 @@ pub fn gemv_i8(x: &[i8], w: &[i8], wsum: &[i32], acc: &mut [i32]) {
     if n == 0 {
         return;
     }
-    // Cortex-M4/M7: the DSP extension's dual 16-bit multiply-accumulate.
-    #[cfg(staticnet_arm_dsp)]
-    crate::raw::gemv_i8_dsp(x, w, acc);
-    #[cfg(not(staticnet_arm_dsp))]
     dispatch!(Isa::best(), |t| t.gemv_i8(x, w, wsum, acc));
 }
 
