@@ -39,7 +39,7 @@ cargo build --release --quiet --target "$target" "${build[@]}"
 mkdir -p target
 [ -f "$plugin" ] || cc -shared -fPIC -O2 -o "$plugin" tools/insncount.c
 
-elfs=("$dir/sine_footprint" "$dir/tiny_footprint")
+elfs=("$dir/sine_footprint" "$dir/tiny_footprint" "$dir/lenet_int8_footprint")
 for t in "${tests[@]}"; do
     elfs+=("$(ls -t "$dir"/deps/"$t"-* | grep -v '\.d$' | head -1)")
 done

@@ -151,17 +151,17 @@ macro_rules! one_op {
         }
     };
 }
-one_op!(P1, P1Q, P1QWorkspace, 12, { input: [12], dense(7) }, p1);
-one_op!(P2, P2Q, P2QWorkspace, 12, { input: [12], dense(7), relu }, p2);
-one_op!(P3, P3Q, P3QWorkspace, 48, { input: [3, 4, 4], conv2d(5, 3, padding = 1) }, p3);
-one_op!(P4, P4Q, P4QWorkspace, 48, { input: [3, 4, 4], conv2d(6, 3, padding = 1, groups = 3) }, p4);
-one_op!(P5, P5Q, P5QWorkspace, 48, { input: [3, 4, 4], maxpool2d(2) }, p5);
-one_op!(P6, P6Q, P6QWorkspace, 48, { input: [3, 4, 4], avgpool2d(3, stride = 1, padding = 1) }, p6);
-one_op!(P7, P7Q, P7QWorkspace, 48, { input: [3, 4, 4], global_avgpool }, p7);
-one_op!(P8, P8Q, P8QWorkspace, 12, { input: [12], leaky_relu(0.1) }, p8);
-one_op!(P9, P9Q, P9QWorkspace, 12, { input: [12], residual { dense(12), relu } }, p9);
-one_op!(P10, P10Q, P10QWorkspace, 12, { input: [12], dense(9), relu6 }, p10);
-one_op!(P11, P11Q, P11QWorkspace, 48, { input: [3, 4, 4], conv2d(4, 3, padding = 1), batchnorm, relu }, p11);
+one_op!(P1, P1Q, P1QWorkspace, 12, { input: [12], dense(7) }, int8_dense);
+one_op!(P2, P2Q, P2QWorkspace, 12, { input: [12], dense(7), relu }, int8_dense_relu);
+one_op!(P3, P3Q, P3QWorkspace, 48, { input: [3, 4, 4], conv2d(5, 3, padding = 1) }, int8_conv2d_padded);
+one_op!(P4, P4Q, P4QWorkspace, 48, { input: [3, 4, 4], conv2d(6, 3, padding = 1, groups = 3) }, int8_conv2d_grouped);
+one_op!(P5, P5Q, P5QWorkspace, 48, { input: [3, 4, 4], maxpool2d(2) }, int8_maxpool2d);
+one_op!(P6, P6Q, P6QWorkspace, 48, { input: [3, 4, 4], avgpool2d(3, stride = 1, padding = 1) }, int8_avgpool2d_padded);
+one_op!(P7, P7Q, P7QWorkspace, 48, { input: [3, 4, 4], global_avgpool }, int8_global_avgpool);
+one_op!(P8, P8Q, P8QWorkspace, 12, { input: [12], leaky_relu(0.1) }, int8_leaky_relu);
+one_op!(P9, P9Q, P9QWorkspace, 12, { input: [12], residual { dense(12), relu } }, int8_residual);
+one_op!(P10, P10Q, P10QWorkspace, 12, { input: [12], dense(9), relu6 }, int8_dense_relu6);
+one_op!(P11, P11Q, P11QWorkspace, 48, { input: [3, 4, 4], conv2d(4, 3, padding = 1), batchnorm, relu }, int8_conv2d_batchnorm_relu);
 
 #[test]
 fn files_round_trip_and_damage_is_a_typed_error() {
@@ -271,6 +271,7 @@ fn calibration_errors_name_the_tensor() {
         MlpQ::SUMMARY
     );
     assert_eq!(MlpQ::WEIGHT_BYTES, 31 * 20 + 7 * 31);
+    assert_eq!(MlpQ::PARAMS, <Mlp as Network>::PARAMS);
 }
 
 mod mnist_data;

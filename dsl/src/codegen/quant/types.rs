@@ -16,6 +16,7 @@ pub fn items(net: &Net<'_>, p: &QPlan) -> TokenStream {
     let t = net.layers.len() + 1;
     let (mut head, mut head_zero, mut tail, mut tail_zero) = (vec![], vec![], vec![], vec![]);
     let mut weight_bytes = 0usize;
+    let mut params = 0usize;
     let (mut ws_fields, mut ws_zero, mut patches) = (vec![], vec![], vec![]);
     for op in &p.ops {
         match op {
@@ -44,6 +45,7 @@ pub fn items(net: &Net<'_>, p: &QPlan) -> TokenStream {
                 tail.push(quote!(#[doc = #doc] pub #w: [[#ty; #bytes]; #rows],));
                 tail_zero.push(quote!(#w: [[0; #bytes]; #rows],));
                 weight_bytes += rows * bytes;
+                params += rows * cols + rows;
                 patches.push(scratch.clone());
             }
             Op::Leaky { i, .. } => {
@@ -121,7 +123,9 @@ pub fn items(net: &Net<'_>, p: &QPlan) -> TokenStream {
                 #(#tail_zero)*
                 _pad: [0; #pad],
             };
-            /// Bytes of int8 weights.
+            /// Weights and biases (as the float network counts its parameters).
+            pub const PARAMS: usize = #params;
+            /// Bytes of int8 (or packed) weights.
             pub const WEIGHT_BYTES: usize = #weight_bytes;
             /// Bytes of the whole network (weights, per-channel parameters, activation table).
             pub const BYTES: usize = ::core::mem::size_of::<Self>();
