@@ -28,29 +28,13 @@ use staticnet::{weights, Network};
 use std::error::Error;
 use std::process::ExitCode;
 
-staticnet::network! {
-    /// The MNIST MLP of `examples/mnist.rs`.
-    #[staticnet(quantize)]
-    pub struct Mlp {
-        input: [784],
-        dense(128), relu,
-        dense(10),
-    }
+/// The MLP and LeNet-5 of the benchmarks and the embedded crate, declared
+/// there with `#[staticnet(quantize)]`.
+#[allow(dead_code)]
+mod nets {
+    include!("../embedded/src/nets.rs");
 }
-
-staticnet::network! {
-    /// LeNet-5 of `examples/mnist_cnn.rs`.
-    #[staticnet(quantize)]
-    pub struct LeNet {
-        input: [1, 28, 28],
-        conv2d(6, 5, padding = 2), relu, maxpool2d(2),
-        conv2d(16, 5), relu, maxpool2d(2),
-        flatten,
-        dense(120), relu,
-        dense(84), relu,
-        dense(10),
-    }
-}
+use nets::{LeNet, LeNetQ, LeNetQWorkspace, Mlp, MlpQ, MlpQWorkspace};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Model {

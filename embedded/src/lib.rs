@@ -223,3 +223,43 @@ pub fn compare_int8<const IN: usize, const OUT: usize>(
     }
     c
 }
+
+/// The first `N` bytes of `all`, at compile time (one image of a test set
+/// for a footprint binary, without linking the others).
+pub const fn first<const N: usize>(all: &[u8]) -> [u8; N] {
+    let mut one = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        one[i] = all[i];
+        i += 1;
+    }
+    one
+}
+
+/// The body of an int8 footprint binary: copies `image` into an int8 input
+/// on the stack, runs `forward` once between `bench_start` and `bench_end`,
+/// prints the stack high-water mark and the workspace and network sizes
+/// (no `core::fmt`), and exits 0 if the output equals `host` bit for bit.
+pub fn int8_footprint<const IN: usize, const OUT: usize>(
+    image: &[u8; IN],
+    host: &[i8],
+    (workspace_bytes, network_bytes): (usize, usize),
+    forward: impl FnOnce(&[i8; IN]) -> [i8; OUT],
+) -> ! {
+    let mut x = [0i8; IN];
+    for (q, &b) in x.iter_mut().zip(image) {
+        *q = b as i8;
+    }
+    bench_start();
+    let y = forward(core::hint::black_box(&x));
+    bench_end();
+    let stack = stack_high_water();
+    print("stack_high_water_bytes=");
+    print_u32(stack as u32);
+    print(" workspace_bytes=");
+    print_u32(workspace_bytes as u32);
+    print(" network_bytes=");
+    print_u32(network_bytes as u32);
+    print("\n");
+    exit(if y[..] == host[..OUT] { 0 } else { 1 })
+}

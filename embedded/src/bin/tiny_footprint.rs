@@ -9,7 +9,7 @@
 #![no_main]
 
 use cortex_m_rt::entry;
-use staticnet_embedded::{bench_end, bench_start, exit, expected, print, print_u32};
+use staticnet_embedded::{exit, expected, first, int8_footprint};
 use staticnet_embedded::{TinyMnistQ, TinyMnistQWorkspace};
 
 staticnet_embedded::hard_fault_exits!();
@@ -27,38 +27,13 @@ static NET: &TinyMnistQ = staticnet::include_weights!(
     )
 );
 /// The first quantised test image (the others are not linked).
-static IMAGE: [u8; 784] = {
-    let all = include_bytes!(concat!(env!("OUT_DIR"), "/tiny_test_q.bin"));
-    let mut one = [0u8; 784];
-    let mut i = 0;
-    while i < 784 {
-        one[i] = all[i];
-        i += 1;
-    }
-    one
-};
+static IMAGE: [u8; 784] = first(include_bytes!(concat!(env!("OUT_DIR"), "/tiny_test_q.bin")));
 
 #[entry]
 fn main() -> ! {
     let mut ws = TinyMnistQWorkspace::ZEROED;
-    let mut x = [0i8; 784];
-    for (q, &b) in x.iter_mut().zip(&IMAGE) {
-        *q = b as i8;
-    }
-    bench_start();
-    let y = *NET.forward(core::hint::black_box(&x), &mut ws);
-    bench_end();
-    let stack = staticnet_embedded::stack_high_water();
-    print("stack_high_water_bytes=");
-    print_u32(stack as u32);
-    print(" workspace_bytes=");
-    print_u32(core::mem::size_of::<TinyMnistQWorkspace>() as u32);
-    print(" network_bytes=");
-    print_u32(core::mem::size_of::<TinyMnistQ>() as u32);
-    print("\n");
-    exit(if y[..] == expected::TINY_Q_OUT[..10] {
-        0
-    } else {
-        1
+    let sizes = (TinyMnistQWorkspace::BYTES, TinyMnistQ::BYTES);
+    int8_footprint(&IMAGE, &expected::TINY_Q_OUT, sizes, |x| {
+        *NET.forward(x, &mut ws)
     })
 }
