@@ -14,27 +14,50 @@ impl<const O: usize> Channels<O> {
         &mut self,
         w: &[f32],
         bias: Option<&[f32; O]>,
-        (s_x, s_y): (f32, f32),
+        scales: (f32, f32),
         qw: &mut [i8],
         layer: &'static str,
     ) -> Result<(), QuantError> {
-        assert!(w.len() == qw.len() && w.len().is_multiple_of(O.max(1)));
+        assert_eq!(w.len(), qw.len());
+        self.prepare_rows(w, bias, scales, layer, |o, row| {
+            let q = &mut qw[o * row.len()..][..row.len()];
+            let s_w = quantize_symmetric(row, q);
+            (s_w, q.iter().map(|&v| i32::from(v)).sum())
+        })
+    }
+
+    /// What every prepare shares: checks that `w` is `O` rows and finite,
+    /// then for each row `o` lets `quantize(o, row)` quantise it (returning
+    /// its scale and the sum of its integers) and sets the channel
+    /// ([`set_channel`](Self::set_channel)). Used by
+    /// [`prepare`](Self::prepare) and
+    /// [`prepare_packed`](Self::prepare_packed).
+    ///
+    /// # Panics
+    ///
+    /// If `w` is not `O` rows.
+    pub(crate) fn prepare_rows(
+        &mut self,
+        w: &[f32],
+        bias: Option<&[f32; O]>,
+        scales: (f32, f32),
+        layer: &'static str,
+        mut quantize: impl FnMut(usize, &[f32]) -> (f32, i32),
+    ) -> Result<(), QuantError> {
+        assert!(w.len().is_multiple_of(O.max(1)));
         check_finite(w, bias, layer)?;
         let k = w.len() / O.max(1);
         for o in 0..O {
-            let row = &mut qw[o * k..][..k];
-            let s_w = quantize_symmetric(&w[o * k..][..k], row);
-            let wsum = row.iter().map(|&v| i32::from(v)).sum();
-            self.set_channel(o, s_w, wsum, bias.map(|b| b[o]), (s_x, s_y));
+            let (s_w, wsum) = quantize(o, &w[o * k..][..k]);
+            self.set_channel(o, s_w, wsum, bias.map(|b| b[o]), scales);
         }
         Ok(())
     }
 
     /// Channel `o`'s parameters once its weights are quantised with scale
     /// `s_w` and sum `wsum`: the int32 bias in steps of `s_x s_w` and the
-    /// multiplier `s_x s_w / s_y`. Shared by [`prepare`](Self::prepare) and
-    /// [`prepare4`](Self::prepare4).
-    pub(crate) fn set_channel(
+    /// multiplier `s_x s_w / s_y`.
+    fn set_channel(
         &mut self,
         o: usize,
         s_w: f32,
@@ -55,7 +78,7 @@ impl<const O: usize> Channels<O> {
 }
 
 /// `Err(NonFinite)` naming `layer` if a weight or bias is a NaN or infinite.
-pub(crate) fn check_finite<const O: usize>(
+fn check_finite<const O: usize>(
     w: &[f32],
     bias: Option<&[f32; O]>,
     layer: &'static str,
