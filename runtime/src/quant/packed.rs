@@ -214,6 +214,7 @@ mod tests {
     use super::*;
     use crate::quant::dense::tests::check_against_reference;
     use crate::quant::fake::fake_quantize_weights;
+    use crate::quant::prepare::tests::{float_layer, FloatLayer, I, O};
     use crate::quant::{asymmetric_params, Multiplier};
     use std::vec::Vec;
 
@@ -298,18 +299,8 @@ mod tests {
         } else {
             (1_000, 0.2)
         };
-        for (n, out) in [
-            (1, 1),
-            (2, 3),
-            (3, 5),
-            (5, 3),
-            (37, 33),
-            (127, 7),
-            (128, 1),
-            (129, 65),
-            (130, 65),
-            (301, 31),
-        ] {
+        let ns = [1, 2, 3, 5, 37, 127, 128, 129, 130, 301];
+        for (n, out) in ns.into_iter().zip([1, 3, 5, 3, 33, 7, 1, 65, 65, 31]) {
             let mut x: Vec<i8> = (0..n)
                 .map(|_| (rng.below(256) as i32 - 128) as i8)
                 .collect();
@@ -357,16 +348,15 @@ mod tests {
     }
 
     fn prepared<const BITS: u32>() {
-        let mut rng = crate::Rng::new(11 + u64::from(BITS));
-        const I: usize = 23;
-        const O: usize = 7;
+        let FloatLayer {
+            w,
+            b,
+            x,
+            y: yf,
+            s_x,
+            zp_x,
+        } = float_layer(11 + u64::from(BITS));
         let rb = row_bytes::<BITS>(I);
-        let w: [f32; I * O] = core::array::from_fn(|_| rng.normal() * 0.3);
-        let b: [f32; O] = core::array::from_fn(|_| rng.normal() * 0.1);
-        let xf: [f32; I] = core::array::from_fn(|_| rng.uniform() * 2.0 - 0.5);
-        let (s_x, zp_x) = asymmetric_params(-0.5, 1.5);
-        let yf: [f32; O] =
-            core::array::from_fn(|o| b[o] + (0..I).map(|i| w[o * I + i] * xf[i]).sum::<f32>());
         let (s_y, zp_y) = asymmetric_params(-6.0, 6.0);
         let mut ch = Channels::<O>::ZEROED;
         let mut packed = [0u8; O * row_bytes::<4>(I)];
@@ -386,8 +376,6 @@ mod tests {
                 assert_eq!(dequantised.to_bits(), fake[o * I + i].to_bits());
             }
         }
-        let x: [i8; I] =
-            core::array::from_fn(|i| ((xf[i] / s_x).round() as i32 + zp_x).clamp(-128, 127) as i8);
         let mut y = [0i8; O];
         let io = Io {
             zp_x,

@@ -93,27 +93,58 @@ fn check_finite<const O: usize>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::quant::{asymmetric_params, dense, Io};
 
-    #[test]
-    fn a_prepared_dense_layer_approximates_the_float_one() {
-        let mut rng = crate::Rng::new(9);
-        const I: usize = 23;
-        const O: usize = 7;
+    /// Inputs and outputs of the float layers the prepare tests quantise.
+    pub(crate) const I: usize = 23;
+    pub(crate) const O: usize = 7;
+
+    /// A random float layer (`w`, `b`), an input in `[-0.5, 1.5)` with its
+    /// scale and zero point `s_x`, `zp_x` and int8 form `x`, and the float
+    /// outputs `y`.
+    pub(crate) struct FloatLayer {
+        pub w: [f32; I * O],
+        pub b: [f32; O],
+        pub x: [i8; I],
+        pub y: [f32; O],
+        pub s_x: f32,
+        pub zp_x: i32,
+    }
+
+    pub(crate) fn float_layer(seed: u64) -> FloatLayer {
+        let mut rng = crate::Rng::new(seed);
         let w: [f32; I * O] = core::array::from_fn(|_| rng.normal() * 0.3);
         let b: [f32; O] = core::array::from_fn(|_| rng.normal() * 0.1);
         let xf: [f32; I] = core::array::from_fn(|_| rng.uniform() * 2.0 - 0.5);
         let (s_x, zp_x) = asymmetric_params(-0.5, 1.5);
-        let yf: [f32; O] =
-            core::array::from_fn(|o| b[o] + (0..I).map(|i| w[o * I + i] * xf[i]).sum::<f32>());
+        let y = core::array::from_fn(|o| b[o] + (0..I).map(|i| w[o * I + i] * xf[i]).sum::<f32>());
+        let x = xf.map(|v| ((v / s_x).round() as i32 + zp_x).clamp(-128, 127) as i8);
+        FloatLayer {
+            w,
+            b,
+            x,
+            y,
+            s_x,
+            zp_x,
+        }
+    }
+
+    #[test]
+    fn a_prepared_dense_layer_approximates_the_float_one() {
+        let FloatLayer {
+            w,
+            b,
+            x,
+            y: yf,
+            s_x,
+            zp_x,
+        } = float_layer(9);
         let (s_y, zp_y) = asymmetric_params(-3.0, 3.0);
         let mut ch = Channels::<O>::ZEROED;
         let mut qw = [0i8; I * O];
         ch.prepare(&w, Some(&b), (s_x, s_y), &mut qw, "fc").unwrap();
-        let x: [i8; I] =
-            core::array::from_fn(|i| ((xf[i] / s_x).round() as i32 + zp_x).clamp(-128, 127) as i8);
         let mut y = [0i8; O];
         let io = Io {
             zp_x,
