@@ -154,8 +154,8 @@ impl Layer for Dense {
             scratch: quote!(0),
             forward: quote!(#rt::quant::dense::forward(x, w, ch, io, y);),
             packed: Some([
-                quote!(#rt::quant::dense4::forward(x, w, ch, io, y);),
-                quote!(#rt::quant::dense2::forward(x, w, ch, io, y);),
+                quote!(#rt::quant::packed::forward::<4>(x, w, ch, io, y);),
+                quote!(#rt::quant::packed::forward::<2>(x, w, ch, io, y);),
             ]),
         })
     }

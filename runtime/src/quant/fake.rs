@@ -12,8 +12,7 @@
 //!   127]`, or the clamp of a fused ReLU or ReLU6 ([`clamp_range`]).
 //! - Weights, per output channel, symmetric ([`fake_quantize_weights`]):
 //!   `w = s_o clamp(round(w / s_o), -qmax, qmax)`, `s_o = max |w_o| / qmax`,
-//!   for `bits` of 8 ([`quantize_symmetric`] exactly), 4 ([`dense4`]) or 2
-//!   ([`dense2`]).
+//!   for `bits` of 8 ([`quantize_symmetric`] exactly), 4 or 2 ([`packed`]).
 //!
 //! The backward ([`fake_quantize_backward`]) is the straight-through
 //! estimator with clipping, as PyTorch's `FakeQuantize`: the rounding is
@@ -26,8 +25,7 @@
 //!
 //! [`clamp_range`]: super::clamp_range
 //! [`quantize_symmetric`]: super::quantize_symmetric
-//! [`dense4`]: super::dense4
-//! [`dense2`]: super::dense2
+//! [`packed`]: super::packed
 
 use super::{symmetric_scale, symmetric_step};
 
@@ -85,8 +83,8 @@ pub fn fake_quantize_backward(
 /// scale `max |w_row| / qmax` (1 for an all-zero row), `w = scale *
 /// clamp(round(w / scale), -qmax, qmax)`. For 8 bits this is exactly the
 /// dequantised [`quantize_symmetric`](super::quantize_symmetric), for 4
-/// the dequantised weights of [`Channels::prepare4`](super::Channels::prepare4),
-/// for 2 those of [`Channels::prepare2`](super::Channels::prepare2).
+/// and 2 the dequantised weights of
+/// [`Channels::prepare_packed`](super::Channels::prepare_packed).
 ///
 /// The backward is the identity (every weight is within its row's range,
 /// so the clipped straight-through estimator passes every gradient).

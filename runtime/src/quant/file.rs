@@ -210,8 +210,8 @@ impl<const O: usize> Channels<O> {
             for chunk in packed[o * rb..][..rb].chunks(per) {
                 let n = left.min(64);
                 match bits {
-                    4 => super::dense4::unpack_i4(chunk, &mut row[..n]),
-                    _ => super::dense2::unpack_i2(chunk, &mut row[..n]),
+                    4 => super::packed::unpack::<4>(chunk, &mut row[..n]),
+                    _ => super::packed::unpack::<2>(chunk, &mut row[..n]),
                 }
                 sum += row[..n].iter().map(|&v| i32::from(v)).sum::<i32>();
                 left -= n;

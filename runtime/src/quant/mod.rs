@@ -34,9 +34,9 @@
 //! saves and loads a whole int8 network. `network!` generates the int8
 //! network of a declaration from these (`#[staticnet(quantize)]`).
 //!
-//! Beyond int8: [`dense4`] is the dense layer with signed 4-bit weights
-//! packed two per byte (int8 activations, the same requantisation),
-//! [`dense2`] the same with ternary weights packed four per byte, and
+//! Beyond int8: [`packed`] is the dense layer with signed 4-bit weights
+//! packed two per byte or ternary (2-bit) weights packed four per byte
+//! (int8 activations, the same requantisation), and
 //! [`fake`] rounds float tensors to the values the quantised network holds,
 //! with the straight-through backward, for quantisation-aware training.
 
@@ -45,11 +45,10 @@ pub mod add;
 pub mod calib;
 pub mod conv2d;
 pub mod dense;
-pub mod dense2;
-pub mod dense4;
 pub mod fake;
 pub mod file;
 pub mod gemv;
+pub mod packed;
 pub mod pool;
 pub mod prepare;
 pub mod qat;
@@ -155,7 +154,7 @@ pub fn quantize_symmetric(w: &[f32], q: &mut [i8]) -> f32 {
 /// The scale of a channel quantised symmetrically to `[-qmax, qmax]`:
 /// `max |w| / qmax`, 1 for an all-zero channel. Shared by
 /// [`quantize_symmetric`] (`qmax` 127), the 4-bit and 2-bit weights of
-/// [`dense4`] (7) and [`dense2`] (1) and the fake quantisation of
+/// [`packed`] (7 and 1) and the fake quantisation of
 /// [`fake`], so that they agree bit for bit.
 #[inline]
 pub(crate) fn symmetric_scale(w: &[f32], qmax: i32) -> f32 {

@@ -14,27 +14,50 @@ impl<const O: usize> Channels<O> {
         &mut self,
         w: &[f32],
         bias: Option<&[f32; O]>,
-        (s_x, s_y): (f32, f32),
+        scales: (f32, f32),
         qw: &mut [i8],
         layer: &'static str,
     ) -> Result<(), QuantError> {
-        assert!(w.len() == qw.len() && w.len().is_multiple_of(O.max(1)));
+        assert_eq!(w.len(), qw.len());
+        self.prepare_rows(w, bias, scales, layer, |o, row| {
+            let q = &mut qw[o * row.len()..][..row.len()];
+            let s_w = quantize_symmetric(row, q);
+            (s_w, q.iter().map(|&v| i32::from(v)).sum())
+        })
+    }
+
+    /// What every prepare shares: checks that `w` is `O` rows and finite,
+    /// then for each row `o` lets `quantize(o, row)` quantise it (returning
+    /// its scale and the sum of its integers) and sets the channel
+    /// ([`set_channel`](Self::set_channel)). Used by
+    /// [`prepare`](Self::prepare) and
+    /// [`prepare_packed`](Self::prepare_packed).
+    ///
+    /// # Panics
+    ///
+    /// If `w` is not `O` rows.
+    pub(crate) fn prepare_rows(
+        &mut self,
+        w: &[f32],
+        bias: Option<&[f32; O]>,
+        scales: (f32, f32),
+        layer: &'static str,
+        mut quantize: impl FnMut(usize, &[f32]) -> (f32, i32),
+    ) -> Result<(), QuantError> {
+        assert!(w.len().is_multiple_of(O.max(1)));
         check_finite(w, bias, layer)?;
         let k = w.len() / O.max(1);
         for o in 0..O {
-            let row = &mut qw[o * k..][..k];
-            let s_w = quantize_symmetric(&w[o * k..][..k], row);
-            let wsum = row.iter().map(|&v| i32::from(v)).sum();
-            self.set_channel(o, s_w, wsum, bias.map(|b| b[o]), (s_x, s_y));
+            let (s_w, wsum) = quantize(o, &w[o * k..][..k]);
+            self.set_channel(o, s_w, wsum, bias.map(|b| b[o]), scales);
         }
         Ok(())
     }
 
     /// Channel `o`'s parameters once its weights are quantised with scale
     /// `s_w` and sum `wsum`: the int32 bias in steps of `s_x s_w` and the
-    /// multiplier `s_x s_w / s_y`. Shared by [`prepare`](Self::prepare) and
-    /// [`prepare4`](Self::prepare4).
-    pub(crate) fn set_channel(
+    /// multiplier `s_x s_w / s_y`.
+    fn set_channel(
         &mut self,
         o: usize,
         s_w: f32,
@@ -55,7 +78,7 @@ impl<const O: usize> Channels<O> {
 }
 
 /// `Err(NonFinite)` naming `layer` if a weight or bias is a NaN or infinite.
-pub(crate) fn check_finite<const O: usize>(
+fn check_finite<const O: usize>(
     w: &[f32],
     bias: Option<&[f32; O]>,
     layer: &'static str,
@@ -70,27 +93,58 @@ pub(crate) fn check_finite<const O: usize>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::quant::{asymmetric_params, dense, Io};
 
-    #[test]
-    fn a_prepared_dense_layer_approximates_the_float_one() {
-        let mut rng = crate::Rng::new(9);
-        const I: usize = 23;
-        const O: usize = 7;
+    /// Inputs and outputs of the float layers the prepare tests quantise.
+    pub(crate) const I: usize = 23;
+    pub(crate) const O: usize = 7;
+
+    /// A random float layer (`w`, `b`), an input in `[-0.5, 1.5)` with its
+    /// scale and zero point `s_x`, `zp_x` and int8 form `x`, and the float
+    /// outputs `y`.
+    pub(crate) struct FloatLayer {
+        pub w: [f32; I * O],
+        pub b: [f32; O],
+        pub x: [i8; I],
+        pub y: [f32; O],
+        pub s_x: f32,
+        pub zp_x: i32,
+    }
+
+    pub(crate) fn float_layer(seed: u64) -> FloatLayer {
+        let mut rng = crate::Rng::new(seed);
         let w: [f32; I * O] = core::array::from_fn(|_| rng.normal() * 0.3);
         let b: [f32; O] = core::array::from_fn(|_| rng.normal() * 0.1);
         let xf: [f32; I] = core::array::from_fn(|_| rng.uniform() * 2.0 - 0.5);
         let (s_x, zp_x) = asymmetric_params(-0.5, 1.5);
-        let yf: [f32; O] =
-            core::array::from_fn(|o| b[o] + (0..I).map(|i| w[o * I + i] * xf[i]).sum::<f32>());
+        let y = core::array::from_fn(|o| b[o] + (0..I).map(|i| w[o * I + i] * xf[i]).sum::<f32>());
+        let x = xf.map(|v| ((v / s_x).round() as i32 + zp_x).clamp(-128, 127) as i8);
+        FloatLayer {
+            w,
+            b,
+            x,
+            y,
+            s_x,
+            zp_x,
+        }
+    }
+
+    #[test]
+    fn a_prepared_dense_layer_approximates_the_float_one() {
+        let FloatLayer {
+            w,
+            b,
+            x,
+            y: yf,
+            s_x,
+            zp_x,
+        } = float_layer(9);
         let (s_y, zp_y) = asymmetric_params(-3.0, 3.0);
         let mut ch = Channels::<O>::ZEROED;
         let mut qw = [0i8; I * O];
         ch.prepare(&w, Some(&b), (s_x, s_y), &mut qw, "fc").unwrap();
-        let x: [i8; I] =
-            core::array::from_fn(|i| ((xf[i] / s_x).round() as i32 + zp_x).clamp(-128, 127) as i8);
         let mut y = [0i8; O];
         let io = Io {
             zp_x,

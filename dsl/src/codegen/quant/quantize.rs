@@ -141,8 +141,8 @@ pub fn items(net: &Net<'_>, p: &QPlan, forward: TokenStream) -> TokenStream {
                 };
                 let t_in = *i;
                 let prep = match bits {
-                    4 => quote!(prepare4),
-                    2 => quote!(prepare2),
+                    4 => quote!(prepare_packed::<4>),
+                    2 => quote!(prepare_packed::<2>),
                     _ => quote!(prepare),
                 };
                 prepare.push(quote! {{
