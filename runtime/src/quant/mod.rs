@@ -406,6 +406,45 @@ impl Requantizer {
         }
     }
 
+    /// Whether [`Requantizer::apply_fast`] is exact for `M = (m, shift)`:
+    /// a right shift `r` in `1..=31` (`shift` in `-31..=-1`), `m != MIN`
+    /// (the doubling high multiply never saturates) and `|m| + 2^(r - 1) <=
+    /// MAX`. True for every multiplier below 1/2 that [`Multiplier::new`]
+    /// makes unless its mantissa is within `2^(r - 1)` of `2^31`.
+    #[inline]
+    pub fn fast(m: i32, shift: i32) -> bool {
+        (-31..=-1).contains(&shift)
+            && m != i32::MIN
+            && i64::from(m).abs() + (1i64 << (-shift - 1)) <= i64::from(i32::MAX)
+    }
+
+    /// `y[j] = clamp(zp_y + M (start + acc[j]))` for `j < y.len()` (`acc` at
+    /// least as long), `M = (m, shift)` with [`Requantizer::fast`] (checked
+    /// in debug builds): [`Requantizer::apply`] bit for bit, in fewer
+    /// instructions and without a per-channel set-up beyond `2^(r - 1)`.
+    ///
+    /// With `r = -shift >= 1` there is no left shift; the doubling high
+    /// multiply is `v = (x m + 2^30) >> 31` (no saturation: `m != MIN`) and
+    /// the rounding shift takes one add: `q = (v + 2^(r - 1) - [v < 0]) >> r`
+    /// is gemmlowp's round-half-away-from-zero (for `v >= 0` the remainder
+    /// rounds up from `2^(r - 1)`, for `v < 0` from `2^(r - 1) + 1`, as the
+    /// threshold `mask / 2 + [v < 0]` of `rounding_divide_by_pot`). The sum
+    /// does not overflow: `|v| <= |m|` (`|x m + 2^30| / 2^31 <= |m| + 1/2`,
+    /// floored), so `v + 2^(r - 1) <= |m| + 2^(r - 1) <= MAX` and `v + 2^(r -
+    /// 1) - 1 >= -|m| > MIN`.
+    #[inline(always)]
+    pub fn apply_fast(m: i32, shift: i32, io: Io, start: i32, acc: &[i32], y: &mut [i8]) {
+        debug_assert!(Self::fast(m, shift));
+        let right = (-shift) as u32 & 31;
+        let nudge = 1i32.wrapping_shl(right.wrapping_sub(1));
+        for (y, &a) in y.iter_mut().zip(acc) {
+            let x = start.wrapping_add(a);
+            let v = ((i64::from(x) * i64::from(m) + (1 << 30)) >> 31) as i32;
+            let q = v.wrapping_add(v >> 31).wrapping_add(nudge) >> right;
+            *y = q.saturating_add(io.zp_y).max(io.lo).min(io.hi) as i8;
+        }
+    }
+
     /// `clamp(zp_y + M acc)`: `Multiplier::apply`, the saturating sum with
     /// the zero point and the clamp to `[lo, hi]` (`lo <= hi`), bit for bit.
     #[inline(always)]
@@ -456,6 +495,82 @@ mod tests {
         ] {
             assert_eq!(rounding_divide_by_pot(x, e), want, "{x} / 2^{e}");
         }
+    }
+
+    #[test]
+    fn requantizer_apply_fast_equals_apply() {
+        let mut rng = crate::Rng::new(5);
+        let mut rand = || rng.next_u64() as i32;
+        let ms = [
+            0,
+            1,
+            -1,
+            1 << 30,
+            i32::MAX,
+            i32::MAX - 1,
+            i32::MIN,
+            i32::MIN + 1,
+            1_518_500_250,
+        ];
+        let shifts = [
+            0, 1, 5, 30, 31, -1, -2, -7, -12, -23, -24, -29, -30, -31, -32, 33,
+        ];
+        let ios = [
+            Io {
+                zp_x: 0,
+                zp_y: 0,
+                lo: -128,
+                hi: 127,
+            },
+            Io {
+                zp_x: 3,
+                zp_y: -128,
+                lo: -128,
+                hi: 127,
+            },
+            Io {
+                zp_x: -9,
+                zp_y: 100,
+                lo: 100,
+                hi: 127,
+            },
+            Io {
+                zp_x: 0,
+                zp_y: i32::MAX,
+                lo: -5,
+                hi: 6,
+            },
+        ];
+        let mut accs = [0i32; 64];
+        for (i, a) in accs.iter_mut().enumerate() {
+            *a = match i {
+                0 => i32::MIN,
+                1 => i32::MAX,
+                2..=20 => i as i32 - 11,
+                _ => rand() >> (i % 31),
+            };
+        }
+        let mut fast = 0;
+        for m in ms.into_iter().chain((0..20).map(|_| rand())) {
+            for shift in shifts {
+                for io in ios {
+                    let rq = Requantizer::new(m, shift, io);
+                    if !Requantizer::fast(m, shift) {
+                        continue;
+                    }
+                    fast += 1;
+                    for start in [0, 1, -7, i32::MIN, 123_456] {
+                        let mut y = [0i8; 64];
+                        Requantizer::apply_fast(m, shift, io, start, &accs, &mut y);
+                        for (&a, &y) in accs.iter().zip(&y) {
+                            let want = rq.apply(start.wrapping_add(a));
+                            assert_eq!(y, want, "{m} {shift} {io:?} {start} {a}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(fast > 500, "{fast} fast multipliers");
     }
 
     #[test]
