@@ -190,19 +190,19 @@ fn by_blocks(
                 } else {
                     &padded[(o - short) * k..]
                 };
-                let mut acc = [0i32; PX];
+                // Each accumulator starts at the channel's start.
+                let mut acc = [b.wrapping_sub(io.zp_x.wrapping_mul(ws)); PX];
                 #[cfg(staticnet_arm_dsp)]
                 crate::raw::dot4_dsp(cols, row, k4, &mut acc);
                 #[cfg(not(staticnet_arm_dsp))]
                 dot4(fields, row, k4, &mut acc);
-                let start = b.wrapping_sub(io.zp_x.wrapping_mul(ws));
                 let y = &mut y[p0..][..n];
                 if fast {
-                    Requantizer::apply_fast(m, sh, io, start, &acc, y);
+                    Requantizer::apply_fast(m, sh, io, &acc, y);
                 } else {
                     let rq = Requantizer::new(m, sh, io);
                     for (y, &a) in y.iter_mut().zip(&acc) {
-                        *y = rq.apply(start.wrapping_add(a));
+                        *y = rq.apply(a);
                     }
                 }
             }
