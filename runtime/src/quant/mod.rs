@@ -435,7 +435,9 @@ impl Requantizer {
     pub fn apply_fast(m: i32, shift: i32, io: Io, acc: &[i32], y: &mut [i8]) {
         debug_assert!(Self::fast(m, shift));
         let right = (-shift) as u32 & 31;
-        let k = (1i64 << 30) + (1i64 << (30 + right));
+        // `2^30 + 2^(30 + r)`, from `2^(r - 1)` (an i32 for `r <= 31`): a
+        // constant 64-bit shift, cheaper than a variable one.
+        let k = (1i64 << 30) + (i64::from(1i32 << (right.wrapping_sub(1) & 31)) << 31);
         for (y, &x) in y.iter_mut().zip(acc) {
             let p = i64::from(x) * i64::from(m) + k + (i64::from(x >> 31) << 31);
             let q = ((p >> 32) as i32) >> (right.wrapping_sub(1) & 31);
