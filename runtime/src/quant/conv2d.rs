@@ -19,7 +19,9 @@
 //!
 //! The input's zero point is folded into each channel's start
 //! ([`ChannelsRef::start`]) and the accumulators are rescaled by
-//! [`ChannelsRef::requantizer`], as in `dense`.
+//! [`ChannelsRef::requantizer`], as in `dense`; by blocks, when every
+//! channel's multiplier allows it ([`Requantizer::fast`], checked once per
+//! layer), by the one multiply-add of [`Requantizer::apply_fast`].
 
 #[cfg(target_arch = "x86_64")]
 use super::gemv::gemv_i8;
