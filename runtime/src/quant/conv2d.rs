@@ -19,11 +19,13 @@
 //!
 //! The input's zero point is folded into each channel's start
 //! ([`ChannelsRef::start`]) and the accumulators are rescaled by
-//! [`ChannelsRef::requantizer`], as in `dense`.
+//! [`ChannelsRef::requantizer`], as in `dense`; by blocks, when every
+//! channel's multiplier allows it ([`Requantizer::fast`], checked once per
+//! layer), by the one multiply-add of [`Requantizer::apply_fast`].
 
 #[cfg(target_arch = "x86_64")]
 use super::gemv::gemv_i8;
-use super::{ChannelsRef, Io};
+use super::{ChannelsRef, Io, Requantizer};
 use crate::kernels::conv2d::Conv2dGeom;
 
 /// Output channels per call of [`gemv_i8`] (pixel by pixel).
@@ -160,6 +162,13 @@ fn by_blocks(
         let off = _rest.as_ptr().align_offset(4);
         &mut _rest[off..][..2 * PX * k4]
     };
+    // The one-add requantisation when every channel allows it (checked
+    // once per layer, not per block).
+    let fast = ch
+        .mult
+        .iter()
+        .zip(ch.shift)
+        .all(|(&m, &s)| Requantizer::fast(m, s));
     for group in 0..g.groups {
         let mut p0 = 0;
         while p0 < plane {
@@ -173,20 +182,30 @@ fn by_blocks(
             }
             #[cfg(staticnet_arm_dsp)]
             crate::raw::widen4(fields, k4, cols);
-            for o in group * cout_g..(group + 1) * cout_g {
+            let o0 = group * cout_g;
+            let chs = ch.range(o0, cout_g);
+            let params = chs.bias.iter().zip(chs.wsum).zip(chs.mult).zip(chs.shift);
+            let planes = y[o0 * plane..][..cout_g * plane].chunks_exact_mut(plane);
+            for (o, ((((&b, &ws), &m), &sh), y)) in (o0..).zip(params.zip(planes)) {
                 let row = if o < short {
                     &w[o * k..]
                 } else {
                     &padded[(o - short) * k..]
                 };
-                let mut acc = [0i32; PX];
+                // Each accumulator starts at the channel's start.
+                let mut acc = [b.wrapping_sub(io.zp_x.wrapping_mul(ws)); PX];
                 #[cfg(staticnet_arm_dsp)]
                 crate::raw::dot4_dsp(cols, row, k4, &mut acc);
                 #[cfg(not(staticnet_arm_dsp))]
                 dot4(fields, row, k4, &mut acc);
-                let (s, rq) = (ch.start(o, io.zp_x), ch.requantizer(o, io));
-                for (y, &a) in y[o * plane + p0..][..n].iter_mut().zip(&acc) {
-                    *y = rq.apply(s.wrapping_add(a));
+                let y = &mut y[p0..][..n];
+                if fast {
+                    Requantizer::apply_fast(m, sh, io, &acc, y);
+                } else {
+                    let rq = Requantizer::new(m, sh, io);
+                    for (y, &a) in y.iter_mut().zip(&acc) {
+                        *y = rq.apply(a);
+                    }
                 }
             }
             p0 += PX;

@@ -405,6 +405,45 @@ impl Requantizer {
         }
     }
 
+    /// Whether [`Requantizer::apply_fast`] is exact for `M = (m, shift)`: a
+    /// right shift `r` in `1..=31` (`shift` in `-31..=-1`) and `m` in
+    /// `(2^30, 2^31)`, which holds for every factor below 1/2 that
+    /// [`Multiplier::new`] makes except the powers of two (`m = 2^30`).
+    #[inline]
+    pub fn fast(m: i32, shift: i32) -> bool {
+        (-31..=-1).contains(&shift) && m > 1 << 30
+    }
+
+    /// `y[j] = clamp(zp_y + M acc[j])` for `j < y.len()` (`acc` at least as
+    /// long), `M = (m, shift)` with [`Requantizer::fast`] (checked in debug
+    /// builds): [`Requantizer::apply`] bit for bit, as one multiply-add and
+    /// one shift.
+    ///
+    /// With `r = -shift >= 1` there is no left shift and [`Requantizer::apply`]
+    /// is `q = round(v / 2^r)`, ties away from zero, of `v = floor((x m +
+    /// 2^30) / 2^31)` (which fits in i32 and never saturates: `m != MIN`),
+    /// that is `q = floor((v + 2^(r - 1) - [v < 0]) / 2^r)` (for `v >= 0` the
+    /// remainder rounds up from `2^(r - 1)`, for `v < 0` from `2^(r - 1) +
+    /// 1`, as the threshold `mask / 2 + [v < 0]` of `rounding_divide_by_pot`).
+    /// Nested floors of integer quotients are one floor, so `q = floor((x m
+    /// + 2^30 + 2^(30 + r) - 2^31 [v < 0]) / 2^(31 + r))`; and `v < 0` iff
+    /// `x m < -2^30` iff `x < 0` (`m > 2^30`: `x <= -1` gives `x m <= -m`, `x
+    /// >= 0` gives `x m >= 0`). The sum is exact in i64 (`|x m| <= 2^62`),
+    /// and `floor(p / 2^(31 + r))` is its high word shifted right by `r - 1`.
+    #[inline(always)]
+    pub fn apply_fast(m: i32, shift: i32, io: Io, acc: &[i32], y: &mut [i8]) {
+        debug_assert!(Self::fast(m, shift));
+        let right = (-shift) as u32 & 31;
+        // `2^30 + 2^(30 + r)`, from `2^(r - 1)` (an i32 for `r <= 31`): a
+        // constant 64-bit shift, cheaper than a variable one.
+        let k = (1i64 << 30) + (i64::from(1i32 << (right.wrapping_sub(1) & 31)) << 31);
+        for (y, &x) in y.iter_mut().zip(acc) {
+            let p = i64::from(x) * i64::from(m) + k + (i64::from(x >> 31) << 31);
+            let q = ((p >> 32) as i32) >> (right.wrapping_sub(1) & 31);
+            *y = q.saturating_add(io.zp_y).max(io.lo).min(io.hi) as i8;
+        }
+    }
+
     /// `clamp(zp_y + M acc)`: `Multiplier::apply`, the saturating sum with
     /// the zero point and the clamp to `[lo, hi]` (`lo <= hi`), bit for bit.
     #[inline(always)]
@@ -455,6 +494,85 @@ mod tests {
         ] {
             assert_eq!(rounding_divide_by_pot(x, e), want, "{x} / 2^{e}");
         }
+    }
+
+    #[test]
+    fn requantizer_apply_fast_equals_apply() {
+        let mut rng = crate::Rng::new(5);
+        let mut rand = || rng.next_u64() as i32;
+        let ms = [
+            0,
+            1,
+            -1,
+            1 << 30,
+            i32::MAX,
+            i32::MAX - 1,
+            i32::MIN,
+            i32::MIN + 1,
+            1_518_500_250,
+        ];
+        let shifts = [
+            0, 1, 5, 30, 31, -1, -2, -7, -12, -23, -24, -29, -30, -31, -32, 33,
+        ];
+        let ios = [
+            Io {
+                zp_x: 0,
+                zp_y: 0,
+                lo: -128,
+                hi: 127,
+            },
+            Io {
+                zp_x: 3,
+                zp_y: -128,
+                lo: -128,
+                hi: 127,
+            },
+            Io {
+                zp_x: -9,
+                zp_y: 100,
+                lo: 100,
+                hi: 127,
+            },
+            Io {
+                zp_x: 0,
+                zp_y: i32::MAX,
+                lo: -5,
+                hi: 6,
+            },
+        ];
+        let mut accs = [0i32; 64];
+        for (i, a) in accs.iter_mut().enumerate() {
+            *a = match i {
+                0 => i32::MIN,
+                1 => i32::MAX,
+                2..=20 => i as i32 - 11,
+                _ => rand() >> (i % 31),
+            };
+        }
+        let mut fast = 0;
+        for m in ms.into_iter().chain((0..40).map(|_| rand() | 1 << 30)) {
+            for shift in shifts {
+                for io in ios {
+                    let rq = Requantizer::new(m, shift, io);
+                    if !Requantizer::fast(m, shift) {
+                        continue;
+                    }
+                    fast += 1;
+                    for start in [0, 1, -7, i32::MIN, 123_456] {
+                        let (mut y, mut x) = ([0i8; 64], accs);
+                        for x in &mut x {
+                            *x = x.wrapping_add(start);
+                        }
+                        Requantizer::apply_fast(m, shift, io, &x, &mut y);
+                        for (&a, &y) in x.iter().zip(&y) {
+                            let want = rq.apply(a);
+                            assert_eq!(y, want, "{m} {shift} {io:?} {start} {a}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(fast > 100, "{fast} fast multipliers");
     }
 
     #[test]
