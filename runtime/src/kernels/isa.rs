@@ -211,4 +211,22 @@ pub(crate) trait Kernels: Copy {
         let _ = wsum;
         crate::quant::gemv::portable(x, w, acc);
     }
+
+    /// The int8 convolution's tile product, `acc[p][o] += sum_i cols[p *
+    /// k4 + i] * wpack[(i / 4 * 16 + o) * 4 + i % 4]` over `i < k4` for
+    /// `p < acc.len()`, `o < 16`, in int32, wrapping; `wsum[o]` the sum of
+    /// channel `o`'s packed weights (see `crate::quant::conv2d`, which
+    /// checks the lengths).
+    #[inline]
+    fn conv_i8_tile(
+        self,
+        cols: &[i8],
+        k4: usize,
+        wpack: &[i8],
+        wsum: &[i32; 16],
+        acc: &mut [[i32; 16]],
+    ) {
+        let _ = wsum;
+        crate::quant::conv2d::tile_portable(cols, k4, wpack, acc);
+    }
 }

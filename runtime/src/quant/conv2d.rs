@@ -13,42 +13,64 @@
 //!   Cortex-M4/M7 the four rows are first widened to int16 in the order of
 //!   the DSP extension's `SMLAD` (`crate::raw::widen4`, CMSIS-NN's im2col
 //!   to int16), and the product is `crate::raw::dot4_dsp`.
-//! - pixel by pixel (x86-64): one receptive field, then [`gemv_i8`] over its
-//!   group's weight rows, whose AVX2/AVX-512 paths want long rows of
-//!   output channels.
+//! - by tiles (x86-64), an implicit GEMM: the receptive fields of
+//!   [`TILE_P`] pixels are gathered the same way, then a SIMD tile product
+//!   (`Kernels::conv_i8_tile`: AVX2, AVX-512BW, AVX512_VNNI) multiplies
+//!   them with [`TILE_O`] output channels at once, channels along the
+//!   vector lanes, so each weight vector is loaded once per several pixels
+//!   and each pixel's columns once per 16 channels.
 //!
 //! The input's zero point is folded into each channel's start
 //! ([`ChannelsRef::start`]) and the accumulators are rescaled by
 //! [`ChannelsRef::requantizer`], as in `dense`.
 
-#[cfg(target_arch = "x86_64")]
-use super::gemv::gemv_i8;
 use super::{ChannelsRef, Io};
 use crate::kernels::conv2d::Conv2dGeom;
-
-/// Output channels per call of [`gemv_i8`] (pixel by pixel).
-#[cfg(target_arch = "x86_64")]
-const CHUNK: usize = 32;
+use crate::kernels::isa::{dispatch, Isa, Kernels};
 
 /// Output pixels per block.
 pub const PX: usize = 4;
+
+/// Output channels of a tile (x86-64): the int32 lanes of one 512-bit vector.
+const TILE_O: usize = 16;
+
+/// Output pixels of a tile (x86-64).
+const TILE_P: usize = 32;
 
 /// Columns of one receptive field, rounded up to a multiple of 4.
 const fn k4(g: &Conv2dGeom) -> usize {
     (g.in_c / g.groups * g.k_h * g.k_w).next_multiple_of(4)
 }
 
-/// Bytes of scratch [`forward`] needs: [`PX`] int8 receptive fields of
-/// `k4` columns, a zero-padded copy of the last weight rows (at most two
-/// rows of `k4`), and on Cortex-M4/M7 the int16 widening of the four
-/// fields (`8 k4` bytes, word-aligned: 3 bytes of slack).
-pub const fn scratch_len(g: &Conv2dGeom) -> usize {
+/// The scratch of [`by_blocks`]: [`PX`] int8 receptive fields of `k4`
+/// columns, a zero-padded copy of the last weight rows (at most two rows of
+/// `k4`), and on Cortex-M4/M7 the int16 widening of the four fields (`8 k4`
+/// bytes, word-aligned: 3 bytes of slack).
+const fn blocks_len(g: &Conv2dGeom) -> usize {
     let k4 = k4(g);
     let blocked = (PX + 2) * k4;
     if cfg!(staticnet_arm_dsp) {
         blocked + 2 * PX * k4 + 3
     } else {
         blocked
+    }
+}
+
+/// The scratch of [`by_tiles`]: [`TILE_P`] receptive fields of `k4`
+/// columns and [`TILE_O`] channels' packed weights (`16 k4` bytes).
+const fn tiles_len(g: &Conv2dGeom) -> usize {
+    (TILE_P + TILE_O) * k4(g)
+}
+
+/// Bytes of scratch [`forward`] needs: on x86-64 the tiles' (`48 k4`
+/// bytes, 7 KiB for LeNet-5's second convolution), elsewhere the blocks'
+/// (`6 k4`, and `14 k4 + 3` on Cortex-M4/M7), `k4` the receptive field's
+/// columns rounded up to a multiple of 4.
+pub const fn scratch_len(g: &Conv2dGeom) -> usize {
+    if cfg!(target_arch = "x86_64") {
+        tiles_len(g)
+    } else {
+        blocks_len(g)
     }
 }
 
@@ -72,16 +94,35 @@ pub fn forward(
             && scratch.len() >= scratch_len(g),
         "int8 conv2d: lengths do not fit {g:?}"
     );
+    if k == 0 {
+        // No weights: each output is its channel's bias, rescaled.
+        let plane = g.out_h * g.out_w;
+        for (o, y) in y.chunks_exact_mut(plane).enumerate() {
+            let (s, rq) = (ch.start(o, io.zp_x), ch.requantizer(o, io));
+            y.fill(rq.apply(s));
+        }
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
-    by_pixel(x, w, ch, g, io, scratch, y);
+    by_tiles(Isa::best(), x, w, ch, g, io, scratch, y);
     #[cfg(not(target_arch = "x86_64"))]
     by_blocks(x, w, ch, g, io, scratch, y);
 }
 
-/// Pixel by pixel: one receptive field, then [`gemv_i8`] over the group's
-/// rows (lengths checked by [`forward`]).
-#[cfg(target_arch = "x86_64")]
-fn by_pixel(
+/// By tiles of [`TILE_P`] pixels and [`TILE_O`] channels, an implicit
+/// GEMM (lengths checked by [`forward`], `k > 0`): the receptive fields of
+/// a block of pixels are gathered into int8 rows of `k4` columns, then
+/// `isa`'s [`Kernels::conv_i8_tile`] multiplies them with 16 channels'
+/// weights at once, packed by quads of columns (zero beyond `k` and beyond
+/// the group's channels, so the fields' columns `k..k4` are never counted),
+/// and each channel's sums are rescaled with its [`Requantizer`](super::Requantizer).
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    allow(dead_code, reason = "Cortex-M runs the blocks; tested here")
+)]
+#[allow(clippy::too_many_arguments)]
+fn by_tiles(
+    isa: Isa,
     x: &[i8],
     w: &[i8],
     ch: ChannelsRef<'_>,
@@ -91,35 +132,72 @@ fn by_pixel(
     y: &mut [i8],
 ) {
     let (cin_g, cout_g) = (g.in_c / g.groups, g.out_c / g.groups);
-    let k = cin_g * g.k_h * g.k_w;
-    let patch = &mut scratch[..k];
+    let (k, k4) = (cin_g * g.k_h * g.k_w, k4(g));
     let plane = g.out_h * g.out_w;
     let pad = io.zp_x.clamp(-128, 127) as i8;
-    let mut acc = [0i32; CHUNK];
+    let (cols, rest) = scratch.split_at_mut(TILE_P * k4);
+    let wpack = &mut rest[..TILE_O * k4];
+    let mut acc = [[0i32; TILE_O]; TILE_P];
     for group in 0..g.groups {
-        for oy in 0..g.out_h {
-            for ox in 0..g.out_w {
-                gather(x, g, group * cin_g, cin_g, (oy, ox), pad, patch);
-                let mut o0 = group * cout_g;
-                let end = o0 + cout_g;
-                while o0 < end {
-                    let len = CHUNK.min(end - o0);
-                    let (acc, chs) = (&mut acc[..len], ch.range(o0, len));
-                    chs.start_all(io.zp_x, acc);
-                    gemv_i8(patch, &w[o0 * k..(o0 + len) * k], chs.wsum, acc);
-                    let pixel = o0 * plane + oy * g.out_w + ox;
-                    chs.requantize_all(acc, io, y[pixel..].iter_mut().step_by(plane));
-                    o0 += len;
+        let (mut o0, end) = (group * cout_g, (group + 1) * cout_g);
+        while o0 < end {
+            let len = TILE_O.min(end - o0);
+            let mut wsum = [0i32; TILE_O];
+            let mut start = [0i32; TILE_O];
+            wpack.fill(0);
+            for (o, row) in w[o0 * k..][..len * k].chunks_exact(k).enumerate() {
+                for (i, &v) in row.iter().enumerate() {
+                    wpack[(i / 4 * TILE_O + o) * 4 + i % 4] = v;
                 }
+                wsum[o] = row.iter().map(|&v| i32::from(v)).sum();
+                start[o] = ch.start(o0 + o, io.zp_x);
+            }
+            let mut p0 = 0;
+            while p0 < plane {
+                let n = TILE_P.min(plane - p0);
+                for (j, field) in cols.chunks_exact_mut(k4).take(n).enumerate() {
+                    let p = p0 + j;
+                    let (oy, ox) = (p / g.out_w, p % g.out_w);
+                    gather(x, g, group * cin_g, cin_g, (oy, ox), pad, &mut field[..k]);
+                }
+                let acc = &mut acc[..n];
+                acc.fill(start);
+                dispatch!(isa, |t| t.conv_i8_tile(&cols[..n * k4], k4, wpack, &wsum, acc));
+                for o in 0..len {
+                    let rq = ch.requantizer(o0 + o, io);
+                    for (y, a) in y[(o0 + o) * plane + p0..][..n].iter_mut().zip(&*acc) {
+                        *y = rq.apply(a[o]);
+                    }
+                }
+                p0 += n;
+            }
+            o0 += len;
+        }
+    }
+}
+
+/// The portable [`Kernels::conv_i8_tile`]: `acc[p][o] += cols[p] . w(o)`
+/// with `w(o, i) = wpack[(i / 4 * 16 + o) * 4 + i % 4]`, wrapping.
+pub(crate) fn tile_portable(cols: &[i8], k4: usize, wpack: &[i8], acc: &mut [[i32; 16]]) {
+    let wpack = &wpack[..TILE_O * k4];
+    for (acc, field) in acc.iter_mut().zip(cols.chunks_exact(k4)) {
+        for (quad, w) in field.chunks_exact(4).zip(wpack.chunks_exact(4 * TILE_O)) {
+            for (a, w) in acc.iter_mut().zip(w.chunks_exact(4)) {
+                let s = quad
+                    .iter()
+                    .zip(w)
+                    .map(|(&x, &w)| i32::from(x) * i32::from(w))
+                    .sum::<i32>();
+                *a = a.wrapping_add(s);
             }
         }
     }
 }
 
-/// By blocks of [`PX`] pixels (lengths checked by [`forward`]).
+/// By blocks of [`PX`] pixels (lengths checked by [`forward`], `k > 0`).
 #[cfg_attr(
     target_arch = "x86_64",
-    allow(dead_code, reason = "x86-64 runs the pixel-by-pixel path; tested here")
+    allow(dead_code, reason = "x86-64 runs the tiles; tested here")
 )]
 fn by_blocks(
     x: &[i8],
@@ -132,15 +210,6 @@ fn by_blocks(
 ) {
     let (cin_g, cout_g) = (g.in_c / g.groups, g.out_c / g.groups);
     let (k, k4) = (cin_g * g.k_h * g.k_w, k4(g));
-    if k == 0 {
-        // No weights: each output is its channel's bias, rescaled.
-        let plane = g.out_h * g.out_w;
-        for (o, y) in y.chunks_exact_mut(plane).enumerate() {
-            let (s, rq) = (ch.start(o, io.zp_x), ch.requantizer(o, io));
-            y.fill(rq.apply(s));
-        }
-        return;
-    }
     let plane = g.out_h * g.out_w;
     let pad = io.zp_x.clamp(-128, 127) as i8;
     let (fields, rest) = scratch.split_at_mut(PX * k4);
@@ -293,7 +362,8 @@ fn copy_short(dst: &mut [i8], src: &[i8]) {
 mod tests {
     use super::*;
     use crate::quant::reference::{conv2d_i8, Requant};
-    use crate::quant::{Channels, Multiplier};
+    use crate::quant::Multiplier;
+    use std::{vec, vec::Vec};
 
     fn geom(
         (in_c, in_h, in_w): (usize, usize, usize),
@@ -323,13 +393,23 @@ mod tests {
     #[test]
     fn equals_the_reference_bit_for_bit() {
         let geoms = [
-            geom((1, 28, 28), 6, (5, 1, 0, 1, 1)),
+            geom((1, 28, 28), 6, (5, 1, 2, 1, 1)),
+            geom((6, 14, 14), 16, (5, 1, 0, 1, 1)),
             geom((3, 9, 7), 5, (3, 2, 1, 1, 1)),
             geom((4, 7, 7), 4, (3, 1, 2, 2, 4)),
             geom((6, 5, 6), 9, (3, 1, 1, 1, 3)),
             geom((2, 6, 5), 40, (1, 1, 0, 1, 1)),
             geom((1, 13, 11), 6, (5, 1, 2, 1, 1)),
             geom((6, 9, 9), 6, (5, 1, 0, 1, 1)),
+            // Depthwise with a channel multiplier of 2, dilated and strided.
+            geom((5, 11, 9), 10, (3, 2, 2, 2, 5)),
+            // 17 and 33 channels: a full tile and a one-channel tail.
+            geom((3, 7, 9), 17, (2, 1, 1, 1, 1)),
+            geom((2, 5, 5), 33, (3, 3, 1, 1, 1)),
+            // Groups of 18 output channels (a tile and 2 of the next).
+            geom((4, 6, 7), 36, (3, 1, 1, 1, 2)),
+            // A window larger than the input (all padding at the borders).
+            geom((2, 3, 3), 7, (5, 1, 2, 1, 1)),
         ];
         let mut rng = crate::Rng::new(13);
         for g in &geoms {
@@ -339,39 +419,54 @@ mod tests {
                 g.out_c * k,
                 g.out_c * g.out_h * g.out_w,
             );
-            let x: [i8; 1024] = core::array::from_fn(|_| (rng.below(256) as i32 - 128) as i8);
-            let w: [i8; 1024] = core::array::from_fn(|_| (rng.below(255) as i32 - 127) as i8);
-            let (x, w) = (&x[..nx], &w[..nw]);
-            let mut ch = Channels::<40>::ZEROED;
-            let mut mult = [Multiplier { m: 0, shift: 0 }; 40];
+            let x: Vec<i8> = (0..nx).map(|_| (rng.below(256) as i32 - 128) as i8).collect();
+            let mut w: Vec<i8> = (0..nw).map(|_| (rng.below(256) as i32 - 128) as i8).collect();
+            // Extreme weights somewhere: -128 and 127.
+            w[0] = -128;
+            w[nw - 1] = 127;
+            let (mut bias, mut wsum, mut mults, mut shifts, mut mult) =
+                (vec![], vec![], vec![], vec![], vec![]);
             for o in 0..g.out_c {
-                ch.bias[o] = rng.below(2001) as i32 - 1000;
-                ch.wsum[o] = w[o * k..][..k].iter().map(|&v| i32::from(v)).sum();
-                mult[o] = Multiplier::new(f64::from(rng.uniform()) * 0.02 + 1e-4);
-                (ch.mult[o], ch.shift[o]) = (mult[o].m, mult[o].shift);
+                bias.push(rng.below(2001) as i32 - 1000);
+                wsum.push(w[o * k..][..k].iter().map(|&v| i32::from(v)).sum());
+                let m = Multiplier::new(f64::from(rng.uniform()) * 0.02 + 1e-4);
+                mults.push(m.m);
+                shifts.push(m.shift);
+                mult.push(m);
             }
             let view = ChannelsRef {
-                bias: &ch.bias[..g.out_c],
-                wsum: &ch.wsum[..g.out_c],
-                mult: &ch.mult[..g.out_c],
-                shift: &ch.shift[..g.out_c],
+                bias: &bias,
+                wsum: &wsum,
+                mult: &mults,
+                shift: &shifts,
             };
-            for (zp_x, zp_y, lo, hi) in [(-128, 0, -128, 127), (17, -100, -100, 127)] {
+            let mut scratch = vec![0i8; scratch_len(g).max(blocks_len(g)).max(tiles_len(g))];
+            for (zp_x, zp_y, lo, hi) in [
+                (-128, 0, -128, 127),
+                (17, -100, -100, 127),
+                (127, 127, -128, 127),
+                (-128, -128, -128, 6),
+            ] {
                 let io = Io { zp_x, zp_y, lo, hi };
-                let (mut got, mut want) = ([0i8; 4704], [0i8; 4704]);
-                let mut patch = [0i8; 1024];
-                forward(x, w, view, g, io, &mut patch, &mut got[..ny]);
-                let mut blocks = [0i8; 4704];
-                by_blocks(x, w, view, g, io, &mut patch, &mut blocks[..ny]);
-                assert_eq!(got[..ny], blocks[..ny], "{g:?} {io:?}: by blocks");
                 let q = Requant {
                     zp_x,
                     zp_y,
-                    mult: &mult[..g.out_c],
+                    mult: &mult,
                     clamp: (lo, hi),
                 };
-                conv2d_i8(x, w, &ch.bias[..g.out_c], g, q, &mut want[..ny]);
-                assert_eq!(got[..ny], want[..ny], "{g:?} {io:?}");
+                let mut want = vec![0i8; ny];
+                conv2d_i8(&x, &w, &bias, g, q, &mut want);
+                let mut got = vec![0i8; ny];
+                forward(&x, &w, view, g, io, &mut scratch, &mut got);
+                assert_eq!(got, want, "{g:?} {io:?}");
+                got.fill(0);
+                by_blocks(&x, &w, view, g, io, &mut scratch, &mut got);
+                assert_eq!(got, want, "{g:?} {io:?}: by blocks");
+                for isa in Isa::available() {
+                    got.fill(0);
+                    by_tiles(isa, &x, &w, view, g, io, &mut scratch, &mut got);
+                    assert_eq!(got, want, "{g:?} {io:?}: by tiles on {isa:?}");
+                }
             }
         }
     }

@@ -11,6 +11,8 @@
 //! - [`dense_small`]: an SSE2 (x86-64 baseline) single-sample dense layer;
 //! - [`int8`]: the int8 product of `crate::quant::gemv` in AVX2, AVX-512BW
 //!   and AVX512_VNNI;
+//! - [`int8_tile`]: the tile product of the int8 convolution
+//!   (`crate::quant::conv2d`) in AVX2, AVX-512BW and AVX512_VNNI;
 //! - [`maxpool`]: the AVX-512 2x2 max pool.
 //!
 //! This file plugs the tokens into [`Kernels`], the one dispatch point of
@@ -42,6 +44,7 @@
 mod dense_small;
 mod gemm;
 mod int8;
+mod int8_tile;
 mod isa;
 mod maxpool;
 mod simd;
@@ -142,6 +145,19 @@ impl Kernels for Avx2 {
         let _ = wsum;
         self.int8_gemv(x, w, acc);
     }
+
+    #[inline]
+    fn conv_i8_tile(
+        self,
+        cols: &[i8],
+        k4: usize,
+        wpack: &[i8],
+        wsum: &[i32; 16],
+        acc: &mut [[i32; 16]],
+    ) {
+        let _ = wsum;
+        self.int8_tile(cols, k4, wpack, acc);
+    }
 }
 
 impl Kernels for Avx512 {
@@ -151,6 +167,19 @@ impl Kernels for Avx512 {
     #[inline]
     fn gemv_i8(self, x: &[i8], w: &[i8], wsum: &[i32], acc: &mut [i32]) {
         self.int8_gemv(x, w, wsum, acc);
+    }
+
+    /// VNNI, else AVX-512BW, else AVX2, as the token proves.
+    #[inline]
+    fn conv_i8_tile(
+        self,
+        cols: &[i8],
+        k4: usize,
+        wpack: &[i8],
+        wsum: &[i32; 16],
+        acc: &mut [[i32; 16]],
+    ) {
+        self.int8_tile(cols, k4, wpack, wsum, acc);
     }
 
     /// 16 windows at a time.
