@@ -109,13 +109,82 @@ pub fn forward(
     by_blocks(x, w, ch, g, io, scratch, y);
 }
 
+/// The rescaling of a tile's [`TILE_O`] channels (the lanes of
+/// [`Kernels::conv_i8_tile`]), each lane's [`Requantizer`](super::Requantizer)
+/// spelled out: lane `o`'s sums start at `start[o]`, are shifted left by
+/// `left[o]`, multiplied by `mult[o]` (gemmlowp's doubling high multiply),
+/// shifted right by `right[o]` with rounding, then offset by `zp_y` and
+/// clamped to `[lo, hi]`. Unused lanes are all zero (their outputs are
+/// computed and never stored).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TileRq {
+    /// Each channel's accumulator start, [`ChannelsRef::start`].
+    pub start: [i32; TILE_O],
+    /// The sum of each channel's packed weights (for the unsigned offset of
+    /// `vpdpbusd`).
+    pub wsum: [i32; TILE_O],
+    /// Each channel's Q31 multiplier.
+    pub mult: [i32; TILE_O],
+    /// Each channel's shift, as [`Channels::shift`](super::Channels::shift).
+    pub shift: [i32; TILE_O],
+    /// `max(shift, 0) % 32`.
+    pub left: [i32; TILE_O],
+    /// `max(-shift, 0) % 32`.
+    pub right: [i32; TILE_O],
+    /// The output's zero point and clamp.
+    pub zp_y: i32,
+    /// See [`Io::lo`].
+    pub lo: i32,
+    /// See [`Io::hi`].
+    pub hi: i32,
+}
+
+impl TileRq {
+    /// All lanes zero, into `io`'s output.
+    fn new(io: Io) -> Self {
+        TileRq {
+            start: [0; TILE_O],
+            wsum: [0; TILE_O],
+            mult: [0; TILE_O],
+            shift: [0; TILE_O],
+            left: [0; TILE_O],
+            right: [0; TILE_O],
+            zp_y: io.zp_y,
+            lo: io.lo,
+            hi: io.hi,
+        }
+    }
+
+    /// Lane `o`'s multiplier `(m, shift)`.
+    fn set(&mut self, o: usize, m: i32, shift: i32) {
+        self.mult[o] = m;
+        self.shift[o] = shift;
+        // As `Requantizer::new`.
+        self.left[o] = shift.max(0) & 31;
+        self.right[o] = shift.min(0).wrapping_neg() & 31;
+    }
+
+    /// Lane `o`'s rescaling.
+    #[inline]
+    pub(crate) fn lane(&self, o: usize) -> super::Requantizer {
+        let io = Io {
+            zp_x: 0,
+            zp_y: self.zp_y,
+            lo: self.lo,
+            hi: self.hi,
+        };
+        super::Requantizer::new(self.mult[o], self.shift[o], io)
+    }
+}
+
 /// By tiles of [`TILE_P`] pixels and [`TILE_O`] channels, an implicit
 /// GEMM (lengths checked by [`forward`], `k > 0`): the receptive fields of
 /// a block of pixels are gathered into int8 rows of `k4` columns, then
 /// `isa`'s [`Kernels::conv_i8_tile`] multiplies them with 16 channels'
 /// weights at once, packed by quads of columns (zero beyond `k` and beyond
 /// the group's channels, so the fields' columns `k..k4` are never counted),
-/// and each channel's sums are rescaled with its [`Requantizer`](super::Requantizer).
+/// and rescales each channel's sums, 16 output bytes per pixel, which are
+/// then stored to the channels' planes.
 #[cfg_attr(
     not(target_arch = "x86_64"),
     allow(dead_code, reason = "Cortex-M runs the blocks; tested here")
@@ -137,36 +206,36 @@ fn by_tiles(
     let pad = io.zp_x.clamp(-128, 127) as i8;
     let (cols, rest) = scratch.split_at_mut(TILE_P * k4);
     let wpack = &mut rest[..TILE_O * k4];
-    let mut acc = [[0i32; TILE_O]; TILE_P];
+    let mut out = [[0i8; TILE_O]; TILE_P];
     for group in 0..g.groups {
         let (mut o0, end) = (group * cout_g, (group + 1) * cout_g);
         while o0 < end {
             let len = TILE_O.min(end - o0);
-            let mut wsum = [0i32; TILE_O];
-            let mut start = [0i32; TILE_O];
+            let mut rq = TileRq::new(io);
             wpack.fill(0);
             for (o, row) in w[o0 * k..][..len * k].chunks_exact(k).enumerate() {
                 for (i, &v) in row.iter().enumerate() {
                     wpack[(i / 4 * TILE_O + o) * 4 + i % 4] = v;
                 }
-                wsum[o] = row.iter().map(|&v| i32::from(v)).sum();
-                start[o] = ch.start(o0 + o, io.zp_x);
+                rq.wsum[o] = row.iter().map(|&v| i32::from(v)).sum();
+                rq.start[o] = ch.start(o0 + o, io.zp_x);
+                rq.set(o, ch.mult[o0 + o], ch.shift[o0 + o]);
             }
-            let mut p0 = 0;
+            let (mut p0, mut oy, mut ox) = (0, 0, 0);
             while p0 < plane {
                 let n = TILE_P.min(plane - p0);
-                for (j, field) in cols.chunks_exact_mut(k4).take(n).enumerate() {
-                    let p = p0 + j;
-                    let (oy, ox) = (p / g.out_w, p % g.out_w);
+                for field in cols.chunks_exact_mut(k4).take(n) {
                     gather(x, g, group * cin_g, cin_g, (oy, ox), pad, &mut field[..k]);
+                    ox += 1;
+                    if ox == g.out_w {
+                        (oy, ox) = (oy + 1, 0);
+                    }
                 }
-                let acc = &mut acc[..n];
-                acc.fill(start);
-                dispatch!(isa, |t| t.conv_i8_tile(&cols[..n * k4], k4, wpack, &wsum, acc));
-                for o in 0..len {
-                    let rq = ch.requantizer(o0 + o, io);
-                    for (y, a) in y[(o0 + o) * plane + p0..][..n].iter_mut().zip(&*acc) {
-                        *y = rq.apply(a[o]);
+                let out = &mut out[..n];
+                dispatch!(isa, |t| t.conv_i8_tile(&cols[..n * k4], k4, wpack, &rq, out));
+                for (o, y) in y[o0 * plane + p0..].chunks_mut(plane).take(len).enumerate() {
+                    for (y, px) in y[..n].iter_mut().zip(&*out) {
+                        *y = px[o];
                     }
                 }
                 p0 += n;
@@ -176,11 +245,19 @@ fn by_tiles(
     }
 }
 
-/// The portable [`Kernels::conv_i8_tile`]: `acc[p][o] += cols[p] . w(o)`
-/// with `w(o, i) = wpack[(i / 4 * 16 + o) * 4 + i % 4]`, wrapping.
-pub(crate) fn tile_portable(cols: &[i8], k4: usize, wpack: &[i8], acc: &mut [[i32; 16]]) {
+/// The portable [`Kernels::conv_i8_tile`]: `out[p][o] = rq.lane(o).apply(
+/// rq.start[o] + cols[p] . w(o))` with `w(o, i) = wpack[(i / 4 * 16 + o) *
+/// 4 + i % 4]`, the sums wrapping.
+pub(crate) fn tile_portable(
+    cols: &[i8],
+    k4: usize,
+    wpack: &[i8],
+    rq: &TileRq,
+    out: &mut [[i8; TILE_O]],
+) {
     let wpack = &wpack[..TILE_O * k4];
-    for (acc, field) in acc.iter_mut().zip(cols.chunks_exact(k4)) {
+    for (out, field) in out.iter_mut().zip(cols.chunks_exact(k4)) {
+        let mut acc = rq.start;
         for (quad, w) in field.chunks_exact(4).zip(wpack.chunks_exact(4 * TILE_O)) {
             for (a, w) in acc.iter_mut().zip(w.chunks_exact(4)) {
                 let s = quad
@@ -190,6 +267,9 @@ pub(crate) fn tile_portable(cols: &[i8], k4: usize, wpack: &[i8], acc: &mut [[i3
                     .sum::<i32>();
                 *a = a.wrapping_add(s);
             }
+        }
+        for (o, (y, &a)) in out.iter_mut().zip(&acc).enumerate() {
+            *y = rq.lane(o).apply(a);
         }
     }
 }
@@ -467,6 +547,47 @@ mod tests {
                     by_tiles(isa, &x, &w, view, g, io, &mut scratch, &mut got);
                     assert_eq!(got, want, "{g:?} {io:?}: by tiles on {isa:?}");
                 }
+            }
+        }
+    }
+
+    /// The tile kernels' rescaling against `Requantizer::apply` at the
+    /// extremes: `MIN * MIN`, left and right shifts of up to 31, zero
+    /// points and clamps outside int8, wrapping sums.
+    #[test]
+    fn tiles_rescale_as_the_requantizer_at_the_extremes() {
+        let mut rng = crate::Rng::new(29);
+        let mut pick = |of: &[i32]| of[rng.below(of.len())];
+        let wide = [i32::MIN, i32::MIN + 1, -1 << 20, -129, -128, -1, 0, 1, 127, 128, 1 << 20, i32::MAX];
+        for round in 0..200 {
+            let k4 = [4, 8, 28, 152][round % 4];
+            let n = 1 + round % TILE_P;
+            let mut rng2 = crate::Rng::new(round as u64);
+            let mut byte = || (rng2.below(256) as i32 - 128) as i8;
+            let cols: Vec<i8> = (0..n * k4).map(|_| byte()).collect();
+            let wpack: Vec<i8> = (0..TILE_O * k4).map(|_| byte()).collect();
+            let (lo, hi) = (pick(&wide), pick(&wide));
+            let io = Io {
+                zp_x: 0,
+                zp_y: pick(&wide),
+                lo: lo.min(hi),
+                hi: lo.max(hi),
+            };
+            let mut rq = TileRq::new(io);
+            for o in 0..TILE_O {
+                let m = pick(&[i32::MIN, 0, 1, 1 << 30, i32::MAX, 1_518_500_250, -(1 << 30)]);
+                rq.set(o, m, pick(&[-31, -20, -7, -1, 0, 1, 5, 30, 31]));
+                rq.start[o] = pick(&wide);
+                rq.wsum[o] = (0..k4)
+                    .map(|i| i32::from(wpack[(i / 4 * TILE_O + o) * 4 + i % 4]))
+                    .sum();
+            }
+            let mut want = vec![[0i8; TILE_O]; n];
+            tile_portable(&cols, k4, &wpack, &rq, &mut want);
+            for isa in Isa::available() {
+                let mut got = vec![[0i8; TILE_O]; n];
+                dispatch!(isa, |t| t.conv_i8_tile(&cols, k4, &wpack, &rq, &mut got));
+                assert_eq!(got, want, "{isa:?} {rq:?}");
             }
         }
     }

@@ -60,6 +60,7 @@ pub(crate) use maxpool::Pool2x2;
 use crate::kernels::gemm::{Out, Rows, Store};
 use crate::kernels::isa::Kernels;
 use crate::kernels::maxpool2d::{self, Pool2dGeom};
+use crate::quant::conv2d::TileRq;
 use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
 
 /// `rows * cols <= len`, without overflow.
@@ -152,11 +153,10 @@ impl Kernels for Avx2 {
         cols: &[i8],
         k4: usize,
         wpack: &[i8],
-        wsum: &[i32; 16],
-        acc: &mut [[i32; 16]],
+        rq: &TileRq,
+        out: &mut [[i8; 16]],
     ) {
-        let _ = wsum;
-        self.int8_tile(cols, k4, wpack, acc);
+        self.int8_tile(cols, k4, wpack, rq, out);
     }
 }
 
@@ -176,10 +176,10 @@ impl Kernels for Avx512 {
         cols: &[i8],
         k4: usize,
         wpack: &[i8],
-        wsum: &[i32; 16],
-        acc: &mut [[i32; 16]],
+        rq: &TileRq,
+        out: &mut [[i8; 16]],
     ) {
-        self.int8_tile(cols, k4, wpack, wsum, acc);
+        self.int8_tile(cols, k4, wpack, rq, out);
     }
 
     /// 16 windows at a time.
