@@ -57,12 +57,17 @@ const fn blocks_len(g: &Conv2dGeom) -> usize {
 }
 
 /// The scratch of [`by_tiles`]: [`TILE_P`] receptive fields of `k4`
-/// columns and [`TILE_O`] channels' packed weights (`16 k4` bytes).
+/// columns and [`SLACK`] bytes, then [`TILE_O`] channels' packed weights
+/// (`16 k4` bytes).
 const fn tiles_len(g: &Conv2dGeom) -> usize {
-    (TILE_P + TILE_O) * k4(g)
+    (TILE_P + TILE_O) * k4(g) + SLACK
 }
 
-/// Bytes of scratch [`forward`] needs: on x86-64 the tiles' (`48 k4`
+/// Bytes after the tiles' fields, which [`gather_wide`]'s 8-byte copies may
+/// write past the last field.
+const SLACK: usize = 8;
+
+/// Bytes of scratch [`forward`] needs: on x86-64 the tiles' (`48 k4 + 8`
 /// bytes, 7 KiB for LeNet-5's second convolution), elsewhere the blocks'
 /// (`6 k4`, and `14 k4 + 3` on Cortex-M4/M7), `k4` the receptive field's
 /// columns rounded up to a multiple of 4.
@@ -204,7 +209,7 @@ fn by_tiles(
     let (k, k4) = (cin_g * g.k_h * g.k_w, k4(g));
     let plane = g.out_h * g.out_w;
     let pad = io.zp_x.clamp(-128, 127) as i8;
-    let (cols, rest) = scratch.split_at_mut(TILE_P * k4);
+    let (cols, rest) = scratch.split_at_mut(TILE_P * k4 + SLACK);
     let wpack = &mut rest[..TILE_O * k4];
     let mut out = [[0i8; TILE_O]; TILE_P];
     for group in 0..g.groups {
@@ -224,8 +229,8 @@ fn by_tiles(
             let (mut p0, mut oy, mut ox) = (0, 0, 0);
             while p0 < plane {
                 let n = TILE_P.min(plane - p0);
-                for field in cols.chunks_exact_mut(k4).take(n) {
-                    gather(x, g, group * cin_g, cin_g, (oy, ox), pad, &mut field[..k]);
+                for j in 0..n {
+                    gather_wide(x, g, group * cin_g, cin_g, (oy, ox), pad, &mut cols[j * k4..]);
                     ox += 1;
                     if ox == g.out_w {
                         (oy, ox) = (oy + 1, 0);
@@ -418,6 +423,81 @@ fn gather(
     }
 }
 
+/// The receptive field of output `(oy, ox)` over channels `c0..c0 + n`
+/// for the tiles, as [`gather`] but its `k` bytes written to the start of
+/// `field` by 8-byte words where the window is inside the input: the up to
+/// 7 bytes a row's last word writes past it are overwritten by the next
+/// row, or fall in the columns `k..k4` (whose weights are 0), the next
+/// field (gathered after) or the [`SLACK`] after the last one. Windows cut
+/// by the input's borders are gathered byte by byte.
+fn gather_wide(
+    x: &[i8],
+    g: &Conv2dGeom,
+    c0: usize,
+    n: usize,
+    (oy, ox): (usize, usize),
+    pad: i8,
+    field: &mut [i8],
+) {
+    let in_plane = g.in_h * g.in_w;
+    let (kw, kh) = (g.k_w, g.k_h);
+    let ix0 = (ox * g.stride_w).wrapping_sub(g.pad_w);
+    let iy0 = (oy * g.stride_h).wrapping_sub(g.pad_h);
+    let w8 = kw.next_multiple_of(8);
+    let inside = g.dil_w == 1
+        && ix0 < g.in_w
+        && kw <= g.in_w - ix0
+        && iy0 < g.in_h
+        && (kh - 1) * g.dil_h < g.in_h - iy0;
+    if inside {
+        // The start of the last row read, and of the last row written.
+        let last = (c0 + n - 1) * in_plane + (iy0 + (kh - 1) * g.dil_h) * g.in_w + ix0;
+        if last + w8 <= x.len() && n * kh * kw - kw + w8 <= field.len() {
+            let (mut pos, step) = (0, g.dil_h * g.in_w);
+            for c in c0..c0 + n {
+                let mut src = c * in_plane + iy0 * g.in_w + ix0;
+                for _ in 0..kh {
+                    let (d, s) = (&mut field[pos..][..w8], &x[src..][..w8]);
+                    // One or two words of constant length, moves rather
+                    // than a call to `memcpy` (which a loop over the words
+                    // becomes); longer rows are a `memcpy` call.
+                    match w8 {
+                        8 => d[..8].copy_from_slice(&s[..8]),
+                        16 => {
+                            d[..8].copy_from_slice(&s[..8]);
+                            d[8..16].copy_from_slice(&s[8..16]);
+                        }
+                        _ => d.copy_from_slice(s),
+                    }
+                    pos += kw;
+                    src += step;
+                }
+            }
+            return;
+        }
+    }
+    // Byte by byte (no call to `memcpy` or `memset` for a few bytes).
+    let mut rows = field.chunks_exact_mut(kw);
+    for c in c0..c0 + n {
+        let plane = &x[c * in_plane..][..in_plane];
+        for ky in 0..kh {
+            let Some(dst) = rows.next() else { return };
+            let iy = (oy * g.stride_h + ky * g.dil_h).wrapping_sub(g.pad_h);
+            if iy >= g.in_h {
+                for d in dst.iter_mut() {
+                    *d = pad;
+                }
+                continue;
+            }
+            let src = &plane[iy * g.in_w..][..g.in_w];
+            for (kx, d) in dst.iter_mut().enumerate() {
+                let ix = (ox * g.stride_w + kx * g.dil_w).wrapping_sub(g.pad_w);
+                *d = if ix < g.in_w { src[ix] } else { pad };
+            }
+        }
+    }
+}
+
 /// `dst.copy_from_slice(src)` for a few bytes (a kernel row): words, then
 /// at most three bytes, without a call to `memcpy`.
 #[inline(always)]
@@ -490,6 +570,9 @@ mod tests {
             geom((4, 6, 7), 36, (3, 1, 1, 1, 2)),
             // A window larger than the input (all padding at the borders).
             geom((2, 3, 3), 7, (5, 1, 2, 1, 1)),
+            // Rows of 9 and 17 bytes (two words, and a longer copy).
+            geom((2, 12, 11), 3, (9, 1, 1, 1, 1)),
+            geom((1, 19, 20), 2, (17, 1, 0, 1, 1)),
         ];
         let mut rng = crate::Rng::new(13);
         for g in &geoms {
