@@ -57,14 +57,34 @@ const fn blocks_len(g: &Conv2dGeom) -> usize {
 }
 
 /// The scratch of [`by_tiles`]: [`TILE_P`] receptive fields of `k4`
-/// columns and [`SLACK`] bytes, then [`TILE_O`] channels' packed weights
-/// (`16 k4` bytes).
+/// columns and [`SLACK`] bytes, [`TILE_O`] channels' packed weights (`16
+/// k4` bytes), and one group's input channels padded ([`padded`]) with
+/// [`SLACK`] bytes.
 const fn tiles_len(g: &Conv2dGeom) -> usize {
-    (TILE_P + TILE_O) * k4(g) + SLACK
+    let (h, w) = padded(g);
+    (TILE_P + TILE_O) * k4(g) + g.in_c / g.groups * h * w + 2 * SLACK
 }
 
-/// Bytes after the tiles' fields, which [`gather_wide`]'s 8-byte copies may
-/// write past the last field.
+/// The height and width of the tiles' padded input planes: the input at
+/// row `pad_h` and column `pad_w`, surrounded by its zero point, large
+/// enough to hold every window.
+const fn padded(g: &Conv2dGeom) -> (usize, usize) {
+    const fn reach(out: usize, stride: usize, k: usize, dil: usize) -> usize {
+        out.saturating_sub(1) * stride + (k - 1) * dil + 1
+    }
+    let (h, w) = (
+        reach(g.out_h, g.stride_h, g.k_h, g.dil_h),
+        reach(g.out_w, g.stride_w, g.k_w, g.dil_w),
+    );
+    let (in_h, in_w) = (g.in_h + g.pad_h, g.in_w + g.pad_w);
+    (
+        if h > in_h { h } else { in_h },
+        if w > in_w { w } else { in_w },
+    )
+}
+
+/// Bytes after the tiles' fields and padded input, which
+/// [`gather_padded`]'s 8-byte copies may read or write past them.
 const SLACK: usize = 8;
 
 /// Bytes of scratch [`forward`] needs: on x86-64 the tiles' (`48 k4 + 8`
@@ -210,9 +230,12 @@ fn by_tiles(
     let plane = g.out_h * g.out_w;
     let pad = io.zp_x.clamp(-128, 127) as i8;
     let (cols, rest) = scratch.split_at_mut(TILE_P * k4 + SLACK);
-    let wpack = &mut rest[..TILE_O * k4];
+    let (wpack, rest) = rest.split_at_mut(TILE_O * k4);
+    let (ph, pw) = padded(g);
+    let xp = &mut rest[..cin_g * ph * pw + SLACK];
     let mut out = [[0i8; TILE_O]; TILE_P];
     for group in 0..g.groups {
+        pad_input(&x[group * cin_g * g.in_h * g.in_w..], g, cin_g, (ph, pw), pad, xp);
         let (mut o0, end) = (group * cout_g, (group + 1) * cout_g);
         while o0 < end {
             let len = TILE_O.min(end - o0);
@@ -230,7 +253,7 @@ fn by_tiles(
             while p0 < plane {
                 let n = TILE_P.min(plane - p0);
                 for j in 0..n {
-                    gather_wide(x, g, group * cin_g, cin_g, (oy, ox), pad, &mut cols[j * k4..]);
+                    gather_padded(xp, g, cin_g, (ph, pw), (oy, ox), &mut cols[j * k4..]);
                     ox += 1;
                     if ox == g.out_w {
                         (oy, ox) = (oy + 1, 0);
@@ -423,77 +446,72 @@ fn gather(
     }
 }
 
-/// The receptive field of output `(oy, ox)` over channels `c0..c0 + n`
-/// for the tiles, as [`gather`] but its `k` bytes written to the start of
-/// `field` by 8-byte words where the window is inside the input: the up to
-/// 7 bytes a row's last word writes past it are overwritten by the next
-/// row, or fall in the columns `k..k4` (whose weights are 0), the next
-/// field (gathered after) or the [`SLACK`] after the last one. Windows cut
-/// by the input's borders are gathered byte by byte.
-fn gather_wide(
-    x: &[i8],
+/// Channels `..n` of `x` (`[n][in_h][in_w]` at its start) into `xp`,
+/// `[n][ph][pw]`, at row `pad_h` and column `pad_w` of each plane, the
+/// rest `pad` (the input's zero point); `xp`'s bytes after the planes are
+/// left as they are.
+fn pad_input(x: &[i8], g: &Conv2dGeom, n: usize, (ph, pw): (usize, usize), pad: i8, xp: &mut [i8]) {
+    for (c, plane) in xp.chunks_exact_mut(ph * pw).take(n).enumerate() {
+        let src = &x[c * g.in_h * g.in_w..][..g.in_h * g.in_w];
+        let (top, rest) = plane.split_at_mut(g.pad_h * pw);
+        top.fill(pad);
+        let (mid, bottom) = rest.split_at_mut(g.in_h * pw);
+        for (dst, src) in mid.chunks_exact_mut(pw).zip(src.chunks_exact(g.in_w)) {
+            let (left, rest) = dst.split_at_mut(g.pad_w);
+            left.fill(pad);
+            let (inside, right) = rest.split_at_mut(g.in_w);
+            inside.copy_from_slice(src);
+            right.fill(pad);
+        }
+        bottom.fill(pad);
+    }
+}
+
+/// The receptive field of output `(oy, ox)` over the `n` channels of the
+/// padded input `xp` (`[n][ph][pw]`, [`pad_input`]), in the weights'
+/// `[c][k_h][k_w]` order, to the start of `field`: every window is inside
+/// `xp`, so each row is a copy (strided with dilation). Rows of up to 16
+/// bytes are copied as one or two 8-byte words: the up to 7 bytes a row's
+/// last word reads and writes past it are read from the next row or the
+/// [`SLACK`] after `xp`, and written over by the next row, or into the
+/// columns `k..k4` (whose weights are 0), the next field (gathered after)
+/// or the [`SLACK`] after the last one.
+fn gather_padded(
+    xp: &[i8],
     g: &Conv2dGeom,
-    c0: usize,
     n: usize,
+    (ph, pw): (usize, usize),
     (oy, ox): (usize, usize),
-    pad: i8,
     field: &mut [i8],
 ) {
-    let in_plane = g.in_h * g.in_w;
-    let (kw, kh) = (g.k_w, g.k_h);
-    let ix0 = (ox * g.stride_w).wrapping_sub(g.pad_w);
-    let iy0 = (oy * g.stride_h).wrapping_sub(g.pad_h);
-    let w8 = kw.next_multiple_of(8);
-    let inside = g.dil_w == 1
-        && ix0 < g.in_w
-        && kw <= g.in_w - ix0
-        && iy0 < g.in_h
-        && (kh - 1) * g.dil_h < g.in_h - iy0;
-    if inside {
-        // The start of the last row read, and of the last row written.
-        let last = (c0 + n - 1) * in_plane + (iy0 + (kh - 1) * g.dil_h) * g.in_w + ix0;
-        if last + w8 <= x.len() && n * kh * kw - kw + w8 <= field.len() {
-            let (mut pos, step) = (0, g.dil_h * g.in_w);
-            for c in c0..c0 + n {
-                let mut src = c * in_plane + iy0 * g.in_w + ix0;
-                for _ in 0..kh {
-                    let (d, s) = (&mut field[pos..][..w8], &x[src..][..w8]);
-                    // One or two words of constant length, moves rather
-                    // than a call to `memcpy` (which a loop over the words
-                    // becomes); longer rows are a `memcpy` call.
-                    match w8 {
-                        8 => d[..8].copy_from_slice(&s[..8]),
-                        16 => {
-                            d[..8].copy_from_slice(&s[..8]);
-                            d[8..16].copy_from_slice(&s[8..16]);
-                        }
-                        _ => d.copy_from_slice(s),
-                    }
-                    pos += kw;
-                    src += step;
-                }
-            }
-            return;
-        }
+    let kw = g.k_w;
+    let (x0, y0) = (ox * g.stride_w, oy * g.stride_h);
+    let (mut pos, step) = (0, g.dil_h * pw);
+    #[cfg(target_arch = "x86_64")]
+    if g.dil_w == 1 && kw <= 8 {
+        let src = y0 * pw + x0;
+        crate::raw::gather_words(xp, src, (n, ph * pw), (g.k_h, step), kw, field);
+        return;
     }
-    // Byte by byte (no call to `memcpy` or `memset` for a few bytes).
-    let mut rows = field.chunks_exact_mut(kw);
-    for c in c0..c0 + n {
-        let plane = &x[c * in_plane..][..in_plane];
-        for ky in 0..kh {
-            let Some(dst) = rows.next() else { return };
-            let iy = (oy * g.stride_h + ky * g.dil_h).wrapping_sub(g.pad_h);
-            if iy >= g.in_h {
-                for d in dst.iter_mut() {
-                    *d = pad;
+    for c in 0..n {
+        let mut src = c * ph * pw + y0 * pw + x0;
+        for _ in 0..g.k_h {
+            if g.dil_w != 1 {
+                let (d, s) = (&mut field[pos..][..kw], &xp[src..]);
+                for (kx, d) in d.iter_mut().enumerate() {
+                    *d = s[kx * g.dil_w];
                 }
-                continue;
+            } else if kw <= 8 {
+                // Constant lengths: moves rather than a call to `memcpy`.
+                field[pos..][..8].copy_from_slice(&xp[src..][..8]);
+            } else if kw <= 16 {
+                field[pos..][..8].copy_from_slice(&xp[src..][..8]);
+                field[pos + 8..][..8].copy_from_slice(&xp[src + 8..][..8]);
+            } else {
+                field[pos..][..kw].copy_from_slice(&xp[src..][..kw]);
             }
-            let src = &plane[iy * g.in_w..][..g.in_w];
-            for (kx, d) in dst.iter_mut().enumerate() {
-                let ix = (ox * g.stride_w + kx * g.dil_w).wrapping_sub(g.pad_w);
-                *d = if ix < g.in_w { src[ix] } else { pad };
-            }
+            pos += kw;
+            src += step;
         }
     }
 }

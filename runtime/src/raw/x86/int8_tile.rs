@@ -519,3 +519,53 @@ unsafe fn rows_avx2<const R: usize>(
         }
     }
 }
+
+/// The tiles' gather of a receptive field's rows of `kw <= 8` bytes: row
+/// `r = c * kh + ky` (`c < n`, `ky < kh`) of `field`, its bytes `r * kw ..
+/// r * kw + kw`, is `xp[src + c * plane + ky * step..][..kw]`, copied as
+/// one 8-byte word, so each row also writes up to 7 bytes after it (which
+/// the next row overwrites, or the caller's layout leaves free). Plain
+/// moves: no instruction set beyond x86-64's.
+///
+/// Panics unless every word read lies in `xp` and every word written in
+/// `field` (the last read and written word, the others being before them).
+pub(crate) fn gather_words(
+    xp: &[i8],
+    src: usize,
+    (n, plane): (usize, usize),
+    (kh, step): (usize, usize),
+    kw: usize,
+    field: &mut [i8],
+) {
+    if n == 0 || kh == 0 {
+        return;
+    }
+    let last_read = (n - 1)
+        .checked_mul(plane)
+        .and_then(|a| a.checked_add((kh - 1).checked_mul(step)?))
+        .and_then(|a| a.checked_add(src)?.checked_add(8));
+    let last_write = (n * kh - 1).checked_mul(kw).and_then(|a| a.checked_add(8));
+    assert!(
+        (1..=8).contains(&kw)
+            && last_read.is_some_and(|end| end <= xp.len())
+            && last_write.is_some_and(|end| end <= field.len()),
+        "gather_words: {n} x {kh} rows of {kw} do not fit"
+    );
+    let (xp, field) = (xp.as_ptr(), field.as_mut_ptr());
+    let mut pos = 0;
+    for c in 0..n {
+        let mut s = src + c * plane;
+        for _ in 0..kh {
+            // SAFETY: `s <= src + (n - 1) plane + (kh - 1) step`, so the 8
+            // bytes at `s` are inside `xp` (checked above); `pos <= (n kh -
+            // 1) kw`, so the 8 bytes at `pos` are inside `field` (checked
+            // above). Unaligned reads and writes of `u64`, any bits valid.
+            unsafe {
+                let word = xp.add(s).cast::<u64>().read_unaligned();
+                field.add(pos).cast::<u64>().write_unaligned(word);
+            }
+            pos += kw;
+            s += step;
+        }
+    }
+}
