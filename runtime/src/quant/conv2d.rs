@@ -234,6 +234,19 @@ fn by_tiles(
     let (ph, pw) = padded(g);
     let xp = &mut rest[..cin_g * ph * pw + SLACK];
     let mut out = [[0i8; TILE_O]; TILE_P];
+    // Rows of up to 8 bytes (without dilation) are copied as words.
+    #[cfg(target_arch = "x86_64")]
+    let words = (g.dil_w == 1 && g.k_w <= 8).then_some(crate::raw::Words {
+        n: cin_g,
+        plane: ph * pw,
+        kh: g.k_h,
+        step: g.dil_h * pw,
+        kw: g.k_w,
+        k4,
+        out_w: g.out_w,
+        row: g.stride_h * pw,
+        col: g.stride_w,
+    });
     for group in 0..g.groups {
         pad_input(&x[group * cin_g * g.in_h * g.in_w..], g, cin_g, (ph, pw), pad, xp);
         let (mut o0, end) = (group * cout_g, (group + 1) * cout_g);
@@ -252,7 +265,17 @@ fn by_tiles(
             let (mut p0, mut oy, mut ox) = (0, 0, 0);
             while p0 < plane {
                 let n = TILE_P.min(plane - p0);
-                for j in 0..n {
+                #[cfg(target_arch = "x86_64")]
+                let words = if let Some(s) = &words {
+                    crate::raw::gather_words(xp, s, (oy, ox), n, cols);
+                    (oy, ox) = (oy + (ox + n) / g.out_w, (ox + n) % g.out_w);
+                    true
+                } else {
+                    false
+                };
+                #[cfg(not(target_arch = "x86_64"))]
+                let words = false;
+                for j in 0..if words { 0 } else { n } {
                     gather_padded(xp, g, cin_g, (ph, pw), (oy, ox), &mut cols[j * k4..]);
                     ox += 1;
                     if ox == g.out_w {
@@ -487,12 +510,6 @@ fn gather_padded(
     let kw = g.k_w;
     let (x0, y0) = (ox * g.stride_w, oy * g.stride_h);
     let (mut pos, step) = (0, g.dil_h * pw);
-    #[cfg(target_arch = "x86_64")]
-    if g.dil_w == 1 && kw <= 8 {
-        let src = y0 * pw + x0;
-        crate::raw::gather_words(xp, src, (n, ph * pw), (g.k_h, step), kw, field);
-        return;
-    }
     for c in 0..n {
         let mut src = c * ph * pw + y0 * pw + x0;
         for _ in 0..g.k_h {

@@ -54,7 +54,7 @@ mod tiles;
 pub(crate) use dense_small::dense_small_sse2;
 #[cfg(any(test, feature = "std"))]
 pub(crate) use isa::Int8;
-pub(crate) use int8_tile::gather_words;
+pub(crate) use int8_tile::{gather_words, Words};
 pub(crate) use isa::{best_isa, Avx2, Avx512};
 pub(crate) use maxpool::Pool2x2;
 
