@@ -255,8 +255,10 @@ fn by_tiles(
             let mut rq = TileRq::new(io);
             wpack.fill(0);
             for (o, row) in w[o0 * k..][..len * k].chunks_exact(k).enumerate() {
-                for (i, &v) in row.iter().enumerate() {
-                    wpack[(i / 4 * TILE_O + o) * 4 + i % 4] = v;
+                // Quad `q` of the row to bytes `(q * 16 + o) * 4..` (the
+                // last quad's missing bytes stay 0).
+                for (quad, dst) in row.chunks(4).zip(wpack[4 * o..].chunks_mut(4 * TILE_O)) {
+                    dst[..quad.len()].copy_from_slice(quad);
                 }
                 rq.wsum[o] = row.iter().map(|&v| i32::from(v)).sum();
                 rq.start[o] = ch.start(o0 + o, io.zp_x);
@@ -285,8 +287,8 @@ fn by_tiles(
                 let out = &mut out[..n];
                 dispatch!(isa, |t| t.conv_i8_tile(&cols[..n * k4], k4, wpack, &rq, out));
                 for (o, y) in y[o0 * plane + p0..].chunks_mut(plane).take(len).enumerate() {
-                    for (y, px) in y[..n].iter_mut().zip(&*out) {
-                        *y = px[o];
+                    for (y, px) in y[..n].iter_mut().zip(out.iter()) {
+                        *y = px[o & (TILE_O - 1)];
                     }
                 }
                 p0 += n;
