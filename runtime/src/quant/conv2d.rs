@@ -257,8 +257,15 @@ fn by_tiles(
             for (o, row) in w[o0 * k..][..len * k].chunks_exact(k).enumerate() {
                 // Quad `q` of the row to bytes `(q * 16 + o) * 4..` (the
                 // last quad's missing bytes stay 0).
-                for (quad, dst) in row.chunks(4).zip(wpack[4 * o..].chunks_mut(4 * TILE_O)) {
-                    dst[..quad.len()].copy_from_slice(quad);
+                let mut dst = wpack[4 * o..].chunks_mut(4 * TILE_O);
+                let mut quads = row.chunks_exact(4);
+                for (quad, dst) in (&mut quads).zip(&mut dst) {
+                    dst[..4].copy_from_slice(quad);
+                }
+                if let Some(dst) = dst.next() {
+                    for (d, &v) in dst.iter_mut().zip(quads.remainder()) {
+                        *d = v;
+                    }
                 }
                 rq.wsum[o] = row.iter().map(|&v| i32::from(v)).sum();
                 rq.start[o] = ch.start(o0 + o, io.zp_x);
