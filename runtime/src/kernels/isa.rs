@@ -218,14 +218,7 @@ pub(crate) trait Kernels: Copy {
     /// over `i < k4` for `p < out.len()`, `o < 16`, the sums in int32,
     /// wrapping (see `crate::quant::conv2d`, which checks the lengths).
     #[inline]
-    fn conv_i8_tile(
-        self,
-        cols: &[i8],
-        k4: usize,
-        wpack: &[i8],
-        rq: &TileRq,
-        out: &mut [[i8; 16]],
-    ) {
+    fn conv_i8_tile(self, cols: &[i8], k4: usize, wpack: &[i8], rq: &TileRq, out: &mut [[i8; 16]]) {
         crate::quant::conv2d::tile_portable(cols, k4, wpack, rq, out);
     }
 }

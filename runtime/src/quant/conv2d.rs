@@ -248,7 +248,14 @@ fn by_tiles(
         col: g.stride_w,
     });
     for group in 0..g.groups {
-        pad_input(&x[group * cin_g * g.in_h * g.in_w..], g, cin_g, (ph, pw), pad, xp);
+        pad_input(
+            &x[group * cin_g * g.in_h * g.in_w..],
+            g,
+            cin_g,
+            (ph, pw),
+            pad,
+            xp,
+        );
         let (mut o0, end) = (group * cout_g, (group + 1) * cout_g);
         while o0 < end {
             let len = TILE_O.min(end - o0);
@@ -292,7 +299,13 @@ fn by_tiles(
                     }
                 }
                 let out = &mut out[..n];
-                dispatch!(isa, |t| t.conv_i8_tile(&cols[..n * k4], k4, wpack, &rq, out));
+                dispatch!(isa, |t| t.conv_i8_tile(
+                    &cols[..n * k4],
+                    k4,
+                    wpack,
+                    &rq,
+                    out
+                ));
                 for (o, y) in y[o0 * plane + p0..].chunks_mut(plane).take(len).enumerate() {
                     for (y, px) in y[..n].iter_mut().zip(out.iter()) {
                         *y = px[o & (TILE_O - 1)];
@@ -626,8 +639,12 @@ mod tests {
                 g.out_c * k,
                 g.out_c * g.out_h * g.out_w,
             );
-            let x: Vec<i8> = (0..nx).map(|_| (rng.below(256) as i32 - 128) as i8).collect();
-            let mut w: Vec<i8> = (0..nw).map(|_| (rng.below(256) as i32 - 128) as i8).collect();
+            let x: Vec<i8> = (0..nx)
+                .map(|_| (rng.below(256) as i32 - 128) as i8)
+                .collect();
+            let mut w: Vec<i8> = (0..nw)
+                .map(|_| (rng.below(256) as i32 - 128) as i8)
+                .collect();
             // Extreme weights somewhere: -128 and 127.
             w[0] = -128;
             w[nw - 1] = 127;
@@ -685,7 +702,20 @@ mod tests {
     fn tiles_rescale_as_the_requantizer_at_the_extremes() {
         let mut rng = crate::Rng::new(29);
         let mut pick = |of: &[i32]| of[rng.below(of.len())];
-        let wide = [i32::MIN, i32::MIN + 1, -1 << 20, -129, -128, -1, 0, 1, 127, 128, 1 << 20, i32::MAX];
+        let wide = [
+            i32::MIN,
+            i32::MIN + 1,
+            -1 << 20,
+            -129,
+            -128,
+            -1,
+            0,
+            1,
+            127,
+            128,
+            1 << 20,
+            i32::MAX,
+        ];
         for round in 0..200 {
             let k4 = [4, 8, 28, 152][round % 4];
             let n = 1 + round % TILE_P;

@@ -42,15 +42,16 @@ const TILE_O: usize = 16;
 /// least `n` rows of `k4`, `wpack` at least `16 k4` bytes.
 fn fits(cols: &[i8], k4: usize, wpack: &[i8], n: usize) -> bool {
     k4 > 0
-        && k4 % 4 == 0
+        && k4.is_multiple_of(4)
         && super::fits(cols.len(), n, k4)
         && super::fits(wpack.len(), TILE_O, k4)
 }
 
 /// Generates a token's safe `int8_tile` over its `#[target_feature]`
-/// function.
+/// function, whose features (listed with each use) are the ones the token
+/// proves.
 macro_rules! entry {
-    ($token:ty, $tile:ident, $features:literal) => {
+    ($token:ty, $tile:ident) => {
         impl $token {
             /// `out[p][o]`, the rescaled `start[o] + cols[p] . w(o)` (see
             /// the module).
@@ -65,8 +66,8 @@ macro_rules! entry {
             ) {
                 let n = out.len();
                 assert!(fits(cols, k4, wpack, n));
-                // SAFETY: `self` proves the CPU features of the function
-                // (its `target_feature`s: ", $features, "); it reads
+                // SAFETY: `self` proves the CPU features `$tile` is
+                // compiled with (see the uses below); it reads
                 // `cols[..n * k4]` and `wpack[..16 k4]` (checked above) and
                 // `rq`, and writes `out[..n]`.
                 unsafe { $tile(cols.as_ptr(), k4, wpack.as_ptr(), rq, out.as_mut_ptr(), n) }
@@ -77,7 +78,11 @@ macro_rules! entry {
 
 entry!(Avx2, tile_avx2, "avx2,fma");
 entry!(Avx512Bw, tile_bw, "avx512bw,avx512f,avx2,fma");
-entry!(Avx512Vnni, tile_vnni, "avx512vnni,avx512bw,avx512f,avx2,fma");
+entry!(
+    Avx512Vnni,
+    tile_vnni,
+    "avx512vnni,avx512bw,avx512f,avx2,fma"
+);
 
 impl Avx512 {
     /// The tile on the best int8 path this token proves: VNNI, else
@@ -181,7 +186,10 @@ impl Rq512 {
             let nudge = _mm512_set1_epi64(1 << 30);
             let even = _mm512_add_epi64(_mm512_mul_epi32(x, self.mult), nudge);
             let odd = _mm512_add_epi64(
-                _mm512_mul_epi32(_mm512_srli_epi64::<32>(x), _mm512_srli_epi64::<32>(self.mult)),
+                _mm512_mul_epi32(
+                    _mm512_srli_epi64::<32>(x),
+                    _mm512_srli_epi64::<32>(self.mult),
+                ),
                 nudge,
             );
             let v = _mm512_mask_blend_epi32(
@@ -319,7 +327,10 @@ unsafe fn tile_vnni(
     let (start, c) = unsafe {
         let wsum = _mm512_loadu_si512(rq.wsum.as_ptr().cast());
         let start = _mm512_loadu_si512(rq.start.as_ptr().cast());
-        (_mm512_sub_epi32(start, _mm512_slli_epi32::<7>(wsum)), Rq512::new(rq))
+        (
+            _mm512_sub_epi32(start, _mm512_slli_epi32::<7>(wsum)),
+            Rq512::new(rq),
+        )
     };
     let mut p = 0;
     while p + 8 <= n {

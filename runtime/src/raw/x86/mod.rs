@@ -52,9 +52,9 @@ mod tiles;
 
 #[cfg(target_feature = "sse2")]
 pub(crate) use dense_small::dense_small_sse2;
+pub(crate) use int8_tile::{gather_words, Words};
 #[cfg(any(test, feature = "std"))]
 pub(crate) use isa::Int8;
-pub(crate) use int8_tile::{gather_words, Words};
 pub(crate) use isa::{best_isa, Avx2, Avx512};
 pub(crate) use maxpool::Pool2x2;
 
@@ -149,14 +149,7 @@ impl Kernels for Avx2 {
     }
 
     #[inline]
-    fn conv_i8_tile(
-        self,
-        cols: &[i8],
-        k4: usize,
-        wpack: &[i8],
-        rq: &TileRq,
-        out: &mut [[i8; 16]],
-    ) {
+    fn conv_i8_tile(self, cols: &[i8], k4: usize, wpack: &[i8], rq: &TileRq, out: &mut [[i8; 16]]) {
         self.int8_tile(cols, k4, wpack, rq, out);
     }
 }
@@ -172,14 +165,7 @@ impl Kernels for Avx512 {
 
     /// VNNI, else AVX-512BW, else AVX2, as the token proves.
     #[inline]
-    fn conv_i8_tile(
-        self,
-        cols: &[i8],
-        k4: usize,
-        wpack: &[i8],
-        rq: &TileRq,
-        out: &mut [[i8; 16]],
-    ) {
+    fn conv_i8_tile(self, cols: &[i8], k4: usize, wpack: &[i8], rq: &TileRq, out: &mut [[i8; 16]]) {
         self.int8_tile(cols, k4, wpack, rq, out);
     }
 
