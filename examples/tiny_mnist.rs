@@ -120,7 +120,12 @@ fn schedule(lr: f32, epochs: usize, steps: usize) -> Warmup<CosineLr> {
 
 fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let (data, dir) = args.data.load()?;
-    println!("MNIST from {}: {} training, {} test images", dir.display(), data.train.len(), data.test.len());
+    println!(
+        "MNIST from {}: {} training, {} test images",
+        dir.display(),
+        data.train.len(),
+        data.test.len()
+    );
     println!("{}", TinyMnist::SUMMARY);
     let steps = data.train.len() / B;
     let mut trainer = Trainer::<TinyMnist, _, _, _, B>::new(
