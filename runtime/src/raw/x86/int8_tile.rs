@@ -76,13 +76,12 @@ macro_rules! entry {
     };
 }
 
-entry!(Avx2, tile_avx2, "avx2,fma");
-entry!(Avx512Bw, tile_bw, "avx512bw,avx512f,avx2,fma");
-entry!(
-    Avx512Vnni,
-    tile_vnni,
-    "avx512vnni,avx512bw,avx512f,avx2,fma"
-);
+// AVX2 and FMA.
+entry!(Avx2, tile_avx2);
+// AVX-512BW, AVX-512F, AVX2 and FMA.
+entry!(Avx512Bw, tile_bw);
+// AVX512_VNNI, AVX-512BW, AVX-512F, AVX2 and FMA.
+entry!(Avx512Vnni, tile_vnni);
 
 impl Avx512 {
     /// The tile on the best int8 path this token proves: VNNI, else
