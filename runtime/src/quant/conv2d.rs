@@ -13,12 +13,18 @@
 //!   Cortex-M4/M7 the four rows are first widened to int16 in the order of
 //!   the DSP extension's `SMLAD` (`crate::raw::widen4`, CMSIS-NN's im2col
 //!   to int16), and the product is `crate::raw::dot4_dsp`.
-//! - by tiles (x86-64), an implicit GEMM: the receptive fields of
-//!   [`TILE_P`] pixels are gathered the same way, then a SIMD tile product
+//! - by tiles (x86-64), an implicit GEMM: each group's input is first
+//!   copied into planes padded with its zero point, so that every window
+//!   is a run of rows (rows of up to 8 bytes are copied as words,
+//!   `crate::raw::gather_words`); the receptive fields of [`TILE_P`] pixels
+//!   are gathered from it, then a SIMD tile kernel
 //!   (`Kernels::conv_i8_tile`: AVX2, AVX-512BW, AVX512_VNNI) multiplies
 //!   them with [`TILE_O`] output channels at once, channels along the
-//!   vector lanes, so each weight vector is loaded once per several pixels
-//!   and each pixel's columns once per 16 channels.
+//!   vector lanes (weights packed by quads of columns once per call), so
+//!   each weight vector is loaded once per several pixels and each pixel's
+//!   columns once per 16 channels, and rescales the sums in the vector
+//!   registers ([`TileRq`]); the 16 bytes of each pixel are then stored to
+//!   the channels' planes.
 //!
 //! The input's zero point is folded into each channel's start
 //! ([`ChannelsRef::start`]) and the accumulators are rescaled by
@@ -87,10 +93,11 @@ const fn padded(g: &Conv2dGeom) -> (usize, usize) {
 /// [`gather_padded`]'s 8-byte copies may read or write past them.
 const SLACK: usize = 8;
 
-/// Bytes of scratch [`forward`] needs: on x86-64 the tiles' (`48 k4 + 8`
-/// bytes, 7 KiB for LeNet-5's second convolution), elsewhere the blocks'
-/// (`6 k4`, and `14 k4 + 3` on Cortex-M4/M7), `k4` the receptive field's
-/// columns rounded up to a multiple of 4.
+/// Bytes of scratch [`forward`] needs, `k4` the receptive field's columns
+/// rounded up to a multiple of 4: on x86-64 the tiles' (`48 k4 + 16` and
+/// one group's padded input, 2.3 and 8.3 KiB for LeNet-5's two
+/// convolutions), elsewhere the blocks' (`6 k4`, and `14 k4 + 3` on
+/// Cortex-M4/M7).
 pub const fn scratch_len(g: &Conv2dGeom) -> usize {
     if cfg!(target_arch = "x86_64") {
         tiles_len(g)
