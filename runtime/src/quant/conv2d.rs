@@ -16,14 +16,14 @@
 //! - by tiles (x86-64), an implicit GEMM: each group's input is first
 //!   copied into planes padded with its zero point, so that every window
 //!   is a run of rows (rows of up to 8 bytes are copied as words,
-//!   `crate::raw::gather_words`); the receptive fields of [`TILE_P`] pixels
+//!   `crate::raw::gather_words`); the receptive fields of 32 pixels
 //!   are gathered from it, then a SIMD tile kernel
 //!   (`Kernels::conv_i8_tile`: AVX2, AVX-512BW, AVX512_VNNI) multiplies
-//!   them with [`TILE_O`] output channels at once, channels along the
+//!   them with 16 output channels at once, channels along the
 //!   vector lanes (weights packed by quads of columns once per call), so
 //!   each weight vector is loaded once per several pixels and each pixel's
 //!   columns once per 16 channels, and rescales the sums in the vector
-//!   registers ([`TileRq`]); the 16 bytes of each pixel are then stored to
+//!   registers (`TileRq`); the 16 bytes of each pixel are then stored to
 //!   the channels' planes.
 //!
 //! The input's zero point is folded into each channel's start
