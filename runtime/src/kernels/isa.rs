@@ -16,6 +16,7 @@
 
 use super::gemm::{portable, Out, Rows, Store};
 use super::maxpool2d::{self, Pool2dGeom};
+use crate::quant::conv2d::TileRq;
 #[cfg(all(target_arch = "x86_64", any(test, feature = "std")))]
 use crate::raw::Int8;
 #[cfg(target_arch = "x86_64")]
@@ -214,5 +215,14 @@ pub(crate) trait Kernels: Copy {
         crate::raw::gemv_i8_dsp(x, w, acc);
         #[cfg(not(staticnet_arm_dsp))]
         crate::quant::gemv::portable(x, w, acc);
+    }
+
+    /// The int8 convolution's tile, `out[p][o] = rq.lane(o).apply(rq.start[o]
+    /// + sum_i cols[p * k4 + i] * wpack[(i / 4 * 16 + o) * 4 + i % 4])`
+    /// over `i < k4` for `p < out.len()`, `o < 16`, the sums in int32,
+    /// wrapping (see `crate::quant::conv2d`, which checks the lengths).
+    #[inline]
+    fn conv_i8_tile(self, cols: &[i8], k4: usize, wpack: &[i8], rq: &TileRq, out: &mut [[i8; 16]]) {
+        crate::quant::conv2d::tile_portable(cols, k4, wpack, rq, out);
     }
 }

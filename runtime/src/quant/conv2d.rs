@@ -13,9 +13,18 @@
 //!   Cortex-M4/M7 the four rows are first widened to int16 in the order of
 //!   the DSP extension's `SMLAD` (`crate::raw::widen4`, CMSIS-NN's im2col
 //!   to int16), and the product is `crate::raw::dot4_dsp`.
-//! - pixel by pixel (x86-64): one receptive field, then [`gemv_i8`] over its
-//!   group's weight rows, whose AVX2/AVX-512 paths want long rows of
-//!   output channels.
+//! - by tiles (x86-64), an implicit GEMM: each group's input is first
+//!   copied into planes padded with its zero point, so that every window
+//!   is a run of rows (rows of up to 8 bytes are copied as words,
+//!   `crate::raw::gather_words`); the receptive fields of 32 pixels
+//!   are gathered from it, then a SIMD tile kernel
+//!   (`Kernels::conv_i8_tile`: AVX2, AVX-512BW, AVX512_VNNI) multiplies
+//!   them with 16 output channels at once, channels along the
+//!   vector lanes (weights packed by quads of columns once per call), so
+//!   each weight vector is loaded once per several pixels and each pixel's
+//!   columns once per 16 channels, and rescales the sums in the vector
+//!   registers (`TileRq`); the 16 bytes of each pixel are then stored to
+//!   the channels' planes.
 //!
 //! The input's zero point is folded into each channel's start
 //! ([`ChannelsRef::start`]) and the accumulators are rescaled by
@@ -23,34 +32,79 @@
 //! channel's multiplier allows it ([`Requantizer::fast`], checked once per
 //! layer), by the one multiply-add of [`Requantizer::apply_fast`].
 
-#[cfg(target_arch = "x86_64")]
-use super::gemv::gemv_i8;
 use super::{ChannelsRef, Io, Requantizer};
 use crate::kernels::conv2d::Conv2dGeom;
-
-/// Output channels per call of [`gemv_i8`] (pixel by pixel).
-#[cfg(target_arch = "x86_64")]
-const CHUNK: usize = 32;
+use crate::kernels::isa::{dispatch, Isa, Kernels};
 
 /// Output pixels per block.
 pub const PX: usize = 4;
+
+/// Output channels of a tile (x86-64): the int32 lanes of one 512-bit vector.
+const TILE_O: usize = 16;
+
+/// Output pixels of a tile (x86-64).
+const TILE_P: usize = 32;
 
 /// Columns of one receptive field, rounded up to a multiple of 4.
 const fn k4(g: &Conv2dGeom) -> usize {
     (g.in_c / g.groups * g.k_h * g.k_w).next_multiple_of(4)
 }
 
-/// Bytes of scratch [`forward`] needs: [`PX`] int8 receptive fields of
-/// `k4` columns, a zero-padded copy of the last weight rows (at most two
-/// rows of `k4`), and on Cortex-M4/M7 the int16 widening of the four
-/// fields (`8 k4` bytes, word-aligned: 3 bytes of slack).
-pub const fn scratch_len(g: &Conv2dGeom) -> usize {
+/// The scratch of [`by_blocks`]: [`PX`] int8 receptive fields of `k4`
+/// columns, a zero-padded copy of the last weight rows (at most two rows of
+/// `k4`), and on Cortex-M4/M7 the int16 widening of the four fields (`8 k4`
+/// bytes, word-aligned: 3 bytes of slack).
+const fn blocks_len(g: &Conv2dGeom) -> usize {
     let k4 = k4(g);
     let blocked = (PX + 2) * k4;
     if cfg!(staticnet_arm_dsp) {
         blocked + 2 * PX * k4 + 3
     } else {
         blocked
+    }
+}
+
+/// The scratch of [`by_tiles`]: [`TILE_P`] receptive fields of `k4`
+/// columns and [`SLACK`] bytes, [`TILE_O`] channels' packed weights (`16
+/// k4` bytes), and one group's input channels padded ([`padded`]) with
+/// [`SLACK`] bytes.
+const fn tiles_len(g: &Conv2dGeom) -> usize {
+    let (h, w) = padded(g);
+    (TILE_P + TILE_O) * k4(g) + g.in_c / g.groups * h * w + 2 * SLACK
+}
+
+/// The height and width of the tiles' padded input planes: the input at
+/// row `pad_h` and column `pad_w`, surrounded by its zero point, large
+/// enough to hold every window.
+const fn padded(g: &Conv2dGeom) -> (usize, usize) {
+    const fn reach(out: usize, stride: usize, k: usize, dil: usize) -> usize {
+        out.saturating_sub(1) * stride + (k - 1) * dil + 1
+    }
+    let (h, w) = (
+        reach(g.out_h, g.stride_h, g.k_h, g.dil_h),
+        reach(g.out_w, g.stride_w, g.k_w, g.dil_w),
+    );
+    let (in_h, in_w) = (g.in_h + g.pad_h, g.in_w + g.pad_w);
+    (
+        if h > in_h { h } else { in_h },
+        if w > in_w { w } else { in_w },
+    )
+}
+
+/// Bytes after the tiles' fields and padded input, which
+/// [`gather_padded`]'s 8-byte copies may read or write past them.
+const SLACK: usize = 8;
+
+/// Bytes of scratch [`forward`] needs, `k4` the receptive field's columns
+/// rounded up to a multiple of 4: on x86-64 the tiles' (`48 k4 + 16` and
+/// one group's padded input, 2.3 and 8.3 KiB for LeNet-5's two
+/// convolutions), elsewhere the blocks' (`6 k4`, and `14 k4 + 3` on
+/// Cortex-M4/M7).
+pub const fn scratch_len(g: &Conv2dGeom) -> usize {
+    if cfg!(target_arch = "x86_64") {
+        tiles_len(g)
+    } else {
+        blocks_len(g)
     }
 }
 
@@ -74,16 +128,104 @@ pub fn forward(
             && scratch.len() >= scratch_len(g),
         "int8 conv2d: lengths do not fit {g:?}"
     );
+    if k == 0 {
+        // No weights: each output is its channel's bias, rescaled.
+        let plane = g.out_h * g.out_w;
+        for (o, y) in y.chunks_exact_mut(plane).enumerate() {
+            let (s, rq) = (ch.start(o, io.zp_x), ch.requantizer(o, io));
+            y.fill(rq.apply(s));
+        }
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
-    by_pixel(x, w, ch, g, io, scratch, y);
+    by_tiles(Isa::best(), x, w, ch, g, io, scratch, y);
     #[cfg(not(target_arch = "x86_64"))]
     by_blocks(x, w, ch, g, io, scratch, y);
 }
 
-/// Pixel by pixel: one receptive field, then [`gemv_i8`] over the group's
-/// rows (lengths checked by [`forward`]).
-#[cfg(target_arch = "x86_64")]
-fn by_pixel(
+/// The rescaling of a tile's [`TILE_O`] channels (the lanes of
+/// [`Kernels::conv_i8_tile`]), each lane's [`Requantizer`](super::Requantizer)
+/// spelled out: lane `o`'s sums start at `start[o]`, are shifted left by
+/// `left[o]`, multiplied by `mult[o]` (gemmlowp's doubling high multiply),
+/// shifted right by `right[o]` with rounding, then offset by `zp_y` and
+/// clamped to `[lo, hi]`. Unused lanes are all zero (their outputs are
+/// computed and never stored).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TileRq {
+    /// Each channel's accumulator start, [`ChannelsRef::start`].
+    pub start: [i32; TILE_O],
+    /// The sum of each channel's packed weights (for the unsigned offset of
+    /// `vpdpbusd`).
+    pub wsum: [i32; TILE_O],
+    /// Each channel's Q31 multiplier.
+    pub mult: [i32; TILE_O],
+    /// Each channel's shift, as [`Channels::shift`](super::Channels::shift).
+    pub shift: [i32; TILE_O],
+    /// `max(shift, 0) % 32`.
+    pub left: [i32; TILE_O],
+    /// `max(-shift, 0) % 32`.
+    pub right: [i32; TILE_O],
+    /// The output's zero point and clamp.
+    pub zp_y: i32,
+    /// See [`Io::lo`].
+    pub lo: i32,
+    /// See [`Io::hi`].
+    pub hi: i32,
+}
+
+impl TileRq {
+    /// All lanes zero, into `io`'s output.
+    fn new(io: Io) -> Self {
+        TileRq {
+            start: [0; TILE_O],
+            wsum: [0; TILE_O],
+            mult: [0; TILE_O],
+            shift: [0; TILE_O],
+            left: [0; TILE_O],
+            right: [0; TILE_O],
+            zp_y: io.zp_y,
+            lo: io.lo,
+            hi: io.hi,
+        }
+    }
+
+    /// Lane `o`'s multiplier `(m, shift)`.
+    fn set(&mut self, o: usize, m: i32, shift: i32) {
+        self.mult[o] = m;
+        self.shift[o] = shift;
+        // As `Requantizer::new`.
+        self.left[o] = shift.max(0) & 31;
+        self.right[o] = shift.min(0).wrapping_neg() & 31;
+    }
+
+    /// Lane `o`'s rescaling.
+    #[inline]
+    pub(crate) fn lane(&self, o: usize) -> super::Requantizer {
+        let io = Io {
+            zp_x: 0,
+            zp_y: self.zp_y,
+            lo: self.lo,
+            hi: self.hi,
+        };
+        super::Requantizer::new(self.mult[o], self.shift[o], io)
+    }
+}
+
+/// By tiles of [`TILE_P`] pixels and [`TILE_O`] channels, an implicit
+/// GEMM (lengths checked by [`forward`], `k > 0`): the receptive fields of
+/// a block of pixels are gathered into int8 rows of `k4` columns, then
+/// `isa`'s [`Kernels::conv_i8_tile`] multiplies them with 16 channels'
+/// weights at once, packed by quads of columns (zero beyond `k` and beyond
+/// the group's channels, so the fields' columns `k..k4` are never counted),
+/// and rescales each channel's sums, 16 output bytes per pixel, which are
+/// then stored to the channels' planes.
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    allow(dead_code, reason = "Cortex-M runs the blocks; tested here")
+)]
+#[allow(clippy::too_many_arguments)]
+fn by_tiles(
+    isa: Isa,
     x: &[i8],
     w: &[i8],
     ch: ChannelsRef<'_>,
@@ -93,35 +235,131 @@ fn by_pixel(
     y: &mut [i8],
 ) {
     let (cin_g, cout_g) = (g.in_c / g.groups, g.out_c / g.groups);
-    let k = cin_g * g.k_h * g.k_w;
-    let patch = &mut scratch[..k];
+    let (k, k4) = (cin_g * g.k_h * g.k_w, k4(g));
     let plane = g.out_h * g.out_w;
     let pad = io.zp_x.clamp(-128, 127) as i8;
-    let mut acc = [0i32; CHUNK];
+    let (cols, rest) = scratch.split_at_mut(TILE_P * k4 + SLACK);
+    let (wpack, rest) = rest.split_at_mut(TILE_O * k4);
+    let (ph, pw) = padded(g);
+    let xp = &mut rest[..cin_g * ph * pw + SLACK];
+    let mut out = [[0i8; TILE_O]; TILE_P];
+    // Rows of up to 8 bytes (without dilation) are copied as words.
+    #[cfg(target_arch = "x86_64")]
+    let words = (g.dil_w == 1 && g.k_w <= 8).then_some(crate::raw::Words {
+        n: cin_g,
+        plane: ph * pw,
+        kh: g.k_h,
+        step: g.dil_h * pw,
+        kw: g.k_w,
+        k4,
+        out_w: g.out_w,
+        row: g.stride_h * pw,
+        col: g.stride_w,
+    });
     for group in 0..g.groups {
-        for oy in 0..g.out_h {
-            for ox in 0..g.out_w {
-                gather(x, g, group * cin_g, cin_g, (oy, ox), pad, patch);
-                let mut o0 = group * cout_g;
-                let end = o0 + cout_g;
-                while o0 < end {
-                    let len = CHUNK.min(end - o0);
-                    let (acc, chs) = (&mut acc[..len], ch.range(o0, len));
-                    chs.start_all(io.zp_x, acc);
-                    gemv_i8(patch, &w[o0 * k..(o0 + len) * k], chs.wsum, acc);
-                    let pixel = o0 * plane + oy * g.out_w + ox;
-                    chs.requantize_all(acc, io, y[pixel..].iter_mut().step_by(plane));
-                    o0 += len;
+        pad_input(
+            &x[group * cin_g * g.in_h * g.in_w..],
+            g,
+            cin_g,
+            (ph, pw),
+            pad,
+            xp,
+        );
+        let (mut o0, end) = (group * cout_g, (group + 1) * cout_g);
+        while o0 < end {
+            let len = TILE_O.min(end - o0);
+            let mut rq = TileRq::new(io);
+            wpack.fill(0);
+            for (o, row) in w[o0 * k..][..len * k].chunks_exact(k).enumerate() {
+                // Quad `q` of the row to bytes `(q * 16 + o) * 4..` (the
+                // last quad's missing bytes stay 0).
+                let mut dst = wpack[4 * o..].chunks_mut(4 * TILE_O);
+                let mut quads = row.chunks_exact(4);
+                for (quad, dst) in (&mut quads).zip(&mut dst) {
+                    dst[..4].copy_from_slice(quad);
                 }
+                if let Some(dst) = dst.next() {
+                    for (d, &v) in dst.iter_mut().zip(quads.remainder()) {
+                        *d = v;
+                    }
+                }
+                rq.wsum[o] = row.iter().map(|&v| i32::from(v)).sum();
+                rq.start[o] = ch.start(o0 + o, io.zp_x);
+                rq.set(o, ch.mult[o0 + o], ch.shift[o0 + o]);
             }
+            let (mut p0, mut oy, mut ox) = (0, 0, 0);
+            while p0 < plane {
+                let n = TILE_P.min(plane - p0);
+                #[cfg(target_arch = "x86_64")]
+                let words = if let Some(s) = &words {
+                    crate::raw::gather_words(xp, s, (oy, ox), n, cols);
+                    (oy, ox) = (oy + (ox + n) / g.out_w, (ox + n) % g.out_w);
+                    true
+                } else {
+                    false
+                };
+                #[cfg(not(target_arch = "x86_64"))]
+                let words = false;
+                for j in 0..if words { 0 } else { n } {
+                    gather_padded(xp, g, cin_g, (ph, pw), (oy, ox), &mut cols[j * k4..]);
+                    ox += 1;
+                    if ox == g.out_w {
+                        (oy, ox) = (oy + 1, 0);
+                    }
+                }
+                let out = &mut out[..n];
+                dispatch!(isa, |t| t.conv_i8_tile(
+                    &cols[..n * k4],
+                    k4,
+                    wpack,
+                    &rq,
+                    out
+                ));
+                for (o, y) in y[o0 * plane + p0..].chunks_mut(plane).take(len).enumerate() {
+                    for (y, px) in y[..n].iter_mut().zip(out.iter()) {
+                        *y = px[o & (TILE_O - 1)];
+                    }
+                }
+                p0 += n;
+            }
+            o0 += len;
         }
     }
 }
 
-/// By blocks of [`PX`] pixels (lengths checked by [`forward`]).
+/// The portable [`Kernels::conv_i8_tile`]: `out[p][o] = rq.lane(o).apply(
+/// rq.start[o] + cols[p] . w(o))` with `w(o, i) = wpack[(i / 4 * 16 + o) *
+/// 4 + i % 4]`, the sums wrapping.
+pub(crate) fn tile_portable(
+    cols: &[i8],
+    k4: usize,
+    wpack: &[i8],
+    rq: &TileRq,
+    out: &mut [[i8; TILE_O]],
+) {
+    let wpack = &wpack[..TILE_O * k4];
+    for (out, field) in out.iter_mut().zip(cols.chunks_exact(k4)) {
+        let mut acc = rq.start;
+        for (quad, w) in field.chunks_exact(4).zip(wpack.chunks_exact(4 * TILE_O)) {
+            for (a, w) in acc.iter_mut().zip(w.chunks_exact(4)) {
+                let s = quad
+                    .iter()
+                    .zip(w)
+                    .map(|(&x, &w)| i32::from(x) * i32::from(w))
+                    .sum::<i32>();
+                *a = a.wrapping_add(s);
+            }
+        }
+        for (o, (y, &a)) in out.iter_mut().zip(&acc).enumerate() {
+            *y = rq.lane(o).apply(a);
+        }
+    }
+}
+
+/// By blocks of [`PX`] pixels (lengths checked by [`forward`], `k > 0`).
 #[cfg_attr(
     target_arch = "x86_64",
-    allow(dead_code, reason = "x86-64 runs the pixel-by-pixel path; tested here")
+    allow(dead_code, reason = "x86-64 runs the tiles; tested here")
 )]
 fn by_blocks(
     x: &[i8],
@@ -134,15 +372,6 @@ fn by_blocks(
 ) {
     let (cin_g, cout_g) = (g.in_c / g.groups, g.out_c / g.groups);
     let (k, k4) = (cin_g * g.k_h * g.k_w, k4(g));
-    if k == 0 {
-        // No weights: each output is its channel's bias, rescaled.
-        let plane = g.out_h * g.out_w;
-        for (o, y) in y.chunks_exact_mut(plane).enumerate() {
-            let (s, rq) = (ch.start(o, io.zp_x), ch.requantizer(o, io));
-            y.fill(rq.apply(s));
-        }
-        return;
-    }
     let plane = g.out_h * g.out_w;
     let pad = io.zp_x.clamp(-128, 127) as i8;
     let (fields, rest) = scratch.split_at_mut(PX * k4);
@@ -288,6 +517,70 @@ fn gather(
     }
 }
 
+/// Channels `..n` of `x` (`[n][in_h][in_w]` at its start) into `xp`,
+/// `[n][ph][pw]`, at row `pad_h` and column `pad_w` of each plane, the
+/// rest `pad` (the input's zero point); `xp`'s bytes after the planes are
+/// left as they are.
+fn pad_input(x: &[i8], g: &Conv2dGeom, n: usize, (ph, pw): (usize, usize), pad: i8, xp: &mut [i8]) {
+    for (c, plane) in xp.chunks_exact_mut(ph * pw).take(n).enumerate() {
+        let src = &x[c * g.in_h * g.in_w..][..g.in_h * g.in_w];
+        let (top, rest) = plane.split_at_mut(g.pad_h * pw);
+        top.fill(pad);
+        let (mid, bottom) = rest.split_at_mut(g.in_h * pw);
+        for (dst, src) in mid.chunks_exact_mut(pw).zip(src.chunks_exact(g.in_w)) {
+            let (left, rest) = dst.split_at_mut(g.pad_w);
+            left.fill(pad);
+            let (inside, right) = rest.split_at_mut(g.in_w);
+            inside.copy_from_slice(src);
+            right.fill(pad);
+        }
+        bottom.fill(pad);
+    }
+}
+
+/// The receptive field of output `(oy, ox)` over the `n` channels of the
+/// padded input `xp` (`[n][ph][pw]`, [`pad_input`]), in the weights'
+/// `[c][k_h][k_w]` order, to the start of `field`: every window is inside
+/// `xp`, so each row is a copy (strided with dilation). Rows of up to 16
+/// bytes are copied as one or two 8-byte words: the up to 7 bytes a row's
+/// last word reads and writes past it are read from the next row or the
+/// [`SLACK`] after `xp`, and written over by the next row, or into the
+/// columns `k..k4` (whose weights are 0), the next field (gathered after)
+/// or the [`SLACK`] after the last one.
+fn gather_padded(
+    xp: &[i8],
+    g: &Conv2dGeom,
+    n: usize,
+    (ph, pw): (usize, usize),
+    (oy, ox): (usize, usize),
+    field: &mut [i8],
+) {
+    let kw = g.k_w;
+    let (x0, y0) = (ox * g.stride_w, oy * g.stride_h);
+    let (mut pos, step) = (0, g.dil_h * pw);
+    for c in 0..n {
+        let mut src = c * ph * pw + y0 * pw + x0;
+        for _ in 0..g.k_h {
+            if g.dil_w != 1 {
+                let (d, s) = (&mut field[pos..][..kw], &xp[src..]);
+                for (kx, d) in d.iter_mut().enumerate() {
+                    *d = s[kx * g.dil_w];
+                }
+            } else if kw <= 8 {
+                // Constant lengths: moves rather than a call to `memcpy`.
+                field[pos..][..8].copy_from_slice(&xp[src..][..8]);
+            } else if kw <= 16 {
+                field[pos..][..8].copy_from_slice(&xp[src..][..8]);
+                field[pos + 8..][..8].copy_from_slice(&xp[src + 8..][..8]);
+            } else {
+                field[pos..][..kw].copy_from_slice(&xp[src..][..kw]);
+            }
+            pos += kw;
+            src += step;
+        }
+    }
+}
+
 /// `dst.copy_from_slice(src)` for a few bytes (a kernel row): words, then
 /// at most three bytes, without a call to `memcpy`.
 #[inline(always)]
@@ -312,7 +605,8 @@ fn copy_short(dst: &mut [i8], src: &[i8]) {
 mod tests {
     use super::*;
     use crate::quant::reference::{conv2d_i8, Requant};
-    use crate::quant::{Channels, Multiplier};
+    use crate::quant::Multiplier;
+    use std::{vec, vec::Vec};
 
     fn geom(
         (in_c, in_h, in_w): (usize, usize, usize),
@@ -342,13 +636,26 @@ mod tests {
     #[test]
     fn equals_the_reference_bit_for_bit() {
         let geoms = [
-            geom((1, 28, 28), 6, (5, 1, 0, 1, 1)),
+            geom((1, 28, 28), 6, (5, 1, 2, 1, 1)),
+            geom((6, 14, 14), 16, (5, 1, 0, 1, 1)),
             geom((3, 9, 7), 5, (3, 2, 1, 1, 1)),
             geom((4, 7, 7), 4, (3, 1, 2, 2, 4)),
             geom((6, 5, 6), 9, (3, 1, 1, 1, 3)),
             geom((2, 6, 5), 40, (1, 1, 0, 1, 1)),
             geom((1, 13, 11), 6, (5, 1, 2, 1, 1)),
             geom((6, 9, 9), 6, (5, 1, 0, 1, 1)),
+            // Depthwise with a channel multiplier of 2, dilated and strided.
+            geom((5, 11, 9), 10, (3, 2, 2, 2, 5)),
+            // 17 and 33 channels: a full tile and a one-channel tail.
+            geom((3, 7, 9), 17, (2, 1, 1, 1, 1)),
+            geom((2, 5, 5), 33, (3, 3, 1, 1, 1)),
+            // Groups of 18 output channels (a tile and 2 of the next).
+            geom((4, 6, 7), 36, (3, 1, 1, 1, 2)),
+            // A window larger than the input (all padding at the borders).
+            geom((2, 3, 3), 7, (5, 1, 2, 1, 1)),
+            // Rows of 9 and 17 bytes (two words, and a longer copy).
+            geom((2, 12, 11), 3, (9, 1, 1, 1, 1)),
+            geom((1, 19, 20), 2, (17, 1, 0, 1, 1)),
         ];
         let mut rng = crate::Rng::new(13);
         for g in &geoms {
@@ -358,39 +665,112 @@ mod tests {
                 g.out_c * k,
                 g.out_c * g.out_h * g.out_w,
             );
-            let x: [i8; 1024] = core::array::from_fn(|_| (rng.below(256) as i32 - 128) as i8);
-            let w: [i8; 1024] = core::array::from_fn(|_| (rng.below(255) as i32 - 127) as i8);
-            let (x, w) = (&x[..nx], &w[..nw]);
-            let mut ch = Channels::<40>::ZEROED;
-            let mut mult = [Multiplier { m: 0, shift: 0 }; 40];
+            let x: Vec<i8> = (0..nx)
+                .map(|_| (rng.below(256) as i32 - 128) as i8)
+                .collect();
+            let mut w: Vec<i8> = (0..nw)
+                .map(|_| (rng.below(256) as i32 - 128) as i8)
+                .collect();
+            // Extreme weights somewhere: -128 and 127.
+            w[0] = -128;
+            w[nw - 1] = 127;
+            let (mut bias, mut wsum, mut mults, mut shifts, mut mult) =
+                (vec![], vec![], vec![], vec![], vec![]);
             for o in 0..g.out_c {
-                ch.bias[o] = rng.below(2001) as i32 - 1000;
-                ch.wsum[o] = w[o * k..][..k].iter().map(|&v| i32::from(v)).sum();
-                mult[o] = Multiplier::new(f64::from(rng.uniform()) * 0.02 + 1e-4);
-                (ch.mult[o], ch.shift[o]) = (mult[o].m, mult[o].shift);
+                bias.push(rng.below(2001) as i32 - 1000);
+                wsum.push(w[o * k..][..k].iter().map(|&v| i32::from(v)).sum());
+                let m = Multiplier::new(f64::from(rng.uniform()) * 0.02 + 1e-4);
+                mults.push(m.m);
+                shifts.push(m.shift);
+                mult.push(m);
             }
             let view = ChannelsRef {
-                bias: &ch.bias[..g.out_c],
-                wsum: &ch.wsum[..g.out_c],
-                mult: &ch.mult[..g.out_c],
-                shift: &ch.shift[..g.out_c],
+                bias: &bias,
+                wsum: &wsum,
+                mult: &mults,
+                shift: &shifts,
             };
-            for (zp_x, zp_y, lo, hi) in [(-128, 0, -128, 127), (17, -100, -100, 127)] {
+            let mut scratch = vec![0i8; scratch_len(g).max(blocks_len(g)).max(tiles_len(g))];
+            for (zp_x, zp_y, lo, hi) in [
+                (-128, 0, -128, 127),
+                (17, -100, -100, 127),
+                (127, 127, -128, 127),
+                (-128, -128, -128, 6),
+            ] {
                 let io = Io { zp_x, zp_y, lo, hi };
-                let (mut got, mut want) = ([0i8; 4704], [0i8; 4704]);
-                let mut patch = [0i8; 1024];
-                forward(x, w, view, g, io, &mut patch, &mut got[..ny]);
-                let mut blocks = [0i8; 4704];
-                by_blocks(x, w, view, g, io, &mut patch, &mut blocks[..ny]);
-                assert_eq!(got[..ny], blocks[..ny], "{g:?} {io:?}: by blocks");
                 let q = Requant {
                     zp_x,
                     zp_y,
-                    mult: &mult[..g.out_c],
+                    mult: &mult,
                     clamp: (lo, hi),
                 };
-                conv2d_i8(x, w, &ch.bias[..g.out_c], g, q, &mut want[..ny]);
-                assert_eq!(got[..ny], want[..ny], "{g:?} {io:?}");
+                let mut want = vec![0i8; ny];
+                conv2d_i8(&x, &w, &bias, g, q, &mut want);
+                let mut got = vec![0i8; ny];
+                forward(&x, &w, view, g, io, &mut scratch, &mut got);
+                assert_eq!(got, want, "{g:?} {io:?}");
+                got.fill(0);
+                by_blocks(&x, &w, view, g, io, &mut scratch, &mut got);
+                assert_eq!(got, want, "{g:?} {io:?}: by blocks");
+                for isa in Isa::available() {
+                    got.fill(0);
+                    by_tiles(isa, &x, &w, view, g, io, &mut scratch, &mut got);
+                    assert_eq!(got, want, "{g:?} {io:?}: by tiles on {isa:?}");
+                }
+            }
+        }
+    }
+
+    /// The tile kernels' rescaling against `Requantizer::apply` at the
+    /// extremes: `MIN * MIN`, left and right shifts of up to 31, zero
+    /// points and clamps outside int8, wrapping sums.
+    #[test]
+    fn tiles_rescale_as_the_requantizer_at_the_extremes() {
+        let mut rng = crate::Rng::new(29);
+        let mut pick = |of: &[i32]| of[rng.below(of.len())];
+        let wide = [
+            i32::MIN,
+            i32::MIN + 1,
+            -1 << 20,
+            -129,
+            -128,
+            -1,
+            0,
+            1,
+            127,
+            128,
+            1 << 20,
+            i32::MAX,
+        ];
+        for round in 0..200 {
+            let k4 = [4, 8, 28, 152][round % 4];
+            let n = 1 + round % TILE_P;
+            let mut rng2 = crate::Rng::new(round as u64);
+            let mut byte = || (rng2.below(256) as i32 - 128) as i8;
+            let cols: Vec<i8> = (0..n * k4).map(|_| byte()).collect();
+            let wpack: Vec<i8> = (0..TILE_O * k4).map(|_| byte()).collect();
+            let (lo, hi) = (pick(&wide), pick(&wide));
+            let io = Io {
+                zp_x: 0,
+                zp_y: pick(&wide),
+                lo: lo.min(hi),
+                hi: lo.max(hi),
+            };
+            let mut rq = TileRq::new(io);
+            for o in 0..TILE_O {
+                let m = pick(&[i32::MIN, 0, 1, 1 << 30, i32::MAX, 1_518_500_250, -(1 << 30)]);
+                rq.set(o, m, pick(&[-31, -20, -7, -1, 0, 1, 5, 30, 31]));
+                rq.start[o] = pick(&wide);
+                rq.wsum[o] = (0..k4)
+                    .map(|i| i32::from(wpack[(i / 4 * TILE_O + o) * 4 + i % 4]))
+                    .sum();
+            }
+            let mut want = vec![[0i8; TILE_O]; n];
+            tile_portable(&cols, k4, &wpack, &rq, &mut want);
+            for isa in Isa::available() {
+                let mut got = vec![[0i8; TILE_O]; n];
+                dispatch!(isa, |t| t.conv_i8_tile(&cols, k4, &wpack, &rq, &mut got));
+                assert_eq!(got, want, "{isa:?} {rq:?}");
             }
         }
     }

@@ -26,8 +26,9 @@
 //!
 //! One file per operation, as `kernels/`: [`dense`], [`conv2d`], [`pool`]
 //! (max, average, global average), [`act`] (clamps, leaky ReLU), [`add`]
-//! (the residual sum); [`gemv`] is the integer dot product they share, the
-//! one place an instruction set is chosen. [`reference`](mod@reference) holds the scalar
+//! (the residual sum); [`gemv`] is the integer dot product they share, where
+//! their instruction set is chosen (and, on x86-64, [`conv2d`] chooses its
+//! tile kernel's). [`reference`](mod@reference) holds the scalar
 //! reference of the weighted layers, written as TFLite's reference kernels
 //! are; [`calib`] observes the ranges of a float network's activations and
 //! [`prepare`] turns float weights into a layer's int8 parameters; [`file`](mod@file)

@@ -11,6 +11,8 @@
 //! - [`dense_small`]: an SSE2 (x86-64 baseline) single-sample dense layer;
 //! - [`int8`]: the int8 product of `crate::quant::gemv` in AVX2, AVX-512BW
 //!   and AVX512_VNNI;
+//! - [`int8_tile`]: the tile product of the int8 convolution
+//!   (`crate::quant::conv2d`) in AVX2, AVX-512BW and AVX512_VNNI;
 //! - [`maxpool`]: the AVX-512 2x2 max pool.
 //!
 //! This file plugs the tokens into [`Kernels`], the one dispatch point of
@@ -42,6 +44,7 @@
 mod dense_small;
 mod gemm;
 mod int8;
+mod int8_tile;
 mod isa;
 mod maxpool;
 mod simd;
@@ -49,6 +52,7 @@ mod tiles;
 
 #[cfg(target_feature = "sse2")]
 pub(crate) use dense_small::dense_small_sse2;
+pub(crate) use int8_tile::{gather_words, Words};
 #[cfg(any(test, feature = "std"))]
 pub(crate) use isa::Int8;
 pub(crate) use isa::{best_isa, Avx2, Avx512};
@@ -57,6 +61,7 @@ pub(crate) use maxpool::Pool2x2;
 use crate::kernels::gemm::{Out, Rows, Store};
 use crate::kernels::isa::Kernels;
 use crate::kernels::maxpool2d::{self, Pool2dGeom};
+use crate::quant::conv2d::TileRq;
 use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
 
 /// `rows * cols <= len`, without overflow.
@@ -142,6 +147,11 @@ impl Kernels for Avx2 {
         let _ = wsum;
         self.int8_gemv(x, w, acc);
     }
+
+    #[inline]
+    fn conv_i8_tile(self, cols: &[i8], k4: usize, wpack: &[i8], rq: &TileRq, out: &mut [[i8; 16]]) {
+        self.int8_tile(cols, k4, wpack, rq, out);
+    }
 }
 
 impl Kernels for Avx512 {
@@ -151,6 +161,12 @@ impl Kernels for Avx512 {
     #[inline]
     fn gemv_i8(self, x: &[i8], w: &[i8], wsum: &[i32], acc: &mut [i32]) {
         self.int8_gemv(x, w, wsum, acc);
+    }
+
+    /// VNNI, else AVX-512BW, else AVX2, as the token proves.
+    #[inline]
+    fn conv_i8_tile(self, cols: &[i8], k4: usize, wpack: &[i8], rq: &TileRq, out: &mut [[i8; 16]]) {
+        self.int8_tile(cols, k4, wpack, rq, out);
     }
 
     /// 16 windows at a time.
