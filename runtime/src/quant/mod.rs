@@ -423,11 +423,11 @@ impl Requantizer {
     /// With `r = -shift >= 1` there is no left shift and [`Requantizer::apply`]
     /// is `q = round(v / 2^r)`, ties away from zero, of `v = floor((x m +
     /// 2^30) / 2^31)` (which fits in i32 and never saturates: `m != MIN`),
-    /// that is `q = floor((v + 2^(r - 1) - [v < 0]) / 2^r)` (for `v >= 0` the
+    /// that is `q = floor((v + 2^(r - 1) - neg) / 2^r)`, `neg` 1 if `v < 0` else 0 (for `v >= 0` the
     /// remainder rounds up from `2^(r - 1)`, for `v < 0` from `2^(r - 1) +
-    /// 1`, as the threshold `mask / 2 + [v < 0]` of `rounding_divide_by_pot`).
+    /// 1`, as the threshold `mask / 2 + neg` of `rounding_divide_by_pot`).
     /// Nested floors of integer quotients are one floor, so `q = floor((x m
-    /// + 2^30 + 2^(30 + r) - 2^31 [v < 0]) / 2^(31 + r))`; and `v < 0` iff
+    /// + 2^30 + 2^(30 + r) - 2^31 neg) / 2^(31 + r))`; and `v < 0` iff
     /// `x m < -2^30` iff `x < 0` (`m > 2^30`: `x <= -1` gives `x m <= -m`, `x
     /// >= 0` gives `x m >= 0`). The sum is exact in i64 (`|x m| <= 2^62`),
     /// and `floor(p / 2^(31 + r))` is its high word shifted right by `r - 1`.
