@@ -13,18 +13,19 @@ use crate::layers::Layer;
 #[cfg(test)]
 mod tests;
 
-/// Declares every kind: its module (`<keyword>.rs`, which exports a
-/// [`Spec`] named `SPEC` and, for tests, an [`Example`] named `EXAMPLE`) and
-/// its registry entry, the keyword being the
-/// module's name; then the internal kinds as [`Kind`] values.
-macro_rules! kinds {
-    ($($kind:ident,)* ; $($internal:expr,)*) => {
+/// Declares every kind of the shared list ([`staticnet_kinds::for_each_kind`]):
+/// its module (`<keyword>.rs`, which exports a [`Spec`] named `SPEC` and, for
+/// tests, an [`Example`] named `EXAMPLE`) and its registry entry, the keyword
+/// being the module's name; then the internal kinds. The parameter blocks
+/// the list names are the runtime's business.
+macro_rules! registry {
+    ($($kind:ident $({ $($block:ident),+ })?,)*) => {
         $(pub mod $kind;)*
 
         /// Every DSL keyword, in the order "expected one of" lists them.
         pub const KINDS: &[Kind] = &[
             $(Kind { keyword: stringify!($kind), spec: &$kind::SPEC },)*
-            $($internal,)*
+            residual::END_KIND,
         ];
 
         /// Every kind's [`Example`], by keyword.
@@ -33,41 +34,7 @@ macro_rules! kinds {
     };
 }
 
-kinds! {
-    dense,
-    relu,
-    leaky_relu,
-    sigmoid,
-    tanh,
-    gelu,
-    relu6,
-    hardsigmoid,
-    hardswish,
-    silu,
-    softmax,
-    log_softmax,
-    dropout,
-    flatten,
-    conv2d,
-    conv1d,
-    maxpool2d,
-    avgpool2d,
-    global_avgpool,
-    batchnorm,
-    embedding,
-    rnn,
-    lstm,
-    gru,
-    layernorm,
-    rmsnorm,
-    multihead_attention,
-    pos_embedding,
-    patchify,
-    mean_pool,
-    residual,
-    ;
-    residual::END_KIND,
-}
+staticnet_kinds::for_each_kind!(registry);
 
 /// What a kind's file declares as `pub const SPEC`: its argument schema and
 /// its constructor. The keyword is the file's name.

@@ -3,6 +3,7 @@
 //! `residual` layer (identity; keeps the block input, and in backward adds
 //! the skip gradient) and a `__residual_end` layer (adds the input back; in
 //! backward keeps the gradient for the skip); `plan` links each pair.
+//! Kernel in `runtime/src/kernels/residual.rs`.
 
 use super::{Kind, Spec};
 use crate::args::Args;
@@ -74,9 +75,7 @@ impl Layer for Begin {
         let gskip = format_ident!("{}_gskip", end);
         quote! {
             if let Some(gx) = #gx {
-                for ((g, &a), &b) in gx.iter_mut().zip(#gy).zip(#rt::flat(&cache.#gskip)) {
-                    *g = a + b;
-                }
+                #rt::kernels::residual::residual_add(#gy, #rt::flat(&cache.#gskip), gx);
             }
         }
     }
@@ -104,11 +103,7 @@ impl Layer for End {
         } else {
             quote!(#rt::flat(&cache.#begin))
         };
-        quote! {
-            for ((o, &a), &b) in #y.iter_mut().zip(#x).zip(#skip) {
-                *o = a + b;
-            }
-        }
+        quote!(#rt::kernels::residual::residual_add(#x, #skip, #y);)
     }
     fn backward(&self, cx: &Cx) -> TokenStream {
         let (rt, gy, gx) = (&cx.rt, &cx.gy, &cx.gx);

@@ -22,6 +22,31 @@
 
 use crate::math;
 
+use crate::raw::param_block;
+
+param_block! {
+    /// Trainable parameters of `batchnorm` over `C` channels (PyTorch's
+    /// `weight` (gamma) and `bias` (beta)); `init` sets gamma to 1.
+    pub struct BatchNorm<const C: usize> {
+        /// `[C]`, gamma
+        pub weight: [f32; C],
+        /// `[C]`, beta
+        pub bias: [f32; C],
+    }
+
+    /// Running statistics of `batchnorm` (PyTorch's buffers): not trained by the
+    /// optimizer, updated by [`Network::update_buffers`](crate::Network::update_buffers);
+    /// `init` sets the variance to 1.
+    pub struct BatchNormStats<const C: usize> {
+        /// `[C]`
+        pub running_mean: [f32; C],
+        /// `[C]`
+        pub running_var: [f32; C],
+        /// Training batches seen (PyTorch keeps an `i64`; exact here up to 2^24).
+        pub num_batches_tracked: [f32; 1],
+    }
+}
+
 /// The `batch` runs of `spatial` values of channel `c` in
 /// `[batch][channels][spatial]` data.
 fn runs(

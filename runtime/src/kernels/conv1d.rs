@@ -21,6 +21,25 @@
 
 use super::conv2d::{conv2d_backward, conv2d_forward, Conv2dGeom};
 
+use crate::raw::param_block;
+
+param_block! {
+    /// Parameters of `conv1d(OC, K, groups = g)`: PyTorch's `nn.Conv1d`,
+    /// `weight` is `[out][in/groups][k]`.
+    pub struct Conv1d<const OC: usize, const ICG: usize, const K: usize> {
+        /// `[out][in/groups][k]`
+        pub weight: [[[f32; K]; ICG]; OC],
+        /// `[out]`
+        pub bias: [f32; OC],
+    }
+
+    /// Parameters of `conv1d(..., bias = false)`.
+    pub struct Conv1dNoBias<const OC: usize, const ICG: usize, const K: usize> {
+        /// `[out][in/groups][k]`
+        pub weight: [[[f32; K]; ICG]; OC],
+    }
+}
+
 /// The geometry of a 1-D convolution (sizes in elements).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Conv1dGeom {

@@ -17,6 +17,25 @@
 use super::gemm::{gemm_nn_with, gemm_nt_with, gemm_tn_descend_with, gemm_tn_with, Store};
 use super::isa::Isa;
 
+use crate::raw::param_block;
+
+param_block! {
+    /// Parameters of `dense(O)` on an input of `I` features: PyTorch's
+    /// `nn.Linear(I, O)`, `weight` is `[out][in]`.
+    pub struct Dense<const I: usize, const O: usize> {
+        /// `[out][in]`
+        pub weight: [[f32; I]; O],
+        /// `[out]`
+        pub bias: [f32; O],
+    }
+
+    /// Parameters of `dense(O, bias = false)`.
+    pub struct DenseNoBias<const I: usize, const O: usize> {
+        /// `[out][in]`
+        pub weight: [[f32; I]; O],
+    }
+}
+
 /// The geometry of a dense layer, as [`Conv2dGeom`](super::conv2d::Conv2dGeom)
 /// is a convolution's: `x` is `[batch][inp]`, `weight` `[out][inp]`, `bias`
 /// `[out]`, `y` `[batch][out]`. The public functions take `inp` and `out`

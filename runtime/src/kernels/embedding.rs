@@ -3,6 +3,16 @@
 //! An id that is not an integer in `[0, vocab)` reads as a zero vector and
 //! receives no gradient (the kernels cannot fail).
 
+use crate::raw::param_block;
+
+param_block! {
+    /// Parameters of `embedding(V, D)`: PyTorch's `nn.Embedding`, `weight [V][D]`.
+    pub struct Embedding<const V: usize, const D: usize> {
+        /// `[vocab][dim]`.
+        pub weight: [[f32; D]; V],
+    }
+}
+
 /// The row of `id`, if valid.
 fn row(id: f32, vocab: usize) -> Option<usize> {
     let valid = id >= 0.0 && id < vocab as f32 && id == (id as usize) as f32;

@@ -5,6 +5,10 @@
 
 use crate::math::sqrt;
 
+/// Parameters of `layernorm` over `D` features (PyTorch's `nn.LayerNorm`
+/// `weight` and `bias`): the same layout as batch norm's.
+pub type LayerNorm<const D: usize> = super::batchnorm::BatchNorm<D>;
+
 /// `x`, `y`: `[rows][d]`; `stats`: `[rows][2]` (mean, 1 / std) written.
 pub fn layernorm_forward(
     x: &[f32],

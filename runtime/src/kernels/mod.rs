@@ -1,40 +1,21 @@
-//! Kernels over flat slices, one file per op, `<op>_forward` and
-//! `<op>_backward` side by side. Shapes are arguments; lengths are
+//! Kernels over flat slices, one file per layer kind (named by its keyword),
+//! `<op>_forward` and `<op>_backward` side by side. Shapes are arguments; lengths are
 //! `debug_assert!`ed; no kernel allocates or fails.
 
-pub mod avgpool2d;
-pub mod batchnorm;
-pub mod conv1d;
-pub mod conv2d;
-pub mod dense;
-pub mod dropout;
-pub mod embedding;
-pub mod flatten;
-pub mod gelu;
+/// Declares every kind's kernel module (`<keyword>.rs`), as the list of kinds
+/// (`staticnet-kinds`) names them.
+macro_rules! kernel_modules {
+    ($($kind:ident $({ $($block:ident),+ })?,)*) => {
+        $(pub mod $kind;)*
+    };
+}
+
+staticnet_kinds::for_each_kind!(kernel_modules);
+
+// Shared by several kinds.
 pub mod gemm;
-pub mod global_avgpool;
-pub mod gru;
-pub mod hardsigmoid;
-pub mod hardswish;
 pub(crate) mod isa;
-pub mod layernorm;
-pub mod leaky_relu;
-pub mod log_softmax;
-pub mod lstm;
-pub mod maxpool2d;
-pub mod mean_pool;
-pub mod multihead_attention;
-pub mod patchify;
-pub mod pos_embedding;
 pub mod recurrent;
-pub mod relu;
-pub mod relu6;
-pub mod rmsnorm;
-pub mod rnn;
-pub mod sigmoid;
-pub mod silu;
-pub mod softmax;
-pub mod tanh;
 
 /// `max(a, b)` as a `const fn`: generated code sizes the shared kernel scratch
 /// with it from the kernels' own `scratch_len` functions.

@@ -10,6 +10,24 @@
 use super::gemm::{gemm_nn, gemm_nt, gemm_tn, Store};
 use crate::math::{exp, sqrt};
 
+use crate::raw::param_block;
+
+param_block! {
+    /// Parameters of `multihead_attention` on `E` features (`E3 = 3 E`):
+    /// PyTorch's `nn.MultiheadAttention` (`in_proj_weight`, `in_proj_bias`,
+    /// `out_proj.weight`, `out_proj.bias`).
+    pub struct Attention<const E: usize, const E3: usize> {
+        /// `[3E][E]`: query, key and value projections stacked.
+        pub in_proj_weight: [[f32; E]; E3],
+        /// `[3E]`.
+        pub in_proj_bias: [f32; E3],
+        /// `[E][E]`, PyTorch's `out_proj.weight`.
+        pub out_proj_weight: [[f32; E]; E],
+        /// `[E]`, PyTorch's `out_proj.bias`.
+        pub out_proj_bias: [f32; E],
+    }
+}
+
 /// Sizes of an attention layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AttentionGeom {

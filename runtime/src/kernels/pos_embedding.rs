@@ -1,5 +1,9 @@
 //! `pos_embedding`: adds a learned `[T, E]` table (`weight`) to every sample.
 
+/// Parameters of `pos_embedding` on `[T, E]`: a learned table `weight [T][E]`,
+/// laid out as an embedding's.
+pub type PosEmbedding<const T: usize, const E: usize> = super::embedding::Embedding<T, E>;
+
 /// `y = x + table` for each of `batch` samples of `table.len()` values.
 pub fn pos_embedding_forward(x: &[f32], table: &[f32], y: &mut [f32]) {
     for (xs, ys) in x

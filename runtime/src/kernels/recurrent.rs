@@ -17,6 +17,23 @@
 
 use super::gemm::{gemm_nn, gemm_nt, gemm_tn, Store};
 
+use crate::raw::param_block;
+
+param_block! {
+    /// Parameters of `rnn`, `lstm` and `gru` (`GH` = gates x hidden, `F` input
+    /// features, `H` hidden): PyTorch's one-layer `nn.RNN`/`nn.LSTM`/`nn.GRU`.
+    pub struct Recurrent<const GH: usize, const F: usize, const H: usize> {
+        /// `[G*H][F]`, gates stacked in PyTorch's order.
+        pub weight_ih_l0: [[f32; F]; GH],
+        /// `[G*H][H]`.
+        pub weight_hh_l0: [[f32; H]; GH],
+        /// `[G*H]`.
+        pub bias_ih_l0: [f32; GH],
+        /// `[G*H]`.
+        pub bias_hh_l0: [f32; GH],
+    }
+}
+
 /// A recurrent cell: what happens to one sample at one step.
 pub trait Cell {
     /// Gates per hidden unit (rows of `W_ih` are `G * H`).

@@ -5,6 +5,17 @@
 
 use crate::math::sqrt;
 
+use crate::raw::param_block;
+
+param_block! {
+    /// Parameters of `rmsnorm` over `D` features: PyTorch's `nn.RMSNorm`
+    /// `weight` (`init` sets it to 1).
+    pub struct RmsNorm<const D: usize> {
+        /// `[D]`
+        pub weight: [f32; D],
+    }
+}
+
 /// `1 / sqrt(mean(x^2) + eps)` of one row.
 fn inv_rms(x: &[f32], eps: f32) -> f32 {
     let ms = x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32;

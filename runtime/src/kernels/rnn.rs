@@ -6,6 +6,9 @@ use super::recurrent::Cell;
 use crate::math::tanh;
 use core::marker::PhantomData;
 
+/// The parameters of `rnn`, `lstm` and `gru`, declared with their engine.
+pub use super::recurrent::Recurrent;
+
 /// An activation given by its function and its derivative in terms of its
 /// output.
 pub trait Activation {

@@ -34,6 +34,25 @@
 //! assert_eq!(y, [12.5, 16.5, 24.5, 28.5]);
 //! ```
 
+use crate::raw::param_block;
+
+param_block! {
+    /// Parameters of `conv2d(OC, (KH, KW), groups = g)` on `IC` input channels,
+    /// `ICG = IC / g`: PyTorch's `nn.Conv2d`, `weight` is `[out][in/groups][kh][kw]`.
+    pub struct Conv2d<const OC: usize, const ICG: usize, const KH: usize, const KW: usize> {
+        /// `[out][in/groups][kh][kw]`
+        pub weight: [[[[f32; KW]; KH]; ICG]; OC],
+        /// `[out]`
+        pub bias: [f32; OC],
+    }
+
+    /// Parameters of `conv2d(..., bias = false)`.
+    pub struct Conv2dNoBias<const OC: usize, const ICG: usize, const KH: usize, const KW: usize> {
+        /// `[out][in/groups][kh][kw]`
+        pub weight: [[[[f32; KW]; KH]; ICG]; OC],
+    }
+}
+
 mod geom;
 mod im2col;
 mod pointwise;
