@@ -16,7 +16,7 @@ libraries, about 5 GB installed, which it loads on import even when only the CPU
     /tmp/torchenv/bin/python scripts/pytorch_parity.py mobile    # only these
 
 Fixtures were last written with torch 2.15.0, safetensors 0.8.0, Python 3.11, on CPU.
-(`rms`, `mobile` and `padded` were added later with the same versions, written alone by
+(`rms`, `mobile`, `padded` and `slopes` were added later with the same versions, written alone by
 naming them, the others left as they were: rerun on
 another machine, three fixtures differ in the last bits of gradients that are zero in
 exact arithmetic, float64 rounding noise of about 1e-16: vision's `conv2d0.bias`, and
@@ -44,12 +44,14 @@ block's input to its output at the end marker.
 else `HardSigmoid` below (ONNX's form); its dense weights are scaled (see `mobile`).
 (see `rms`). Network `padded`: `maxpool2d` / `avgpool2d` with `padding` are
 `nn.MaxPool2d` / `nn.AvgPool2d` with the same padding (and `count_include_pad`), and
-`log_softmax` is `nn.LogSoftmax(dim=-1)`.
+`log_softmax` is `nn.LogSoftmax(dim=-1)`. Network `slopes`: `prelu` is `nn.PReLU()`,
+`prelu(per_channel = true)` is `nn.PReLU(C)` over dim 1 (a channel of an image, a
+feature of a vector).
 
 Weights are PyTorch's default initialisation under a fixed seed, except where that is
 an identity or zero, which would leave a path unchecked: batch norm gets non-trivial
 weight, bias and running statistics, layer norm a weight in [0.5, 1.5] and a bias
-0.3 * randn, RMS norm a weight in [0.5, 1.5], the position table 0.5 * randn,
+0.3 * randn, RMS norm a weight in [0.5, 1.5], PReLU slopes in [0.05, 0.5], the position table 0.5 * randn,
 attention's `in_proj_bias` and `out_proj.bias` 0.3 * randn. The input and `grad_output` are standard normal, except
 a token input (`tokens[T]`, networks `chars` and `gpt`), whose ids are uniform in
 [0, vocab) and saved as float32. Every value is drawn in float32 and the computation
@@ -450,6 +452,22 @@ def padded():
     return layers, [2, 7, 6]
 
 
+def slopes():
+    # As tests/zoo's Slopes: input: [2, 6, 6], conv2d(3, 3), prelu(per_channel = true),
+    # flatten, dense(7), prelu(per_channel = true), dense(5), prelu, dense(3)
+    layers = [
+        ("conv2d0", nn.Conv2d(2, 3, 3)),  # [3, 4, 4]
+        ("prelu0", nn.PReLU(3)),  # a slope per channel
+        ("flatten0", nn.Flatten()),  # [48]
+        ("dense0", nn.Linear(48, 7)),
+        ("prelu1", nn.PReLU(7)),  # a slope per feature
+        ("dense1", nn.Linear(7, 5)),
+        ("prelu2", nn.PReLU()),  # one slope
+        ("dense2", nn.Linear(5, 3)),
+    ]
+    return layers, [2, 6, 6]
+
+
 # name, builder, seed, batch size
 NETWORKS = [
     ("mlp", mlp, 1, 3),
@@ -465,6 +483,7 @@ NETWORKS = [
     ("rms", rms, 11, 3),
     ("mobile", mobile, 12, 3),
     ("padded", padded, 12, 3),
+    ("slopes", slopes, 13, 3),
 ]
 
 
@@ -495,6 +514,10 @@ def build(builder, seed):
             elif isinstance(m, nn.RMSNorm):
                 (d,) = m.normalized_shape
                 m.weight.copy_(torch.empty(d).uniform_(0.5, 1.5))
+            elif isinstance(m, nn.PReLU):
+                # PyTorch starts every slope at 0.25: distinct slopes check
+                # which channel each value takes its slope from.
+                m.weight.copy_(torch.empty(m.weight.shape).uniform_(0.05, 0.5))
             elif isinstance(m, PosEmbedding):
                 m.weight.copy_(0.5 * torch.randn(m.weight.shape))
             elif isinstance(m, nn.MultiheadAttention):

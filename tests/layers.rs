@@ -83,6 +83,7 @@ table! {
     recurrent: Recurrent => [gradients(2), single(3), alloc, weights];
     tiny_vit: TinyVit => [gradients(2), single(3), alloc, weights];
     norms: Norms => [gradients(3), single(3), alloc, weights];
+    slopes: Slopes => [gradients(3), single(3), alloc, weights];
     tiny_gpt: TinyGpt => [gradients(2), single(2), alloc, weights];
     transformer: Transformer => [gradients(2), single(2), alloc, weights];
     sine: Sine => [gradients(3), single(7), alloc, weights];

@@ -1,4 +1,4 @@
-//! Parity with PyTorch: the same twelve networks built in PyTorch by
+//! Parity with PyTorch: the same fourteen networks built in PyTorch by
 //! `scripts/pytorch_parity.py` (which says how to run it), whose fixtures in
 //! `tests/fixtures/parity/` are committed; this test only reads them. Four
 //! are feed-forward (dense, activations, convolutions, pooling, batch norm),
@@ -14,7 +14,9 @@
 //! with dense weights scaled so that every piece is reached), and one of
 //! padded pooling (`Padded`: `nn.MaxPool2d` with padding after tanh, so
 //! that some windows hold only negative values, `nn.AvgPool2d` with
-//! `count_include_pad` true and false, then `nn.LogSoftmax`).
+//! `count_include_pad` true and false, then `nn.LogSoftmax`), and one of
+//! `nn.PReLU` (`Slopes`: a slope per channel of an image, per feature of a
+//! vector, and one for all).
 //!
 //! For each network: the PyTorch `state_dict` is loaded with the strict
 //! safetensors import, then staticnet's inference output (`Mode::Infer`, batch
@@ -52,6 +54,7 @@
 //! | Rms | 1.3e-7 | 1.5e-7 | 1.9e-7 | - |
 //! | Mobile | 2.7e-7 | 4.5e-7 | 8.3e-7 | - |
 //! | Padded | 5.9e-8 | 7.5e-8 | 2.0e-7 | - |
+//! | Slopes | 7.6e-8 | 9.7e-8 | 7.3e-7 | - |
 //!
 //! so 1e-5 leaves a margin of about 30 (12 for Mobile, whose scaled weights
 //! make larger sums) while still failing on small
@@ -77,7 +80,7 @@ use safetensors::{Dtype, SafeTensors};
 use staticnet::{weights::safetensors as st, Mode, Network};
 use std::fmt::Write as _;
 // The zoo's networks whose PyTorch twins the script builds.
-use zoo::{Padded, Signal, TinyVit, Vision};
+use zoo::{Padded, Signal, Slopes, TinyVit, Vision};
 
 staticnet::network! {
     /// Every activation, a bias-free dense layer, softmax.
@@ -462,4 +465,5 @@ parity_table! {
     rms: Rms, batch 3;
     mobile: Mobile, batch 3;
     padded: Padded, batch 3;
+    slopes: Slopes, batch 3;
 }

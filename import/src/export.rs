@@ -462,6 +462,18 @@ impl Builder<'_> {
                 let merged = self.init_i64(format!("{name}.merged_shape"), &[3], &merged);
                 self.node("Reshape", name, vec![y, merged], vec![])
             }
+            "prelu" => {
+                // ONNX broadcasts from the last axis: a slope per channel
+                // (the sample's first axis) is shaped `[C, 1, ...]`.
+                let (_, w) = self.tensor(name, "weight")?;
+                let w = w.to_vec();
+                let mut dims = vec![w.len()];
+                if w.len() > 1 {
+                    dims.resize(input.len(), 1);
+                }
+                let slope = self.init(format!("{name}.weight"), &dims, &w);
+                self.node("PRelu", name, vec![x, slope], vec![])
+            }
             "multihead_attention" => self.attention(l, &cfg, x, input)?,
             other => {
                 return Err(Self::unsupported(

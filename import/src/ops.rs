@@ -108,6 +108,7 @@ pub fn lower(g: &Graph<'_>, n: &Node<'_>, shape: &[usize]) -> Result<Lowered, Er
         "ReduceMean" => reduce_mean(g, n, shape),
         "BatchNormalization" => batchnorm(g, n),
         "LayerNormalization" => layernorm(g, n, shape),
+        "PRelu" => prelu(g, n, shape),
         _ => Err(n.error("this operator is not supported (docs/onnx.md lists the supported ones)")),
     }
 }
@@ -487,6 +488,32 @@ fn batchnorm(g: &Graph<'_>, n: &Node<'_>) -> Result<Lowered, Error> {
         l.tensors
             .push((attr, vec![c], it.next().expect("four tensors")));
     }
+    Ok(Lowered::Layer(l))
+}
+
+/// `PRelu(X, slope)` with one slope (`[1]` or a scalar), or one per
+/// channel, the sample's first axis, shaped to broadcast there (`[C]` on a
+/// vector, `[C, 1, 1]` on an image): staticnet's `prelu` and
+/// `prelu(per_channel = true)`.
+fn prelu(g: &Graph<'_>, n: &Node<'_>, shape: &[usize]) -> Result<Lowered, Error> {
+    n.only_attrs(&[])?;
+    let (dims, slope) = const_f32(g, n, 1, "the slope")?;
+    let c = shape[0];
+    let per_channel =
+        dims.len() == shape.len() && dims[0] == c && c > 1 && dims[1..].iter().all(|&d| d == 1);
+    if slope.len() != 1 && !per_channel {
+        let ones = ", 1".repeat(shape.len() - 1);
+        return Err(n.error(format!(
+            "the slope has shape {dims:?}; staticnet's prelu takes one slope or one per \
+             channel of the first axis, [{c}{ones}]"
+        )));
+    }
+    let mut l = Layer::with_params(n, "prelu", &n.inputs[1]);
+    if per_channel {
+        l.args.push("per_channel = true".into());
+    }
+    l.tensors
+        .push(("weight", vec![slope.len()], slope.to_vec()));
     Ok(Lowered::Layer(l))
 }
 

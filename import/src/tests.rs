@@ -136,6 +136,28 @@ fn a_residual_mlp_is_a_residual_block() {
 }
 
 #[test]
+fn prelu_takes_one_slope_or_one_per_channel() {
+    let net = |slope: &[i64]| {
+        let nodes = vec![node("PRelu", "act", &["x", "act.weight"], "y", vec![])];
+        model(
+            &[Ok(3), Ok(4), Ok(4)],
+            nodes,
+            vec![floats("act.weight", slope, 0.5)],
+        )
+    };
+    let one = import(&net(&[1])).unwrap();
+    assert!(one.source.contains("act: prelu,"), "{}", one.source);
+    let per = import(&net(&[3, 1, 1])).unwrap();
+    assert!(
+        per.source.contains("act: prelu(per_channel = true),"),
+        "{}",
+        per.source
+    );
+    let e = error(&net(&[4]));
+    assert!(e.contains("the slope has shape [4]; staticnet's prelu takes one slope or one per channel of the first axis, [3, 1, 1]"), "{e}");
+}
+
+#[test]
 fn garbage_is_a_decode_error() {
     let e = import(b"\xff\xff\xff not onnx").unwrap_err();
     assert!(matches!(e, Error::Decode(_)), "{e}");

@@ -35,6 +35,7 @@ macro_rules! for_each_kind {
             dense { Dense, DenseNoBias },
             relu,
             leaky_relu,
+            prelu { PRelu },
             sigmoid,
             tanh,
             gelu,

@@ -455,6 +455,23 @@ staticnet::network! {
 impl Row for Norms {}
 
 staticnet::network! {
+    /// Learned negative slopes: one per channel of an image, one per feature
+    /// of a vector, one for all (`scripts/pytorch_parity.py`'s `slopes`).
+    pub struct Slopes {
+        input: [2, 6, 6],
+        conv2d(3, 3),
+        prelu(per_channel = true),
+        flatten,
+        dense(7),
+        prelu(per_channel = true),
+        dense(5),
+        prelu,
+        dense(3),
+    }
+}
+impl Row for Slopes {}
+
+staticnet::network! {
     /// A causal character Transformer with nested residual blocks.
     pub struct TinyGpt {
         input: tokens[5],

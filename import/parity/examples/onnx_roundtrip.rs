@@ -23,17 +23,18 @@ staticnet::network! {
 }
 
 staticnet::network! {
-    /// Strided, padded convolution, batch norm, ReLU6, padded pools, ONNX's
-    /// hard sigmoid, a residual block with SiLU, hard swish, softmax.
+    /// Strided, padded convolution, batch norm, PReLU per channel, padded
+    /// pools, ReLU6, ONNX's hard sigmoid, a residual block with SiLU, hard
+    /// swish, a shared PReLU, softmax.
     pub struct Mixed {
         input: [2, 9, 9],
-        conv2d(4, 3, stride = 2, padding = 1), batchnorm, relu6,
+        conv2d(4, 3, stride = 2, padding = 1), batchnorm, prelu(per_channel = true),
         maxpool2d(2, padding = 1),
-        avgpool2d(3, stride = 1, padding = 1, count_include_pad = false),
+        avgpool2d(3, stride = 1, padding = 1, count_include_pad = false), relu6,
         hardsigmoid(alpha = 0.2, beta = 0.4), flatten,
         dense(6), leaky_relu(0.1),
         residual { dense(6), silu, dense(6) },
-        hardswish, dense(3), softmax,
+        hardswish, prelu, dense(3), softmax,
     }
 }
 
@@ -155,7 +156,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     )?;
     let seq = Seq::new_boxed(7);
     run(&*seq, "seq", &inputs(4 * 30, 1, 2.0), &dir)?;
-    let mixed = Mixed::new_boxed(8);
+    let mut mixed = Mixed::new_boxed(8);
+    // PReLU starts every slope at 0.25; distinct ones check the broadcast.
+    mixed.prelu0.weight = [0.1, -0.2, 0.3, 0.6];
+    mixed.prelu1.weight = [0.15];
     // Large enough that ReLU6 saturates and the hard sigmoid's both kinks are passed.
     run(&*mixed, "mixed", &inputs(4 * 162, 2, 12.0), &dir)?;
     let vit = Vit::new_boxed(9);
