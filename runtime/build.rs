@@ -4,15 +4,25 @@
 //! so the target's name decides: `thumbv7em-*` (Cortex-M4/M7) always has the
 //! extension. A `dsp` in the target features (visible on nightly, e.g. a
 //! Cortex-M33 built with `-C target-feature=+dsp`) counts too.
+//!
+//! Sets `staticnet_arm_vfp` when the target is 32-bit Arm with the
+//! hard-float ABI (`eabihf`: an FPU with the 32 single-precision registers
+//! `s0`-`s31`, `VLDM` and `VMLA.F32`), for the f32 dot products
+//! (`src/raw/arm_vfp.rs`).
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rustc-check-cfg=cfg(staticnet_arm_dsp)");
+    println!("cargo:rustc-check-cfg=cfg(staticnet_arm_vfp)");
     let target = std::env::var("TARGET").unwrap_or_default();
     let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
     let features = std::env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default();
     let dsp = target.starts_with("thumbv7em-") || features.split(',').any(|f| f == "dsp");
     if arch == "arm" && dsp {
         println!("cargo:rustc-cfg=staticnet_arm_dsp");
+    }
+    let abi = std::env::var("CARGO_CFG_TARGET_ABI").unwrap_or_default();
+    if arch == "arm" && abi == "eabihf" {
+        println!("cargo:rustc-cfg=staticnet_arm_vfp");
     }
 }

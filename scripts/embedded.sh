@@ -4,8 +4,8 @@
 # (.vector_table + .text + .rodata + .data), static RAM (.data + .bss +
 # .uninit), stack high-water mark and exact instructions per inference (a QEMU
 # TCG plugin counts the instructions between the guest's bench_start and
-# bench_end markers; for int8_gemv, one 784x128 int8 product). Needs
-# qemu-system-arm, binutils-arm-none-eabi and cc.
+# bench_end markers; for f32_dense and int8_gemv, one 784x128 product). Needs
+# qemu-system-arm, binutils-arm-none-eabi and cc. Honours CARGO_TARGET_DIR.
 #
 #   scripts/embedded.sh                               # Cortex-M4F, mps2-an386 (the table, markdown)
 #   scripts/embedded.sh --target thumbv6m-none-eabi   # Cortex-M0, microbit: the tests that fit 256K/16K
@@ -22,7 +22,7 @@ cd "$(dirname "$0")/../embedded"
 case "$target" in
     thumbv7em-none-eabihf)
         machine=(-machine mps2-an386 -cpu cortex-m4)
-        tests=(sine mnist lenet train_sine onnx_lenet onnx_lenet_tuned int8_gemv int8_sine int8_mnist int8_lenet int8_tiny)
+        tests=(sine mnist lenet train_sine onnx_lenet onnx_lenet_tuned f32_dense int8_gemv int8_sine int8_mnist int8_lenet int8_tiny)
         build=(--bins --tests) ;;
     thumbv6m-none-eabi)
         # The MNIST and LeNet tests need more than 256K of flash (weights in
@@ -33,10 +33,11 @@ case "$target" in
         build=(--bins --test sine --test int8_gemv --test int8_sine --test int8_mnist --test int8_lenet --test int8_tiny) ;;
     *) echo "error: no QEMU machine for $target" >&2; exit 2 ;;
 esac
-dir=target/$target/release
-plugin=target/libinsncount.so
+tgt=${CARGO_TARGET_DIR:-target}
+dir=$tgt/$target/release
+plugin=$tgt/libinsncount.so
 cargo build --release --quiet --target "$target" "${build[@]}"
-mkdir -p target
+mkdir -p "$tgt"
 [ -f "$plugin" ] || cc -shared -fPIC -O2 -o "$plugin" tools/insncount.c
 
 elfs=("$dir/sine_footprint" "$dir/tiny_footprint" "$dir/lenet_int8_footprint")

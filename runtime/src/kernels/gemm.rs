@@ -347,8 +347,18 @@ pub(crate) mod portable {
         }
     }
 
+    /// Rows of `B` per pass, sharing each load of `x`: four, or two on Arm
+    /// with a hard-float FPU, whose 32 single-precision registers hold the
+    /// `2 x L` lane sums of two rows beside `x` and a row's values (see
+    /// `crate::raw::lanes2_vfp`). The bits do not depend on it: each row's
+    /// sum is computed alone, in the order of [`dots`].
+    #[cfg(not(staticnet_arm_vfp))]
+    const ROWS: usize = 4;
+    #[cfg(staticnet_arm_vfp)]
+    const ROWS: usize = 2;
+
     /// `C[m][n] (+)= A[m][k] * B[n][k]^T`, `k >= 1`, row `j` of `B` at
-    /// `b[rows.offset(j)..][..k]`: four rows of `B` at a time.
+    /// `b[rows.offset(j)..][..k]`: [`ROWS`] rows of `B` at a time.
     pub(crate) fn nt(
         a: &[f32],
         b: &[f32],
@@ -360,33 +370,53 @@ pub(crate) mod portable {
     ) {
         for (x, crow) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
             let mut cursor = rows.cursor();
-            let mut rows = core::iter::from_fn(|| Some(&b[cursor.next_offset()..][..k])).take(n);
-            let mut cols = crow.chunks_exact_mut(4);
+            let mut row = || &b[cursor.next_offset()..][..k];
+            let mut cols = crow.chunks_exact_mut(ROWS);
             for cs in &mut cols {
-                let (r0, r1, r2, r3) = (rows.next(), rows.next(), rows.next(), rows.next());
-                let (Some(r0), Some(r1), Some(r2), Some(r3)) = (r0, r1, r2, r3) else {
-                    unreachable!("b has n rows")
-                };
-                let sums = dots([r0, r1, r2, r3], x);
+                let sums = dots_block(core::array::from_fn(|_| row()), x);
                 for (c, s) in cs.iter_mut().zip(sums) {
                     *c = if acc { *c + s } else { s };
                 }
             }
-            for (c, row) in cols.into_remainder().iter_mut().zip(rows) {
-                let [s] = dots([row], x);
+            for c in cols.into_remainder() {
+                let [s] = dots([row()], x);
                 *c = if acc { *c + s } else { s };
             }
         }
     }
 
-    /// The dot products of `x` with each of `rows` (all of `x`'s length).
+    /// [`dots`] of [`ROWS`] rows.
+    #[cfg(not(staticnet_arm_vfp))]
+    #[inline(always)]
+    fn dots_block(rows: [&[f32]; ROWS], x: &[f32]) -> [f32; ROWS] {
+        dots(rows, x)
+    }
+
+    /// [`dots`] of [`ROWS`] rows, the lane sums in `VLDMIA`/`VMLA.F32`
+    /// assembly (the same bits).
+    #[cfg(staticnet_arm_vfp)]
+    #[inline(always)]
+    fn dots_block(rows: [&[f32]; ROWS], x: &[f32]) -> [f32; ROWS] {
+        let rows = rows.map(|r| &r[..x.len()]);
+        finish(crate::raw::lanes2_vfp(rows, x), rows, x)
+    }
+
+    /// The dot products of `x` with each of `rows` (all of `x`'s length):
+    /// [`L`] lane sums over the whole chunks of `L` ([`lanes`]), added
+    /// pairwise, then the last `x.len() % L` products one by one
+    /// ([`finish`]).
     #[inline(always)]
     fn dots<const R: usize>(rows: [&[f32]; R], x: &[f32]) -> [f32; R] {
-        let mut acc = [[0.0f32; L]; R];
-        let xs = x.chunks_exact(L);
-        let tail = xs.remainder();
         let rows = rows.map(|r| &r[..x.len()]);
-        for (p, xv) in xs.enumerate() {
+        finish(lanes(rows, x), rows, x)
+    }
+
+    /// `[r][l] = sum_p x[p L + l] * rows[r][p L + l]` over the whole chunks
+    /// of `L`, in the order of `p`, from 0.
+    #[inline(always)]
+    fn lanes<const R: usize>(rows: [&[f32]; R], x: &[f32]) -> [[f32; L]; R] {
+        let mut acc = [[0.0f32; L]; R];
+        for (p, xv) in x.chunks_exact(L).enumerate() {
             for (acc, row) in acc.iter_mut().zip(rows) {
                 let w = &row[p * L..p * L + L];
                 for l in 0..L {
@@ -394,11 +424,18 @@ pub(crate) mod portable {
                 }
             }
         }
-        let start = x.len() - tail.len();
+        acc
+    }
+
+    /// Each row's lane sums `acc[r]` added pairwise, then the products of
+    /// the last `x.len() % L` columns in order.
+    #[inline(always)]
+    fn finish<const R: usize>(acc: [[f32; L]; R], rows: [&[f32]; R], x: &[f32]) -> [f32; R] {
+        let start = x.len() - x.len() % L;
         core::array::from_fn(|r| {
             let v = &acc[r];
             let mut s = ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
-            for (&xv, &w) in tail.iter().zip(&rows[r][start..]) {
+            for (&xv, &w) in x[start..].iter().zip(&rows[r][start..]) {
                 s += xv * w;
             }
             s

@@ -12,10 +12,15 @@
 //!   small single-sample dense layers.
 //! - `arm_dsp` (Cortex-M4/M7, `cfg(staticnet_arm_dsp)` from `build.rs`): the
 //!   int8 product with the DSP extension's `SXTB16` and `SMLAD`.
+//! - `arm_vfp` (Arm with a hard-float FPU, `cfg(staticnet_arm_vfp)` from
+//!   `build.rs`): the f32 dot products of the dense layers, `VLDMIA` and
+//!   `VMLA.F32` over two rows at a time.
 #![allow(unsafe_code, reason = "the one module allowed to hold unsafe code")]
 
 #[cfg(staticnet_arm_dsp)]
 mod arm_dsp;
+#[cfg(staticnet_arm_vfp)]
+mod arm_vfp;
 mod embed;
 mod pod;
 #[cfg(any(feature = "std", test))]
@@ -26,6 +31,8 @@ mod x86;
 
 #[cfg(staticnet_arm_dsp)]
 pub(crate) use arm_dsp::{dot4_dsp, gemv_i8_dsp, widen4};
+#[cfg(staticnet_arm_vfp)]
+pub(crate) use arm_vfp::lanes2_vfp;
 pub use embed::{embedded, Aligned};
 pub(crate) use pod::{param_block, zeroed};
 #[cfg(any(feature = "std", test))]

@@ -42,8 +42,21 @@ impl Conv2dGeom {
     /// The f32s of scratch that [`conv2d_forward`](super::conv2d_forward) needs (independent of
     /// the batch size): one group's unfolded input, or for a wide geometry
     /// (`is_wide`) its padded input and wide output, or nothing for a 1x1
-    /// convolution with stride 1 and no padding.
+    /// convolution with stride 1 and no padding. Nothing on bare-metal
+    /// targets (`target_os = "none"`), whose forward pass is a direct
+    /// convolution: generated code sizes its workspace with this `const
+    /// fn`, so the size follows the target the runtime is compiled for.
     pub const fn scratch_len(&self) -> usize {
+        if super::direct::DIRECT {
+            0
+        } else {
+            self.product_scratch_len()
+        }
+    }
+
+    /// The forward pass's scratch through the matrix product (see
+    /// [`Self::scratch_len`]).
+    const fn product_scratch_len(&self) -> usize {
         let col = self.col_rows() * self.out_h * self.out_w;
         if self.is_pointwise() {
             0
@@ -58,9 +71,10 @@ impl Conv2dGeom {
     /// [`Self::scratch_len`] (a training cache shares one buffer between the
     /// two passes): for a wide geometry, one group's padded input, its
     /// output gradient in the wide layout and one input channel's rows of
-    /// the unfolded input gradient; else as the forward pass.
+    /// the unfolded input gradient; else as the forward pass through the
+    /// matrix product (the column buffer).
     pub const fn train_scratch_len(&self) -> usize {
-        let forward = self.scratch_len();
+        let forward = self.product_scratch_len();
         if self.is_wide() {
             let wide = self.padded_len()
                 + (self.out_c / self.groups + self.k_h * self.k_w) * self.wide_len();

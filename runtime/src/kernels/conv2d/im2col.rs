@@ -53,7 +53,13 @@ pub(super) fn backward(
 /// `0..len`, for the kernel tap at offset `off` (`kh * dil_h`, say). A
 /// division costs tens of cycles, as much as copying a row: stride 1 has none.
 #[inline(always)]
-fn valid(out: usize, len: usize, stride: usize, pad: usize, off: usize) -> (usize, usize) {
+pub(super) fn valid(
+    out: usize,
+    len: usize,
+    stride: usize,
+    pad: usize,
+    off: usize,
+) -> (usize, usize) {
     let div_ceil = |v: usize| if stride == 1 { v } else { v.div_ceil(stride) };
     let hi = div_ceil((len + pad).saturating_sub(off)).min(out);
     let lo = div_ceil(pad.saturating_sub(off)).min(hi);

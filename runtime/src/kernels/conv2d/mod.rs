@@ -19,6 +19,9 @@
 //! sample and group: `pointwise.rs` (1x1, stride 1, no padding), `wide.rs`
 //! (other stride-1 geometries, through a row table) and `im2col.rs`
 //! (everything else); `geom.rs` holds the geometry and its scratch sizes.
+//! On bare-metal targets (`target_os = "none"`) the forward pass of every
+//! geometry but the pointwise one is `direct.rs`, with no column buffer
+//! and no scratch (the same bits as the portable product).
 //!
 //! ```
 //! use staticnet_runtime::kernels::conv2d::{conv2d_forward, Conv2dGeom};
@@ -53,6 +56,14 @@ param_block! {
     }
 }
 
+#[cfg_attr(
+    not(target_os = "none"),
+    allow(
+        dead_code,
+        reason = "run on bare-metal targets, tested on every target"
+    )
+)]
+mod direct;
 mod geom;
 mod im2col;
 mod pointwise;
@@ -120,6 +131,9 @@ pub(crate) fn forward_with(
     );
     if let Some(bias) = bias {
         debug_assert_eq!(bias.len(), g.out_c, "conv2d: bias is [oc]");
+    }
+    if direct::DIRECT && !g.is_pointwise() {
+        return direct::forward_all(x, weight, bias, y, g);
     }
     if g.is_wide() {
         // `wide::forward` adds the bias as it copies its output into `y`.

@@ -221,6 +221,67 @@ fn matches_reference_on_every_geometry() {
     assert!(count > 1000, "{count} geometries");
 }
 
+/// The direct convolution of bare-metal targets (`direct.rs`, compiled and
+/// run here too) against the portable product, bit for bit, and the f64
+/// definition: odd sizes and widths that take its blocks of 8, 4 and 1
+/// columns and its checked edge columns, every kernel it specialises and
+/// others, strides, padding, dilation, groups, batch 1 and 3.
+#[test]
+fn direct_equals_the_portable_product() {
+    let mut count = 0;
+    for size in [(1, 1), (3, 3), (7, 8), (8, 3), (5, 21), (28, 28)] {
+        for k in [(1, 1), (3, 3), (5, 5), (2, 3), (3, 2)] {
+            for stride in [(1, 1), (2, 2), (1, 2), (2, 1), (3, 3)] {
+                for pad in [(0, 0), (1, 1), (2, 2), (0, 1)] {
+                    for dil in [(1, 1), (2, 2)] {
+                        for ch in CHANNELS {
+                            let Some(g) = geom(ch, size, k, stride, pad, dil) else {
+                                continue;
+                            };
+                            for batch in [1, 3] {
+                                let [x, w, b, _] = data(batch, &g);
+                                let len = batch * g.out_c * g.out_h * g.out_w;
+                                let mut scratch = std::vec![f32::NAN; g.train_scratch_len()];
+                                for bias in [None, Some(&b[..])] {
+                                    let (mut got, mut want) =
+                                        (std::vec![f32::NAN; len], std::vec![f32::NAN; len]);
+                                    super::direct::forward_all(&x, &w, bias, &mut got, &g);
+                                    forward_with(
+                                        Isa::Portable,
+                                        &x,
+                                        &w,
+                                        bias,
+                                        &mut want,
+                                        &mut scratch,
+                                        batch,
+                                        &g,
+                                    );
+                                    let what = std::format!("direct batch={batch} {g:?}");
+                                    let bits = |v: &[f32]| {
+                                        v.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+                                    };
+                                    assert_eq!(bits(&got), bits(&want), "{what}");
+                                    let b64 = to_f64(&b);
+                                    let want = forward_ref(
+                                        &to_f64(&x),
+                                        &to_f64(&w),
+                                        bias.map(|_| &b64[..]),
+                                        batch,
+                                        &g,
+                                    );
+                                    assert_close(&what, &got, &want, 1e-5, 1e-5);
+                                }
+                                count += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(count > 1000, "{count} geometries");
+}
+
 /// Each feature on its own and together: stride, padding, dilation,
 /// groups, depthwise, non-square everything, pointwise, LeNet's layers.
 fn fd_cases() -> [Conv2dGeom; 10] {
