@@ -95,6 +95,8 @@ fn main() {
         "link/memory-an505.x"
     } else if target.starts_with("thumbv6m") {
         "link/memory-microbit.x"
+    } else if target.starts_with("riscv32") {
+        "link/memory-riscv.x"
     } else {
         "link/memory-mps2.x"
     };

@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
-# Footprint of staticnet on a Cortex-M core under QEMU: builds embedded/ in
+# Footprint of staticnet on a microcontroller core under QEMU: builds embedded/ in
 # release, checks that no allocator is linked, and prints a table of flash
-# (.vector_table + .text + .rodata + .data), static RAM (.data + .bss +
+# (.vector_table + .text + .rodata + .data; RISC-V: + .init.* + .eh_frame), static RAM (.data + .bss +
 # .uninit), stack high-water mark and exact instructions per inference (a QEMU
 # TCG plugin counts the instructions between the guest's bench_start and
 # bench_end markers; for f32_dense and int8_gemv, one 784x128 product). Needs
-# qemu-system-arm, binutils-arm-none-eabi and cc. Honours CARGO_TARGET_DIR.
+# qemu-system-arm and binutils-arm-none-eabi (Cortex-M) or qemu-system-misc and
+# binutils-riscv64-unknown-elf (RISC-V), and cc. Honours CARGO_TARGET_DIR.
 #
 #   scripts/embedded.sh                               # Cortex-M4F, mps2-an386 (the table, markdown)
 #   scripts/embedded.sh --target thumbv6m-none-eabi   # Cortex-M0, microbit: the tests that fit 256K/16K
+#   scripts/embedded.sh --target riscv32imc-unknown-none-elf   # rv32imc (ESP32-C3's ISA), virt
 set -euo pipefail
 target=thumbv7em-none-eabihf
 while [ $# -gt 0 ]; do
     case "$1" in
         --target) target=$2; shift 2 ;;
         --target=*) target=${1#--target=}; shift ;;
-        *) echo "usage: $0 [--target thumbv7em-none-eabihf|thumbv6m-none-eabi]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--target thumbv7em-none-eabihf|thumbv6m-none-eabi|riscv32imc-unknown-none-elf]" >&2; exit 2 ;;
     esac
 done
 cd "$(dirname "$0")/../embedded"
+qemu=qemu-system-arm; binutils=arm-none-eabi
 case "$target" in
     thumbv7em-none-eabihf)
         machine=(-machine mps2-an386 -cpu cortex-m4)
@@ -31,6 +34,13 @@ case "$target" in
         machine=(-machine microbit -cpu cortex-m0)
         tests=(sine int8_gemv int8_sine int8_mnist int8_lenet int8_tiny)
         build=(--bins --test sine --test int8_gemv --test int8_sine --test int8_mnist --test int8_lenet --test int8_tiny) ;;
+    riscv32imc-unknown-none-elf)
+        # The M0's tests and the f32 MLP (4M of flash); LeNet-5 in f32 and
+        # train_sine use singleton!, which needs compare-and-swap (no A extension).
+        qemu=qemu-system-riscv32; binutils=riscv64-unknown-elf
+        machine=(-machine virt -bios none)
+        tests=(sine mnist int8_gemv int8_sine int8_mnist int8_lenet int8_tiny)
+        build=(--bins --test sine --test mnist --test int8_gemv --test int8_sine --test int8_mnist --test int8_lenet --test int8_tiny) ;;
     *) echo "error: no QEMU machine for $target" >&2; exit 2 ;;
 esac
 tgt=${CARGO_TARGET_DIR:-target}
@@ -47,7 +57,7 @@ done
 
 # No allocator anywhere: no allocation entry points, no #[global_allocator].
 for elf in "${elfs[@]}"; do
-    if arm-none-eabi-nm "$elf" | grep -E '__rust_alloc|__rust_alloc_zeroed|__rg_alloc|__rust_no_alloc_shim_is_unstable|__rdl_alloc' >/dev/null; then
+    if "$binutils-nm" "$elf" | grep -E '__rust_alloc|__rust_alloc_zeroed|__rg_alloc|__rust_no_alloc_shim_is_unstable|__rdl_alloc' >/dev/null; then
         echo "error: $elf links an allocator" >&2
         exit 1
     fi
@@ -58,10 +68,11 @@ if cargo tree -e normal,features,no-proc-macro --target "$target" 2>/dev/null | 
 fi
 echo "no allocator linked in ${#elfs[@]} binaries"
 
-sym() { arm-none-eabi-nm "$1" | awk -v s="$2" '$3==s {print "0x"$1}'; }
+sym() { "$binutils-nm" "$1" | awk -v s="$2" '$3==s {print "0x"$1}'; }
 sizes() {
-    arm-none-eabi-size -A "$1" | awk '
-      /^\.(vector_table|text|rodata)[ \t]/ {flash+=$2} /^\.data[ \t]/ {flash+=$2; ram+=$2}
+    # riscv-rt adds .init.* (start-up code) and .eh_frame to flash.
+    "$binutils-size" -A "$1" | awk '
+      /^\.(vector_table|text|init\.[a-z_]+|rodata|eh_frame)[ \t]/ {flash+=$2} /^\.data[ \t]/ {flash+=$2; ram+=$2}
       /^\.(bss|uninit)[ \t]/ {ram+=$2}
       END {printf "%d %d\n", flash, ram}'
 }
@@ -76,7 +87,7 @@ for elf in "${elfs[@]}"; do
     [ -n "$s" ] && [ -n "$e" ] && args="$args,start=$s,end=$e"
     out=$(mktemp); err=$(mktemp)
     set +e
-    timeout 120 qemu-system-arm "${machine[@]}" -nographic -monitor none \
+    timeout 120 "$qemu" "${machine[@]}" -nographic -monitor none \
         -semihosting-config enable=on,target=native -icount shift=0 \
         -plugin "$plugin,$args" -kernel "$elf" </dev/null >"$out" 2>"$err"
     rc=$?

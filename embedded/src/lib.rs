@@ -1,13 +1,29 @@
-//! staticnet on a Cortex-M4F: the networks of `src/nets.rs` (shared with the
-//! host reference in `build.rs`), the host's expected results, and the few
-//! bare-metal helpers the test programs share: exit status, instruction
-//! count markers, stack high-water mark.
+//! staticnet on a microcontroller core under QEMU (Cortex-M, RISC-V): the
+//! networks of `src/nets.rs` (shared with the host reference in `build.rs`),
+//! the host's expected results, and the few bare-metal helpers the test
+//! programs share: exit status, instruction count markers, stack high-water
+//! mark. What depends on the core (start-up, semihosting, fault handler) is
+//! in `arch/`, chosen by `target_arch`; the programs take `entry`,
+//! `hprintln!`, `hard_fault_exits!` and `panic_semihosting!` from here.
 //!
 //! No allocator is linked anywhere: no `alloc` crate, no `#[global_allocator]`
 //! (`scripts/embedded.sh` checks the symbol tables).
 #![no_std]
 
 include!("nets.rs");
+
+#[cfg(target_arch = "arm")]
+#[path = "arch/cortex_m.rs"]
+mod arch;
+#[cfg(target_arch = "riscv32")]
+#[path = "arch/riscv.rs"]
+mod arch;
+pub use arch::entry;
+#[cfg(target_arch = "arm")]
+pub use arch::hprintln;
+#[cfg(target_arch = "riscv32")]
+#[doc(hidden)]
+pub use arch::print_line as __print_line;
 
 /// The host's results, written by `build.rs`.
 pub mod expected {
@@ -24,18 +40,14 @@ pub fn exit(code: u32) -> ! {
     let block: [u32; 2] = [0x20026, code];
     // SAFETY: SYS_EXIT_EXTENDED (0x20) reads the two-word block the pointer
     // designates, which lives until the call returns (it does not).
-    unsafe { cortex_m_semihosting::syscall(0x20, &block) };
-    loop {
-        cortex_m::asm::nop();
-    }
+    unsafe { arch::syscall(0x20, &block) };
+    arch::halt()
 }
 
 /// Writes `s` to the host's standard output (semihosting `SYS_WRITE` to
 /// `:tt`, as `hprintln!`), without `core::fmt`.
 pub fn print(s: &str) {
-    if let Ok(mut out) = cortex_m_semihosting::hio::hstdout() {
-        let _ = out.write_all(s.as_bytes());
-    }
+    arch::write(s.as_bytes());
 }
 
 /// Writes `v` in decimal, without `core::fmt`.
@@ -71,18 +83,15 @@ pub extern "C" fn bench_end() {
     unsafe { core::arch::asm!("nop", "nop", options(nomem, nostack)) }
 }
 
-/// Bytes of stack used so far: `cortex-m-rt`'s `paint-stack` fills the stack
-/// with `0xCCCC_CCCC` at reset; the first overwritten word from the bottom
-/// marks the deepest use.
+/// Bytes of stack used so far: the start-up code fills the stack with
+/// `0xCCCC_CCCC` (`cortex-m-rt`'s `paint-stack`, `__pre_init` in
+/// `arch/riscv.rs`); the first overwritten word from the bottom marks the
+/// deepest use.
 pub fn stack_high_water() -> usize {
-    unsafe extern "C" {
-        static _stack_start: u32;
-        static _stack_end: u32;
-    }
-    let top = &raw const _stack_start as usize;
-    let mut p = &raw const _stack_end;
-    // SAFETY: `[_stack_end, _stack_start)` is the stack region the linker
-    // script defines, mapped RAM, read word by word without references.
+    let (bottom, top) = arch::stack_region();
+    let mut p = bottom;
+    // SAFETY: `[bottom, top)` is the stack region the linker script defines,
+    // mapped RAM, read word by word without references.
     while (p as usize) < top && unsafe { p.read_volatile() } == 0xCCCC_CCCC {
         // SAFETY: still inside the region (checked by the loop condition).
         p = unsafe { p.add(1) };
@@ -99,18 +108,6 @@ pub fn close(a: f32, b: f32, tol: f32) -> bool {
 /// Index of the largest value.
 pub fn argmax(v: &[f32]) -> usize {
     staticnet::loss::argmax(v)
-}
-
-/// A `HardFault` handler that ends the program with status 101 instead of
-/// looping forever (QEMU would hang until the runner's timeout).
-#[macro_export]
-macro_rules! hard_fault_exits {
-    () => {
-        #[cortex_m_rt::exception]
-        unsafe fn HardFault(_frame: &cortex_m_rt::ExceptionFrame) -> ! {
-            $crate::exit(101)
-        }
-    };
 }
 
 /// How a classifier on the device compares with the host.

@@ -8,9 +8,8 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::entry;
 use staticnet::__private::rt::quant::gemv::gemv_i8;
-use staticnet_embedded::{bench_end, bench_start, exit, print, print_u32};
+use staticnet_embedded::{bench_end, bench_start, entry, exit, print, print_u32};
 
 staticnet_embedded::hard_fault_exits!();
 

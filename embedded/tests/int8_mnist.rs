@@ -5,11 +5,9 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
-use panic_semihosting as _;
-use staticnet_embedded::{compare_int8, exit, expected, MlpQ, MlpQWorkspace};
+use staticnet_embedded::{compare_int8, entry, exit, expected, hprintln, MlpQ, MlpQWorkspace};
 
+staticnet_embedded::panic_semihosting!();
 staticnet_embedded::hard_fault_exits!();
 
 static NET: &MlpQ = staticnet::include_weights!(MlpQ, concat!(env!("OUT_DIR"), "/mlp_int8.bin"));

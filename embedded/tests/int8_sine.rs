@@ -4,11 +4,11 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
-use panic_semihosting as _;
-use staticnet_embedded::{bench_end, bench_start, exit, expected, SineQ, SineQWorkspace};
+use staticnet_embedded::{
+    bench_end, bench_start, entry, exit, expected, hprintln, SineQ, SineQWorkspace,
+};
 
+staticnet_embedded::panic_semihosting!();
 staticnet_embedded::hard_fault_exits!();
 
 static NET: &SineQ = staticnet::include_weights!(SineQ, concat!(env!("OUT_DIR"), "/sine_int8.bin"));

@@ -5,11 +5,11 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
-use panic_semihosting as _;
-use staticnet_embedded::{compare_int8, exit, expected, TinyMnistQ, TinyMnistQWorkspace};
+use staticnet_embedded::{
+    compare_int8, entry, exit, expected, hprintln, TinyMnistQ, TinyMnistQWorkspace,
+};
 
+staticnet_embedded::panic_semihosting!();
 staticnet_embedded::hard_fault_exits!();
 
 static NET: &TinyMnistQ = staticnet::include_weights!(

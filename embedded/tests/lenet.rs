@@ -6,11 +6,11 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
-use panic_semihosting as _;
-use staticnet_embedded::{compare_classifier, exit, expected, LeNet, LeNetWorkspace};
+use staticnet_embedded::{
+    compare_classifier, entry, exit, expected, hprintln, LeNet, LeNetWorkspace,
+};
 
+staticnet_embedded::panic_semihosting!();
 staticnet_embedded::hard_fault_exits!();
 
 static NET: &LeNet = staticnet::include_weights!(LeNet, concat!(env!("OUT_DIR"), "/lenet.bin"));

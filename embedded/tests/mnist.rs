@@ -6,21 +6,25 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
-use panic_semihosting as _;
-use staticnet_embedded::{compare_classifier, exit, expected, Mlp, MlpWorkspace};
+use staticnet_embedded::{compare_classifier, entry, exit, expected, hprintln, Mlp, MlpWorkspace};
 
+staticnet_embedded::panic_semihosting!();
 staticnet_embedded::hard_fault_exits!();
 
 static NET: &Mlp = staticnet::include_weights!(Mlp, concat!(env!("OUT_DIR"), "/mlp.bin"));
 
 #[entry]
 fn main() -> ! {
-    // The inference workspace, in `.bss` rather than on the stack.
+    // The inference workspace, in `.bss` rather than on the stack; on the
+    // stack where `singleton!` cannot be had (no compare-and-swap: rv32imc).
+    #[cfg(target_has_atomic = "ptr")]
     let Some(ws) = staticnet::singleton!(MlpWorkspace) else {
         exit(1)
     };
+    #[cfg(not(target_has_atomic = "ptr"))]
+    let mut on_stack = MlpWorkspace::ZEROED;
+    #[cfg(not(target_has_atomic = "ptr"))]
+    let ws = &mut on_stack;
     let c = compare_classifier(NET, ws, expected::MLP_IMAGES, &expected::MLP_LOGITS, 1e-4);
     let n = c.images;
     hprintln!(

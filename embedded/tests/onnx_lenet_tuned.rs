@@ -6,11 +6,9 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
-use panic_semihosting as _;
-use staticnet_embedded::{compare_classifier, exit, expected, Comparison};
+use staticnet_embedded::{compare_classifier, entry, exit, expected, hprintln, Comparison};
 
+staticnet_embedded::panic_semihosting!();
 staticnet_embedded::hard_fault_exits!();
 
 /// The declaration the tool wrote.

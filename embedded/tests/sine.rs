@@ -6,12 +6,12 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
-use panic_semihosting as _;
 use staticnet::Network;
-use staticnet_embedded::{bench_end, bench_start, close, exit, expected, Sine, SineWorkspace};
+use staticnet_embedded::{
+    bench_end, bench_start, close, entry, exit, expected, hprintln, Sine, SineWorkspace,
+};
 
+staticnet_embedded::panic_semihosting!();
 staticnet_embedded::hard_fault_exits!();
 
 static NET: &Sine = staticnet::include_weights!(Sine, concat!(env!("OUT_DIR"), "/sine.bin"));

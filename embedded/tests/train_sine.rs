@@ -8,15 +8,14 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
-use panic_semihosting as _;
 use staticnet::{Network, Rng};
 use staticnet_embedded::{
-    bench_end, bench_start, close, exit, expected, sine_train, Sine, SineCache, SINE_BATCH,
+    bench_end, bench_start, close, entry, exit, expected, hprintln, sine_train, Sine, SineCache,
+    SINE_BATCH,
 };
 use staticnet_embedded::{SINE_DATA_SEED, SINE_INIT_SEED};
 
+staticnet_embedded::panic_semihosting!();
 staticnet_embedded::hard_fault_exits!();
 
 static HOST: &Sine =

@@ -7,8 +7,7 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::entry;
-use staticnet_embedded::{exit, expected, first, int8_footprint};
+use staticnet_embedded::{entry, exit, expected, first, int8_footprint};
 use staticnet_embedded::{LeNetQ, LeNetQWorkspace};
 
 staticnet_embedded::hard_fault_exits!();

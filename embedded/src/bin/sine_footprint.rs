@@ -7,9 +7,8 @@
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::entry;
 use staticnet::Network;
-use staticnet_embedded::{bench_end, bench_start, close, exit, expected, print, print_u32};
+use staticnet_embedded::{bench_end, bench_start, close, entry, exit, expected, print, print_u32};
 use staticnet_embedded::{Sine, SineWorkspace};
 
 staticnet_embedded::hard_fault_exits!();
