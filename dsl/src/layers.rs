@@ -143,6 +143,20 @@ pub struct Plan {
     /// Where in the network the layer may stand (`validate.rs` checks);
     /// `None` anywhere.
     pub placement: Option<Placement>,
+    /// Whether the single-sample forward may run the layer over its input's
+    /// buffer, so that the inference workspace holds less; `None` it may not.
+    pub in_place: Option<InPlace>,
+}
+
+/// How a layer runs over its input's buffer in the single-sample forward.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum InPlace {
+    /// Output `i` is computed from input `i` alone, the same wherever the
+    /// slice starts (the activations): run in chunks through a small stack
+    /// buffer (`kernels::in_place`).
+    Elementwise,
+    /// At inference the output is the input (flatten, dropout): nothing runs.
+    Identity,
 }
 
 impl Plan {
@@ -162,6 +176,7 @@ impl Plan {
             residual: None,
             skip: None,
             placement: None,
+            in_place: None,
         }
     }
 

@@ -1,23 +1,35 @@
-//! `Network::forward` (one sample, ping-pong through the workspace),
+//! `Network::forward` (one sample, through the workspace's two buffers, an
+//! activation over its input's buffer),
 //! `Network::forward_batch` (a batch, every output into the cache) and
 //! `Network::cached_output`.
 
-use super::{array_type, ping_pong, Net};
+use super::{array_type, buf_slice, inference_io, Io, Net};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 pub fn methods(net: &Net<'_>) -> TokenStream {
     let (rt, layers) = (net.rt, net.layers);
     let n = layers.len();
     let (input_ty, output_ty) = (array_type(net.input()), array_type(net.output()));
     let (ws_ident, cache_ident) = (net.ws_ident(), net.cache_ident());
-    let ws = format_ident!("ws");
     let mut fwd1 = Vec::new();
-    for (i, l) in layers.iter().enumerate() {
-        let (x, y) = ping_pong(rt, &ws, i, n, (l.input.len(), l.plan.output.len()));
+    for (l, io) in layers.iter().zip(inference_io(net).0) {
+        let (lin, lout) = (l.input.len(), l.plan.output.len());
+        let (x, y) = match io {
+            Io::Nothing => continue,
+            Io::InPlace(_) => (quote!(x), quote!(y)),
+            Io::Moves(x, y) => (buf_slice(rt, x, lin, false), buf_slice(rt, y, lout, true)),
+        };
         let mut cx = net.cx(l, quote!(1usize), x, y);
         cx.scratch = quote!(&mut ws.scratch[..]);
-        fwd1.push(l.layer.forward(&cx));
+        let code = l.layer.forward(&cx);
+        fwd1.push(match io {
+            Io::InPlace(buf) => {
+                let buf = buf_slice(rt, buf, lin, true);
+                quote!(#rt::kernels::in_place(#buf, |x: &[f32], y: &mut [f32]| { #code });)
+            }
+            _ => code,
+        });
     }
     let mut fwdb = Vec::new();
     for (i, l) in layers.iter().enumerate() {

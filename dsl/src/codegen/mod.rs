@@ -27,7 +27,7 @@ mod workspace;
 
 use crate::ast::NetDef;
 use crate::facade::Facade;
-use crate::layers::Cx;
+use crate::layers::{Cx, InPlace};
 use crate::plan::Planned;
 use crate::shape::Shape;
 use proc_macro2::{Ident, TokenStream};
@@ -204,6 +204,76 @@ fn ping_pong(
         _ => quote!(&mut #at.b[..#lout]),
     };
     (x, y)
+}
+
+/// A buffer of the single-sample forward.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Buf {
+    Input,
+    A,
+    B,
+    Output,
+}
+
+/// What the single-sample forward does for one layer.
+#[derive(Clone, Copy)]
+enum Io {
+    /// Reads one buffer, writes another.
+    Moves(Buf, Buf),
+    /// Runs over the buffer that holds its input ([`InPlace::Elementwise`]).
+    InPlace(Buf),
+    /// Nothing: its output is its input ([`InPlace::Identity`]).
+    Nothing,
+}
+
+/// The single-sample forward's buffers: each layer's [`Io`], and the
+/// floats `a` and `b` must hold. A layer that may run in place does so
+/// unless it reads the network's input or writes its output.
+fn inference_io(net: &Net<'_>) -> (Vec<Io>, usize, usize) {
+    let n = net.layers.len();
+    let (mut cur, mut a, mut b) = (Buf::Input, 1, 1);
+    let mut io = Vec::with_capacity(n);
+    for (i, l) in net.layers.iter().enumerate() {
+        if i + 1 < n && cur != Buf::Input {
+            match l.plan.in_place {
+                Some(InPlace::Elementwise) => {
+                    io.push(Io::InPlace(cur));
+                    continue;
+                }
+                Some(InPlace::Identity) => {
+                    io.push(Io::Nothing);
+                    continue;
+                }
+                None => {}
+            }
+        }
+        let next = match (i + 1 == n, cur) {
+            (true, _) => Buf::Output,
+            (false, Buf::A) => Buf::B,
+            (false, _) => Buf::A,
+        };
+        let len = l.plan.output.len();
+        match next {
+            Buf::A => a = a.max(len),
+            Buf::B => b = b.max(len),
+            _ => {}
+        }
+        io.push(Io::Moves(cur, next));
+        cur = next;
+    }
+    (io, a, b)
+}
+
+/// A buffer of the single-sample workspace `ws` as a slice of `len` floats.
+fn buf_slice(rt: &TokenStream, buf: Buf, len: usize, mutable: bool) -> TokenStream {
+    match (buf, mutable) {
+        (Buf::Input, _) => quote!(input),
+        (Buf::A, false) => quote!(&ws.a[..#len]),
+        (Buf::B, false) => quote!(&ws.b[..#len]),
+        (Buf::A, true) => quote!(&mut ws.a[..#len]),
+        (Buf::B, true) => quote!(&mut ws.b[..#len]),
+        (Buf::Output, _) => quote!(#rt::flat_mut(&mut ws.output)),
+    }
 }
 
 impl Net<'_> {

@@ -1,5 +1,5 @@
-//! `<Name>Workspace`, the single-sample inference workspace: two ping-pong
-//! buffers of the widest layer, kernel scratch, the inputs residual blocks
+//! `<Name>Workspace`, the single-sample inference workspace: two buffers the
+//! layer outputs alternate between (sized by `inference_io`), kernel scratch, the inputs residual blocks
 //! keep (`<name>_skip`) and the output.
 
 use super::{array_type, array_zero, scratch, Net};
@@ -10,7 +10,7 @@ pub fn item(net: &Net<'_>) -> TokenStream {
     let def = net.def;
     let (ident, vis) = (&def.ident, &def.vis);
     let ws_ident = net.ws_ident();
-    let widest = net.widest();
+    let (_, a, b) = super::inference_io(net);
     let scratch = scratch::infer_const(net);
     let (mut ws_fields, mut ws_zero) = (Vec::new(), Vec::new());
     for l in net.layers {
@@ -25,8 +25,8 @@ pub fn item(net: &Net<'_>) -> TokenStream {
         }
     }
     let docs_ws = format!(
-        "Inference workspace of [`{ident}`]: two buffers of the widest layer ({widest} floats), \
-         kernel scratch and the output."
+        "Inference workspace of [`{ident}`]: two buffers the layers' outputs alternate between \
+         ({a} and {b} floats; an activation runs over its input's), kernel scratch and the output."
     );
     let (output_ty, zero_ws) = (array_type(net.output()), array_zero(net.output()));
     let derive = net.derive_zeroable();
@@ -34,10 +34,10 @@ pub fn item(net: &Net<'_>) -> TokenStream {
         #[doc = #docs_ws]
         #derive
         #vis struct #ws_ident {
-            /// Ping-pong buffer.
-            pub a: [f32; #widest],
-            /// Ping-pong buffer.
-            pub b: [f32; #widest],
+            /// Layer outputs, alternating with `b`.
+            pub a: [f32; #a],
+            /// Layer outputs, alternating with `a`.
+            pub b: [f32; #b],
             /// Kernel scratch shared by the layers.
             pub scratch: [f32; #scratch],
             #(#ws_fields)*
@@ -48,8 +48,8 @@ pub fn item(net: &Net<'_>) -> TokenStream {
         impl #ws_ident {
             /// The zeroed workspace, usable to initialise a `static`.
             pub const ZEROED: Self = Self {
-                a: [0.0; #widest],
-                b: [0.0; #widest],
+                a: [0.0; #a],
+                b: [0.0; #b],
                 scratch: [0.0; #scratch],
                 #(#ws_zero)*
                 output: #zero_ws,

@@ -4,7 +4,7 @@
 
 use super::Spec;
 use crate::args::Args;
-use crate::layers::{Cx, Layer, Placement, Plan, Quant, SavedTensor};
+use crate::layers::{Cx, InPlace, Layer, Placement, Plan, Quant, SavedTensor};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -50,6 +50,7 @@ impl Layer for Dropout {
         let mut plan = Plan::new(output, format!("p={:?}", self.p)).stateless_step();
         plan.saved = vec![mask];
         plan.placement = Some(Placement::NotLast("it would drop outputs"));
+        plan.in_place = Some(InPlace::Identity);
         Ok(plan)
     }
     fn forward(&self, cx: &Cx) -> TokenStream {

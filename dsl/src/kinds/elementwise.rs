@@ -4,7 +4,7 @@
 //! (a variant's own `<op>_forward`, as `gelu_tanh_forward`, in the same file),
 //! where `saved` is the layer's output or input as the kernel documents.
 
-use crate::layers::{Cx, Layer, Plan, Quant};
+use crate::layers::{Cx, InPlace, Layer, Plan, Quant};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -100,6 +100,7 @@ impl Layer for Elementwise {
     fn plan(&self, _rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
         let mut plan = Plan::new(shape::elementwise(input)?, self.config.clone());
         plan.relu_like = self.relu_like;
+        plan.in_place = Some(InPlace::Elementwise);
         Ok(plan.stateless_step())
     }
     fn forward(&self, cx: &Cx) -> TokenStream {

@@ -3,7 +3,7 @@
 
 use super::Spec;
 use crate::args::Args;
-use crate::layers::{Cx, Layer, Plan, Quant};
+use crate::layers::{Cx, InPlace, Layer, Plan, Quant};
 use crate::shape::{self, Shape, ShapeError};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -29,7 +29,9 @@ fn build(_args: &Args<'_>) -> syn::Result<Box<dyn Layer>> {
 
 impl Layer for Flatten {
     fn plan(&self, _rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
-        Ok(Plan::new(shape::flatten(input)?, String::new()))
+        let mut plan = Plan::new(shape::flatten(input)?, String::new());
+        plan.in_place = Some(InPlace::Identity);
+        Ok(plan)
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
         let (rt, x, y) = (&cx.rt, &cx.x, &cx.y);

@@ -17,6 +17,27 @@ pub mod gemm;
 pub(crate) mod isa;
 pub mod recurrent;
 
+/// Runs an elementwise kernel `f(x, y)` (output `i` computed from input `i`
+/// alone) with its output over its input: `buf` is copied in chunks of 64
+/// floats to the stack, and `f` writes each chunk back. The single-sample
+/// forward runs activations so, and its workspace then needs one buffer
+/// less for them. The bits are those of `f` on the whole slice.
+///
+/// ```
+/// let mut v = [-1.0, 2.0, -3.0];
+/// staticnet_runtime::kernels::in_place(&mut v, staticnet_runtime::kernels::relu::relu_forward);
+/// assert_eq!(v, [0.0, 2.0, 0.0]);
+/// ```
+#[inline]
+pub fn in_place(buf: &mut [f32], mut f: impl FnMut(&[f32], &mut [f32])) {
+    let mut tmp = [0.0f32; 64];
+    for chunk in buf.chunks_mut(64) {
+        let x = &mut tmp[..chunk.len()];
+        x.copy_from_slice(chunk);
+        f(x, chunk);
+    }
+}
+
 /// `max(a, b)` as a `const fn`: generated code sizes the shared kernel scratch
 /// with it from the kernels' own `scratch_len` functions.
 pub const fn max_len(a: usize, b: usize) -> usize {
