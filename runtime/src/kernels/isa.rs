@@ -74,6 +74,10 @@ impl Isa {
     /// without it, so that the AVX-512BW int8 path is tested too (AVX-512
     /// without BW runs the int8 product of AVX2).
     #[cfg(test)]
+    #[cfg_attr(
+        not(target_arch = "x86_64"),
+        allow(unused_mut, reason = "only x86-64 has more paths")
+    )]
     pub(crate) fn available() -> std::vec::Vec<Self> {
         let mut isas = std::vec![Isa::Portable];
         #[cfg(target_arch = "x86_64")]
