@@ -126,7 +126,11 @@ fn small_forward(
         return crate::raw::dense_small_sse2(x, weight, bias, y, inp, out);
     }
     // The bits of `small_portable`, four rows at a time.
-    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    #[cfg(all(
+        target_arch = "aarch64",
+        target_feature = "neon",
+        not(staticnet_portable)
+    ))]
     if inp >= 4 {
         return crate::raw::dense_small_neon(x, weight, bias, y, inp, out);
     }
@@ -375,7 +379,11 @@ mod tests {
                 small_forward(&x, &w, bias, &mut y, inp, out);
                 assert_close(&std::format!("{what} small_forward"), &y, &want, rtol, atol);
                 // The NEON kernel keeps the portable order and roundings.
-                #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+                #[cfg(all(
+                    target_arch = "aarch64",
+                    target_feature = "neon",
+                    not(staticnet_portable)
+                ))]
                 {
                     let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
                     let mut neon = std::vec![f32::NAN; out];

@@ -248,7 +248,7 @@ mod tests {
 
     /// Every aarch64 CPU has NEON: the tests that run over
     /// [`Isa::available`] must run its kernels, not only the portable ones.
-    #[cfg(target_arch = "aarch64")]
+    #[cfg(all(target_arch = "aarch64", not(staticnet_portable)))]
     #[test]
     fn neon_is_detected_and_chosen() {
         assert!(matches!(Isa::best(), Isa::Neon(_)));

@@ -32,7 +32,11 @@ mod simd;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
-#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+#[cfg(all(
+    target_arch = "aarch64",
+    target_feature = "neon",
+    not(staticnet_portable)
+))]
 pub(crate) use aarch64::dense_small_neon;
 #[cfg(target_arch = "aarch64")]
 pub(crate) use aarch64::{best_isa, Neon};

@@ -4,6 +4,11 @@
 //! target Rust ships has it; it is still detected, as the x86 features are:
 //! at run time with `std` (`is_aarch64_feature_detected!`, which caches its
 //! answer), from `target_feature` at compile time without.
+//!
+//! Built with `--cfg staticnet_portable` (in `RUSTFLAGS`), the token is never
+//! made and the single-sample dense layer takes its portable loop: every
+//! kernel runs its portable path, to measure what NEON gains
+//! (`docs/performance.md`).
 
 use crate::kernels::isa::Isa;
 
@@ -19,7 +24,7 @@ impl Neon {
         let neon = std::arch::is_aarch64_feature_detected!("neon");
         #[cfg(not(any(feature = "std", test)))]
         let neon = cfg!(target_feature = "neon");
-        neon.then_some(Self(()))
+        (neon && !cfg!(staticnet_portable)).then_some(Self(()))
     }
 }
 

@@ -22,13 +22,13 @@
 //! them to f64 references. [`dense_small`] keeps the portable order and
 //! roundings, so its bits are the portable loop's.
 
-#[cfg(target_feature = "neon")]
+#[cfg(all(target_feature = "neon", not(staticnet_portable)))]
 mod dense_small;
 mod gemm;
 mod isa;
 mod simd;
 
-#[cfg(target_feature = "neon")]
+#[cfg(all(target_feature = "neon", not(staticnet_portable)))]
 pub(crate) use dense_small::dense_small_neon;
 pub(crate) use isa::{best_isa, Neon};
 
