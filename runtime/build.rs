@@ -14,6 +14,9 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rustc-check-cfg=cfg(staticnet_arm_dsp)");
     println!("cargo:rustc-check-cfg=cfg(staticnet_arm_vfp)");
+    // `RUSTFLAGS="--cfg staticnet_portable"` keeps aarch64 on its portable
+    // kernels (`src/raw/aarch64/isa.rs`), to measure what NEON gains.
+    println!("cargo:rustc-check-cfg=cfg(staticnet_portable)");
     let target = std::env::var("TARGET").unwrap_or_default();
     let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
     let features = std::env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default();

@@ -122,7 +122,7 @@ fn dispatch_forward(
 
 /// `y[o] = bias[o] + x . weight[o]` for one sample, inlined into the caller
 /// so that the literal sizes of a generated network specialise it: SSE2 on
-/// x86-64 (`crate::raw`), else [`small_portable`]. With `inp < 4` there is
+/// x86-64, NEON on aarch64 (`crate::raw`), else [`small_portable`]. With `inp < 4` there is
 /// no dot product to vectorise, and the portable loop vectorises along `out`.
 #[inline(always)]
 fn small_forward(
@@ -143,6 +143,15 @@ fn small_forward(
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     if inp >= 4 {
         return crate::raw::dense_small_sse2(x, weight, bias, y, inp, out);
+    }
+    // The bits of `small_portable`, four rows at a time.
+    #[cfg(all(
+        target_arch = "aarch64",
+        target_feature = "neon",
+        not(staticnet_portable)
+    ))]
+    if inp >= 4 {
+        return crate::raw::dense_small_neon(x, weight, bias, y, inp, out);
     }
     small_portable(x, weight, bias, y, inp, out);
 }
@@ -388,6 +397,20 @@ mod tests {
                 let mut y = std::vec![f32::NAN; out];
                 small_forward(&x, &w, bias, &mut y, inp, out);
                 assert_close(&std::format!("{what} small_forward"), &y, &want, rtol, atol);
+                // The NEON kernel keeps the portable order and roundings.
+                #[cfg(all(
+                    target_arch = "aarch64",
+                    target_feature = "neon",
+                    not(staticnet_portable)
+                ))]
+                {
+                    let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                    let mut neon = std::vec![f32::NAN; out];
+                    crate::raw::dense_small_neon(&x, &w, bias, &mut neon, inp, out);
+                    let mut portable = std::vec![f32::NAN; out];
+                    small_portable(&x, &w, bias, &mut portable, inp, out);
+                    assert_eq!(bits(&neon), bits(&portable), "{what} NEON small");
+                }
                 let mut y = std::vec![f32::NAN; out];
                 dense_forward(&x, &w, bias, &mut y, 1, inp, out);
                 assert_close(&std::format!("{what} dense_forward"), &y, &want, rtol, atol);
@@ -456,6 +479,10 @@ mod tests {
             check(isa, 1, 784, 128);
             check(isa, 32, 784, 128);
             check(isa, 32, 128, 10);
+            // The single-sample layers of the sine network and LeNet-5.
+            check(isa, 1, 16, 16);
+            check(isa, 1, 84, 10);
+            check(isa, 1, 400, 120);
         }
     }
 

@@ -18,10 +18,10 @@
 //! stream a row of `B`).
 //!
 //! Each call dispatches, with one relaxed atomic load, to the fastest path the
-//! CPU has: AVX-512F or AVX2+FMA on x86-64 (`crate::raw`, detected at run time
-//! with the `std` feature, at compile time from `target_feature` without), or
-//! portable safe Rust that the compiler auto-vectorises, used on every other
-//! target. Results differ from a naive loop only by the order of summation.
+//! CPU has: AVX-512F or AVX2+FMA on x86-64, NEON on aarch64 (`crate::raw`,
+//! detected at run time with the `std` feature, at compile time from
+//! `target_feature` without), or portable safe Rust that the compiler
+//! auto-vectorises, used on every other target. Results differ from a naive loop only by the order of summation.
 //!
 //! ```
 //! use staticnet_runtime::kernels::gemm::{gemm_nt, Store};
@@ -114,7 +114,7 @@ impl Rows {
 
     /// One past the last element that rows of length `n` read: the largest
     /// row start plus `n`, or `None` on overflow or without rows.
-    #[cfg(any(target_arch = "x86_64", test))]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64", test))]
     pub(crate) fn span(&self, n: usize) -> Option<usize> {
         let mut end = n;
         for (&d, &s) in self.dims.iter().zip(&self.strides) {

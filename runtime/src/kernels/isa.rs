@@ -1,8 +1,8 @@
 //! The one place where a kernel's instruction set is chosen.
 //!
 //! An instruction set is a proof token (rten's ISA tokens are the model):
-//! [`Portable`] here, `Avx2` and `Avx512` in `crate::raw` (made only when the
-//! CPU has their features). Each token implements [`Kernels`], whose default
+//! [`Portable`] here, `Avx2` and `Avx512` (x86-64) and `Neon` (aarch64) in
+//! `crate::raw` (made only when the CPU has their features). Each token implements [`Kernels`], whose default
 //! methods are the portable code, so a token states only what it
 //! accelerates. [`Isa`] is the token chosen at run time, and [`dispatch!`]
 //! is the only `match` on it: it runs one body, written once, with the token
@@ -19,6 +19,8 @@ use super::maxpool2d::{self, Pool2dGeom};
 use crate::quant::conv2d::TileRq;
 #[cfg(all(target_arch = "x86_64", any(test, feature = "std")))]
 use crate::raw::Int8;
+#[cfg(target_arch = "aarch64")]
+use crate::raw::Neon;
 #[cfg(target_arch = "x86_64")]
 use crate::raw::{Avx2, Avx512};
 
@@ -35,6 +37,9 @@ pub(crate) enum Isa {
     /// AVX512_VNNI where the CPU has them, which the token records).
     #[cfg(target_arch = "x86_64")]
     Avx512(Avx512),
+    /// 128-bit NEON (aarch64).
+    #[cfg(target_arch = "aarch64")]
+    Neon(Neon),
 }
 
 /// Runs `$body` with `$t` bound to the token of `$isa` (an [`Isa`]): one
@@ -55,6 +60,8 @@ macro_rules! dispatch {
             $crate::kernels::isa::Isa::Avx2($t) => $body,
             #[cfg(target_arch = "x86_64")]
             $crate::kernels::isa::Isa::Avx512($t) => $body,
+            #[cfg(target_arch = "aarch64")]
+            $crate::kernels::isa::Isa::Neon($t) => $body,
         }
     };
 }
@@ -64,9 +71,9 @@ impl Isa {
     /// The fastest path this CPU supports (cached after the first call).
     #[inline]
     pub(crate) fn best() -> Self {
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
         return crate::raw::best_isa();
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
         return Isa::Portable;
     }
 
@@ -74,6 +81,10 @@ impl Isa {
     /// without it, so that the AVX-512BW int8 path is tested too (AVX-512
     /// without BW runs the int8 product of AVX2).
     #[cfg(test)]
+    #[cfg_attr(
+        not(any(target_arch = "x86_64", target_arch = "aarch64")),
+        allow(unused_mut, reason = "only x86-64 and aarch64 have more paths")
+    )]
     pub(crate) fn available() -> std::vec::Vec<Self> {
         let mut isas = std::vec![Isa::Portable];
         #[cfg(target_arch = "x86_64")]
@@ -86,12 +97,14 @@ impl Isa {
                 isas.push(Isa::Avx512(avx512));
             }
         }
+        #[cfg(target_arch = "aarch64")]
+        isas.extend(Neon::new().map(Isa::Neon));
         isas
     }
 
     /// The path of a name, if this CPU has it: `portable`, `avx2`,
     /// `avx512` (its best int8 path), `avx512bw` and `avx512vnni` (AVX-512
-    /// with at most that int8 extension, if the CPU has that one).
+    /// with at most that int8 extension, if the CPU has that one), `neon`.
     #[cfg(feature = "std")]
     pub(crate) fn named(name: &str) -> Option<Self> {
         #[cfg(target_arch = "x86_64")]
@@ -110,6 +123,8 @@ impl Isa {
             "avx512bw" => with(Int8::Bw),
             #[cfg(target_arch = "x86_64")]
             "avx512vnni" => with(Int8::Vnni),
+            #[cfg(target_arch = "aarch64")]
+            "neon" => Neon::new().map(Isa::Neon),
             _ => None,
         }
     }
@@ -224,5 +239,25 @@ pub(crate) trait Kernels: Copy {
     #[inline]
     fn conv_i8_tile(self, cols: &[i8], k4: usize, wpack: &[i8], rq: &TileRq, out: &mut [[i8; 16]]) {
         crate::quant::conv2d::tile_portable(cols, k4, wpack, rq, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Isa;
+
+    /// Every aarch64 CPU has NEON: the tests that run over
+    /// [`Isa::available`] must run its kernels, not only the portable ones.
+    #[cfg(all(target_arch = "aarch64", not(staticnet_portable)))]
+    #[test]
+    fn neon_is_detected_and_chosen() {
+        assert!(matches!(Isa::best(), Isa::Neon(_)));
+        assert!(Isa::available().contains(&Isa::best()));
+    }
+
+    #[test]
+    fn the_best_path_is_available_and_portable_always() {
+        assert!(Isa::available().contains(&Isa::best()));
+        assert_eq!(Isa::available()[0], Isa::Portable);
     }
 }

@@ -10,6 +10,10 @@
 //! - `x86`: AVX2/FMA and AVX-512 kernels behind runtime (with `std`) or
 //!   compile-time feature detection, and an SSE2 (x86-64 baseline) kernel for
 //!   small single-sample dense layers.
+//! - `simd` (x86-64 and aarch64): the f32 matrix products written once over
+//!   a vector register type, instantiated by `x86` and `aarch64`.
+//! - `aarch64`: NEON kernels (the matrix products, a small single-sample
+//!   dense layer), detected at run time with `std`.
 //! - `arm_dsp` (Cortex-M4/M7, `cfg(staticnet_arm_dsp)` from `build.rs`): the
 //!   int8 product with the DSP extension's `SXTB16` and `SMLAD`.
 //! - `arm_vfp` (Arm with a hard-float FPU, `cfg(staticnet_arm_vfp)` from
@@ -17,6 +21,8 @@
 //!   `VMLA.F32` over two rows at a time.
 #![allow(unsafe_code, reason = "the one module allowed to hold unsafe code")]
 
+#[cfg(target_arch = "aarch64")]
+mod aarch64;
 #[cfg(staticnet_arm_dsp)]
 mod arm_dsp;
 #[cfg(staticnet_arm_vfp)]
@@ -25,10 +31,20 @@ mod embed;
 mod pod;
 #[cfg(any(feature = "std", test))]
 mod pool;
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+mod simd;
 // AVX-512 intrinsics are stable since Rust 1.89, the workspace's `rust-version`.
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+#[cfg(all(
+    target_arch = "aarch64",
+    target_feature = "neon",
+    not(staticnet_portable)
+))]
+pub(crate) use aarch64::dense_small_neon;
+#[cfg(target_arch = "aarch64")]
+pub(crate) use aarch64::{best_isa, Neon};
 #[cfg(staticnet_arm_dsp)]
 pub(crate) use arm_dsp::{dot4_dsp, gemv_i8_dsp, widen4};
 #[cfg(staticnet_arm_vfp)]
@@ -85,6 +101,12 @@ pub(crate) fn sgemm_oracle(
             1,
         );
     }
+}
+
+/// `rows * cols <= len`, without overflow.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub(crate) fn fits(len: usize, rows: usize, cols: usize) -> bool {
+    rows.checked_mul(cols).is_some_and(|need| need <= len)
 }
 
 /// A raw pointer that may cross threads: a kernel split over threads cuts

@@ -2,12 +2,9 @@
 //!
 //! - [`isa`]: the proof tokens [`Avx2`] and [`Avx512`], CPU feature
 //!   detection, and `vectorized` (a closure run under a token's features);
-//! - [`simd`]: the `Simd` trait, one vector register type and the few
-//!   operations the matrix micro-kernels need, for each token;
-//! - [`gemm`]: the safe entry points of the matrix products, and their
-//!   `#[target_feature]` functions, instantiated per token from one macro;
-//! - [`tiles`]: the micro-kernels, generic over `Simd`: dot-product (`nt`,
-//!   `gemv`) and outer-product (`outer`) tiles;
+//! - [`simd`]: the vector register type of each token, for the matrix
+//!   products written once over `crate::raw::simd::Simd`;
+//! - [`gemm`]: each token's tile shapes for those products;
 //! - [`dense_small`]: an SSE2 (x86-64 baseline) single-sample dense layer;
 //! - [`int8`]: the int8 product of `crate::quant::gemv` in AVX2, AVX-512BW
 //!   and AVX512_VNNI;
@@ -19,22 +16,9 @@
 //! `crate::kernels::isa`: each token overrides the kernels it accelerates.
 //!
 //! # Kernel contract
-//! The micro-kernels are `#[inline(always)]` generic functions over `Simd`,
-//! inlined into one `#[target_feature]` entry point per token so that the
-//! intrinsics compile with the features on. They are `unsafe fn`s with one
-//! contract, argued at each call: the CPU has the features of `S`, and every
-//! pointer they offset, read or write stays inside the slice it was derived
-//! from (offsets are computed from `m`, `n`, `k`, which the safe wrappers check
-//! against the slice lengths once per call). Masked loads and stores only touch
-//! the lanes below `len`, so a partial vector at the end of a slice is in
-//! bounds too (the hardware suppresses faults on masked-off lanes).
-//!
-//! # Shapes
-//! Everything is row-major and contiguous. `nt`: `C[m][n] = A[m][k] * B[n][k]^T`
-//! in dot-product form (a tile of rows of `A` times a tile of rows of `B`,
-//! vectorised along `k`, horizontal sums at the end). `nn` and `tn`:
-//! `C[m][n] = op(A) * B[k][n]` in outer-product form (broadcast one element of
-//! `A`, stream a row of `B`). `acc` adds to `C` instead of overwriting it.
+//! As in `crate::raw::simd`. Masked loads and stores only touch the lanes
+//! below `len`, so a partial vector at the end of a slice is in bounds (the
+//! hardware suppresses faults on masked-off lanes).
 //!
 //! # Toolchain
 //! The AVX-512 intrinsics and the `avx512f` target feature are stable since
@@ -48,7 +32,6 @@ mod int8_tile;
 mod isa;
 mod maxpool;
 mod simd;
-mod tiles;
 
 #[cfg(target_feature = "sse2")]
 pub(crate) use dense_small::dense_small_sse2;
@@ -62,12 +45,8 @@ use crate::kernels::gemm::{Out, Rows, Store};
 use crate::kernels::isa::Kernels;
 use crate::kernels::maxpool2d::{self, Pool2dGeom};
 use crate::quant::conv2d::TileRq;
+use crate::raw::fits;
 use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-
-/// `rows * cols <= len`, without overflow.
-fn fits(len: usize, rows: usize, cols: usize) -> bool {
-    rows.checked_mul(cols).is_some_and(|need| need <= len)
-}
 
 /// Asks the CPU to bring the cache lines of `data` into its caches.
 #[inline]

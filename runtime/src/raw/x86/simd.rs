@@ -1,34 +1,9 @@
-//! One vector register type per token and the few operations the
-//! micro-kernels need ([`Simd`]).
+//! The [`Simd`] vector register type of each token: 256-bit for [`Avx2`],
+//! 512-bit for [`Avx512`], with masked loads and stores for partial vectors.
 
 use super::isa::{Avx2, Avx512};
+use crate::raw::simd::Simd;
 use core::arch::x86_64::*;
-
-/// One vector register type and the few operations the kernels need.
-pub(super) trait Simd: Copy {
-    /// Lanes per vector.
-    const W: usize;
-    type V: Copy;
-    unsafe fn zero() -> Self::V;
-    unsafe fn splat(x: f32) -> Self::V;
-    unsafe fn load(p: *const f32) -> Self::V;
-    /// Loads `len < W` lanes, zero in the others.
-    unsafe fn load_part(p: *const f32, len: usize) -> Self::V;
-    unsafe fn store(p: *mut f32, v: Self::V);
-    /// Stores the first `len < W` lanes.
-    unsafe fn store_part(p: *mut f32, len: usize, v: Self::V);
-    /// `a * b + c`, one rounding.
-    unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
-    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
-    /// `a - b`.
-    unsafe fn sub(a: Self::V, b: Self::V) -> Self::V;
-    /// `a * b`.
-    unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
-    /// The sum of the lanes.
-    unsafe fn hsum(v: Self::V) -> f32;
-    /// The sums of the lanes of four vectors.
-    unsafe fn hsum4(v: [Self::V; 4]) -> [f32; 4];
-}
 
 impl Avx2 {
     #[inline(always)]
@@ -177,20 +152,4 @@ impl Simd for Avx512 {
             Self::fold(v[3]),
         ])
     }
-}
-
-/// `out[j]` = the sum of the lanes of `v[j]`, four at a time.
-#[inline(always)]
-pub(super) unsafe fn reduce<S: Simd, const NR: usize>(v: &[S::V; NR]) -> [f32; NR] {
-    let mut out = [0.0; NR];
-    let mut j = 0;
-    while j + 4 <= NR {
-        out[j..j + 4].copy_from_slice(&S::hsum4([v[j], v[j + 1], v[j + 2], v[j + 3]]));
-        j += 4;
-    }
-    while j < NR {
-        out[j] = S::hsum(v[j]);
-        j += 1;
-    }
-    out
 }

@@ -1,16 +1,16 @@
 //! The matrix-product micro-kernels, generic over [`Simd`] and inlined
-//! into the `#[target_feature]` functions of [`super::gemm`]: the
-//! dot-product form (`nt`, and `gemv` for one row of `A`) and the
-//! outer-product form (`outer`).
+//! into the `#[target_feature]` functions that [`super::gemm`]'s
+//! `instances!` generates per token: the dot-product form (`nt`, and `gemv`
+//! for one row of `A`) and the outer-product form (`outer`).
 
-use super::simd::{reduce, Simd};
+use super::{reduce, Simd};
 use crate::kernels::gemm::{Out, Rows};
 
 /// `C[m][n] (+)= A[m][k] * B[n][k]^T`, row `j` of `B` where `rows` puts it
 /// (from `b`), row `i` of `C` at `c + i * ldc`: tiles of `MR` rows of `A` by
 /// `NR` rows of `B`, then the leftover rows and columns.
 #[inline(always)]
-pub(super) unsafe fn nt<S: Simd, const MR: usize, const NR: usize>(
+pub(in crate::raw) unsafe fn nt<S: Simd, const MR: usize, const NR: usize>(
     a: *const f32,
     b: *const f32,
     rows: Rows,
@@ -124,7 +124,7 @@ unsafe fn nt_tile<S: Simd, const MR: usize, const NR: usize>(
 /// Software prefetching measured slower still once the loads are aligned
 /// (the L2 streamer keeps up), and so did 1, 2 or 4 rows at a time.
 #[inline(always)]
-pub(super) unsafe fn gemv<S: Simd, const NR: usize>(
+pub(in crate::raw) unsafe fn gemv<S: Simd, const NR: usize>(
     a: *const f32,
     b: *const f32,
     c: *mut f32,
@@ -208,7 +208,7 @@ unsafe fn gemv_tile<S: Simd, const NR: usize>(
 /// and row `p < rows.k()` of `B` at `b + rows.offset(p)`: column blocks of
 /// `NR` vectors, then single vectors, then a partial one.
 #[inline(always)]
-pub(super) unsafe fn outer<S: Simd, const MR: usize, const NR: usize>(
+pub(in crate::raw) unsafe fn outer<S: Simd, const MR: usize, const NR: usize>(
     a: *const f32,
     rsa: usize,
     csa: usize,

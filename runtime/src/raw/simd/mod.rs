@@ -1,0 +1,73 @@
+//! The matrix products written once, over a vector register type
+//! ([`Simd`]), for every instruction set with one: AVX2 and AVX-512 in
+//! `super::x86`, NEON in `super::aarch64`. Each implements [`Simd`] for its
+//! token and instantiates [`gemm`]'s `instances!` with its tile shapes.
+//!
+//! - [`tiles`]: the micro-kernels, dot-product (`nt`, `gemv`) and
+//!   outer-product (`outer`) tiles;
+//! - [`gemm`]: `instances!`, which makes a token's `#[target_feature]`
+//!   functions from the tiles and its safe entry points (slice lengths
+//!   checked, work split over the kernel threads).
+//!
+//! # Kernel contract
+//! The micro-kernels are `#[inline(always)]` generic functions over `Simd`,
+//! inlined into one `#[target_feature]` entry point per token so that the
+//! intrinsics compile with the features on. They are `unsafe fn`s with one
+//! contract, argued at each call: the CPU has the features of `S`, and every
+//! pointer they offset, read or write stays inside the slice it was derived
+//! from (offsets are computed from `m`, `n`, `k`, which the safe wrappers check
+//! against the slice lengths once per call). A partial vector at the end of a
+//! slice (`load_part`, `store_part`) only touches the lanes below `len`, so it
+//! is in bounds too.
+//!
+//! # Shapes
+//! Everything is row-major and contiguous. `nt`: `C[m][n] = A[m][k] * B[n][k]^T`
+//! in dot-product form (a tile of rows of `A` times a tile of rows of `B`,
+//! vectorised along `k`, horizontal sums at the end). `nn` and `tn`:
+//! `C[m][n] = op(A) * B[k][n]` in outer-product form (broadcast one element of
+//! `A`, stream a row of `B`). `acc` adds to `C` instead of overwriting it.
+
+pub(super) mod gemm;
+pub(super) mod tiles;
+
+/// One vector register type and the few operations the kernels need.
+pub(in crate::raw) trait Simd: Copy {
+    /// Lanes per vector.
+    const W: usize;
+    type V: Copy;
+    unsafe fn zero() -> Self::V;
+    unsafe fn splat(x: f32) -> Self::V;
+    unsafe fn load(p: *const f32) -> Self::V;
+    /// Loads `len < W` lanes, zero in the others.
+    unsafe fn load_part(p: *const f32, len: usize) -> Self::V;
+    unsafe fn store(p: *mut f32, v: Self::V);
+    /// Stores the first `len < W` lanes.
+    unsafe fn store_part(p: *mut f32, len: usize, v: Self::V);
+    /// `a * b + c`, one rounding.
+    unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    /// `a - b`.
+    unsafe fn sub(a: Self::V, b: Self::V) -> Self::V;
+    /// `a * b`.
+    unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
+    /// The sum of the lanes.
+    unsafe fn hsum(v: Self::V) -> f32;
+    /// The sums of the lanes of four vectors.
+    unsafe fn hsum4(v: [Self::V; 4]) -> [f32; 4];
+}
+
+/// `out[j]` = the sum of the lanes of `v[j]`, four at a time.
+#[inline(always)]
+pub(in crate::raw) unsafe fn reduce<S: Simd, const NR: usize>(v: &[S::V; NR]) -> [f32; NR] {
+    let mut out = [0.0; NR];
+    let mut j = 0;
+    while j + 4 <= NR {
+        out[j..j + 4].copy_from_slice(&S::hsum4([v[j], v[j + 1], v[j + 2], v[j + 3]]));
+        j += 4;
+    }
+    while j < NR {
+        out[j] = S::hsum(v[j]);
+        j += 1;
+    }
+    out
+}
