@@ -9,7 +9,10 @@
 //! - [`int8`]: the int8 product of `crate::quant::gemv` in AVX2, AVX-512BW
 //!   and AVX512_VNNI;
 //! - [`int8_tile`]: the tile product of the int8 convolution
-//!   (`crate::quant::conv2d`) in AVX2, AVX-512BW and AVX512_VNNI;
+//!   (`crate::quant::conv2d`) in AVX2, AVX-512BW and AVX512_VNNI, its loops
+//!   written once over a trait of each token's few operations;
+//! - [`int8_rq`]: the tiles' rescaling to int8 in vector registers;
+//! - [`int8_gather`]: the convolution's gather of receptive fields;
 //! - [`maxpool`]: the AVX-512 2x2 max pool.
 //!
 //! This file plugs the tokens into [`Kernels`], the one dispatch point of
@@ -28,6 +31,8 @@
 mod dense_small;
 mod gemm;
 mod int8;
+mod int8_gather;
+mod int8_rq;
 mod int8_tile;
 mod isa;
 mod maxpool;
@@ -35,7 +40,7 @@ mod simd;
 
 #[cfg(target_feature = "sse2")]
 pub(crate) use dense_small::dense_small_sse2;
-pub(crate) use int8_tile::{gather_words, Words};
+pub(crate) use int8_gather::{gather_words, Words};
 #[cfg(any(test, feature = "std"))]
 pub(crate) use isa::Int8;
 pub(crate) use isa::{best_isa, Avx2, Avx512};
