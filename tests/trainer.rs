@@ -1,7 +1,7 @@
 //! The trainer with each kind of target and loss: a user's own loss, MSE
 //! regression, multi-label BCE, next-token windows; evaluation against a
 //! hand computation (a last partial batch included); the data-parallel
-//! trainer on an in-memory data set.
+//! trainer on an in-memory data set, and after a failed epoch.
 
 use staticnet::data::{Dataset, Samples, Windows};
 use staticnet::optim::{Adam, Constant, Sgd};
@@ -224,4 +224,26 @@ fn parallel_trainer_takes_any_dataset() {
         e.to_string(),
         "the network takes 3 inputs per sample, the data set has 4"
     );
+}
+
+/// A failed parallel epoch leaves no error behind: with every label out of
+/// range both threads' shares are refused, and an epoch on good labels
+/// afterwards runs (it used to return the other thread's stale error).
+#[test]
+fn parallel_trainer_recovers_after_a_failed_epoch() {
+    staticnet::network! { pub struct Three { input: [3], dense(4), relu, dense(3) } }
+    let (x, _) = regression(8, 13);
+    let (bad, good) = (vec![5usize; 8], vec![0usize, 1, 2, 0, 1, 2, 0, 1]);
+    let opt0 = Sgd::new(0.1);
+    let mut p =
+        ParallelTrainer::<Three, _, 4>::new(Three::new_boxed(14), &opt0, SoftmaxCrossEntropy, 2);
+    let (mut opt, mut rng) = (opt0, Rng::new(15));
+    let mut epoch = |labels: &[usize]| {
+        let set = Samples::new(&x, 3, labels).unwrap();
+        p.train_epoch(&set, &mut opt, &Constant(0.1), &mut rng, |_, _| {})
+    };
+    let e = epoch(&bad).unwrap_err();
+    assert!(e.to_string().contains(": target 5 "), "{e}");
+    let loss = epoch(&good).unwrap_or_else(|e| panic!("a stale error: {e}"));
+    assert!(loss.is_finite() && loss > 0.0, "{loss}");
 }
