@@ -21,26 +21,27 @@
 //! # }
 //! ```
 //!
-//! One training step on a batch of 32 (the README's tour explains each line):
+//! One training step on a batch of 32, as `train::Trainer` runs it (and
+//! as a `no_std` program writes it):
 //!
 //! ```
 //! # #[cfg(feature = "std")] {
 //! # staticnet::network! { pub struct Mlp { input: [784], dense(128), relu, dense(10) } }
 //! use staticnet::{loss, optim::{Optimizer, Sgd}, Mode, Network};
 //!
-//! let mut net = Mlp::new_boxed(42);
-//! let mut grads = Mlp::zeroed_boxed();
-//! let mut cache = Mlp::new_cache::<32>();
+//! let mut net = Mlp::new_boxed(42);       // He/Xavier init: same seed, same bits
+//! let mut grads = Mlp::zeroed_boxed();    // gradients have the network's type
+//! let mut cache = Mlp::new_cache::<32>(); // activations of a batch of 32, for backward
 //! let mut opt = Sgd::new(0.05).with_momentum(0.9);
-//! let mut state = vec![0.0; opt.state_slots() * Mlp::PARAMS];
+//! let mut state = vec![0.0; opt.state_slots() * Mlp::PARAMS]; // the momentum buffer
 //!
 //! let x: Box<[[f32; 784]; 32]> = bytemuck::zeroed_box();
 //! let labels = [3usize; 32];
-//! let mut grad_out = [[0.0f32; 10]; 32];
+//! let mut grad_out = [[0.0f32; 10]; 32]; // the loss's gradient for each logit
 //! let logits = net.forward_batch(&x, &mut cache, Mode::Train);
 //! let l = loss::softmax_cross_entropy(
 //!     staticnet::flat(logits), &labels, 10, staticnet::flat_mut(&mut grad_out));
-//! net.backward(&x, &mut cache, &grad_out, &mut grads, None);
+//! net.backward(&x, &mut cache, &grad_out, &mut grads, None); // overwrites `grads`
 //! opt.step(net.params_mut(), grads.params(), &mut state);
 //! assert!(l > 0.0);
 //! # }

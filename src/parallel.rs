@@ -93,6 +93,9 @@ where
         indices: &[usize],
         step: usize,
     ) {
+        // A failed step's error was taken from the first worker only: the
+        // others' are stale and go here, before this share is judged.
+        self.bad = None;
         data.fill(indices, flat_mut(&mut *self.x), &mut self.targets[..]);
         if let Err(e) = crate::train::check_targets(loss, &self.targets[..], indices, N::OUTPUT_LEN)
         {

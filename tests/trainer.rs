@@ -1,7 +1,8 @@
 //! The trainer with each kind of target and loss: a user's own loss, MSE
 //! regression, multi-label BCE, next-token windows; evaluation against a
 //! hand computation (a last partial batch included); the data-parallel
-//! trainer on an in-memory data set.
+//! trainer on an in-memory data set, and after a failed epoch; gradient
+//! clipping's effect on one step.
 
 use staticnet::data::{Dataset, Samples, Windows};
 use staticnet::optim::{Adam, Constant, Sgd};
@@ -10,7 +11,7 @@ use staticnet::train::{
     BceWithLogits, Control, Event, Loss, Metric, Mse, SequenceCrossEntropy, SoftmaxCrossEntropy,
     Trainer,
 };
-use staticnet::{flat, loss, Network, Rng};
+use staticnet::{flat, flat_mut, loss, Mode, Network, Rng};
 
 staticnet::network! {
     pub struct Reg { input: [3], dense(16), tanh, dense(2) }
@@ -224,4 +225,89 @@ fn parallel_trainer_takes_any_dataset() {
         e.to_string(),
         "the network takes 3 inputs per sample, the data set has 4"
     );
+}
+
+/// A failed parallel epoch leaves no error behind: with every label out of
+/// range both threads' shares are refused, and an epoch on good labels
+/// afterwards runs (it used to return the other thread's stale error).
+#[test]
+fn parallel_trainer_recovers_after_a_failed_epoch() {
+    staticnet::network! { pub struct Three { input: [3], dense(4), relu, dense(3) } }
+    let (x, _) = regression(8, 13);
+    let (bad, good) = (vec![5usize; 8], vec![0usize, 1, 2, 0, 1, 2, 0, 1]);
+    let opt0 = Sgd::new(0.1);
+    let mut p =
+        ParallelTrainer::<Three, _, 4>::new(Three::new_boxed(14), &opt0, SoftmaxCrossEntropy, 2);
+    let (mut opt, mut rng) = (opt0, Rng::new(15));
+    let mut epoch = |labels: &[usize]| {
+        let set = Samples::new(&x, 3, labels).unwrap();
+        p.train_epoch(&set, &mut opt, &Constant(0.1), &mut rng, |_, _| {})
+    };
+    let e = epoch(&bad).unwrap_err();
+    assert!(e.to_string().contains(": target 5 "), "{e}");
+    let loss = epoch(&good).unwrap_or_else(|e| panic!("a stale error: {e}"));
+    assert!(loss.is_finite() && loss > 0.0, "{loss}");
+}
+
+/// One SGD step under `clip_grad_norm(max)`: with the gradients' norm above
+/// `max` the update is the SGD step of the gradients scaled by
+/// `max / norm` (gradients, norm and step computed here, in f64); below
+/// it the step is the unclipped trainer's, bit for bit. (`max` exactly the
+/// norm still scales, by `norm / (norm + 1e-6)`, as in PyTorch; hence 1.001.)
+#[test]
+fn gradient_clipping_scales_one_step() {
+    const LR: f32 = 0.1;
+    let (x, y) = regression(8, 16);
+    let set = Samples::new(&x, 3, &y).unwrap();
+    let indices: [usize; 8] = std::array::from_fn(|i| i);
+    let start = Reg::new_boxed(17);
+
+    // The batch's gradients, by hand.
+    let mut input = [[0.0f32; 3]; 8];
+    flat_mut(&mut input).copy_from_slice(&x);
+    let mut cache = Reg::new_cache::<8>();
+    let mut grad_out = [[0.0f32; 2]; 8];
+    let out = start.forward_batch(&input, &mut cache, Mode::Train);
+    Mse::<2>.loss(flat(out), &y, flat_mut(&mut grad_out));
+    let mut grads = Reg::zeroed_boxed();
+    start.backward(&input, &mut cache, &grad_out, &mut grads, None);
+    let g = grads.params();
+    let norm = g.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>().sqrt();
+    assert!(norm > 1e-3, "{norm}");
+
+    // The parameters after one step, clipped at `max` or not at all.
+    let step = |max: Option<f32>| {
+        let t =
+            Trainer::<Reg, _, _, _, 8>::new(start.clone(), Sgd::new(LR), Constant(LR), Mse::<2>);
+        let mut t = match max {
+            Some(m) => t.clip_grad_norm(m),
+            None => t,
+        };
+        t.train_step(&set, &indices).unwrap();
+        t.net
+    };
+
+    let max = (norm / 4.0) as f32;
+    let clipped = step(Some(max));
+    let scale = f64::from(max) / norm;
+    let mut worst = 0.0f64;
+    for ((&p0, &p1), &g) in start.params().iter().zip(clipped.params()).zip(g) {
+        let expected = -f64::from(LR) * f64::from(g) * scale;
+        worst = worst.max((f64::from(p1) - f64::from(p0) - expected).abs());
+    }
+    let biggest = f64::from(LR) * scale * g.iter().fold(0.0f32, |m, v| m.max(v.abs())) as f64;
+    assert!(
+        worst <= 1e-4 * biggest,
+        "clipped at {max} (norm {norm}): update off by {worst:e}, largest update {biggest:e}"
+    );
+
+    let plain = step(None);
+    for max in [(1.001 * norm) as f32, (2.0 * norm) as f32] {
+        let same = step(Some(max));
+        assert_eq!(
+            bytemuck::cast_slice::<f32, u32>(same.params()),
+            bytemuck::cast_slice::<f32, u32>(plain.params()),
+            "clipped at {max} >= norm {norm}"
+        );
+    }
 }
