@@ -520,26 +520,55 @@ fn write_atomic_into_a_missing_directory_fails() {
 #[test]
 fn write_atomic_into_a_read_only_directory_fails_and_keeps_the_file() {
     let dir = tempfile::tempdir().unwrap();
+    // Searchable by anyone, for the unprivileged writer below.
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
     let sub = dir.path().join("ro");
     fs::create_dir(&sub).unwrap();
     let path = sub.join("net.bin");
     write_atomic(&path, b"old").unwrap();
     fs::set_permissions(&sub, fs::Permissions::from_mode(0o555)).unwrap();
-    let probe = sub.join("probe");
-    let writable = fs::write(&probe, b"").is_ok();
-    let result = (!writable).then(|| write_atomic(&path, b"new"));
+    let result = std::thread::spawn({
+        let path = path.clone();
+        move || {
+            as_unprivileged_writer();
+            write_atomic(&path, b"new")
+        }
+    })
+    .join()
+    .unwrap();
     fs::set_permissions(&sub, fs::Permissions::from_mode(0o755)).unwrap();
-    let Some(result) = result else {
-        println!(
-            "SKIPPED write_atomic_into_a_read_only_directory_fails_and_keeps_the_file: \
-             a directory of mode 0555 is writable here (root)"
-        );
-        return;
-    };
     let err = result.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
     assert_eq!(fs::read(&path).unwrap(), b"old");
     assert_eq!(temp_files(&sub, &[&path]), Vec::<PathBuf>::new());
+}
+
+/// Root writes into any directory whatever its mode: as root, this thread's
+/// filesystem user becomes `nobody` (Linux's per-thread `setfsuid`, which
+/// also drops the capability to override permissions), so that a mode of
+/// 0555 holds for it.
+fn as_unprivileged_writer() {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::unistd::{geteuid, setfsuid, Uid};
+        if geteuid().is_root() {
+            setfsuid(Uid::from_raw(65534));
+            assert_eq!(setfsuid(Uid::from_raw(65534)), Uid::from_raw(65534));
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    assert!(
+        !running_as_root(),
+        "run this test as a normal user: root writes into a directory of mode 0555"
+    );
+}
+
+#[cfg(not(target_os = "linux"))]
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
 
 /// A new file is readable as `File::create` would make it (not the temporary
