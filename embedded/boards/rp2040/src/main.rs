@@ -47,6 +47,7 @@ async fn main(_spawner: Spawner) {
     // available here: the M0+ has no compare-and-swap).
     let mut ws = SineWorkspace::ZEROED;
     loop {
+        Timer::after_millis(200).await;
         let Ok(raw) = adc.read(&mut knob).await else {
             defmt::warn!("ADC conversion failed");
             continue;
@@ -61,6 +62,5 @@ async fn main(_spawner: Spawner) {
             y,
             staticnet::math::sin(x)
         );
-        Timer::after_millis(200).await;
     }
 }
