@@ -4,15 +4,18 @@
 //! the input is `x / pi - 1` (centred, see [`input`]), the learning rate
 //! decays on a cosine.
 //!
-//! `cargo run --release --example sine` (no options; `--help` says so)
+//! `cargo run --release --example sine` (`--out DIR`: where `sine.bin`, its
+//! weights, is written; `embedded/boards/rp2040/sine.bin` is this file:
+//! `--out embedded/boards/rp2040`)
 
 mod common;
 
 use clap::Parser;
+use common::cli::OutArgs;
 use staticnet::data::Samples;
 use staticnet::optim::{Adam, CosineLr};
 use staticnet::train::{Control, Event, Mse, Trainer};
-use staticnet::Network;
+use staticnet::{weights, Network};
 use std::error::Error;
 use std::f32::consts::TAU;
 use std::process::ExitCode;
@@ -35,7 +38,10 @@ const EPOCHS: usize = 100;
 
 /// Fits sin(x) on [0, 2 pi) with a 1-16-16-1 network.
 #[derive(Parser)]
-struct Args {}
+struct Args {
+    #[command(flatten)]
+    out: OutArgs,
+}
 
 /// The network's input for `x` in [0, 2 pi): `x / pi - 1`, in [-1, 1).
 /// Centred inputs matter with ReLU and zero initial biases: every
@@ -57,11 +63,10 @@ fn grid(n: usize, offset: f32) -> (Vec<f32>, Vec<[f32; 1]>) {
 }
 
 fn main() -> ExitCode {
-    let Args {} = Args::parse();
-    common::cli::report(run())
+    common::cli::report(run(&Args::parse()))
 }
 
-fn run() -> Result<(), Box<dyn Error>> {
+fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let (x, y) = grid(POINTS, 0.5);
     let train = Samples::new(&x, 1, &y)?;
     // Checked on 100 points between those trained on.
@@ -106,5 +111,8 @@ fn run() -> Result<(), Box<dyn Error>> {
         .map(|x| (trainer.net.forward(&[input(x)], &mut ws)[0] - x.sin()).abs())
         .fold(0.0f32, f32::max);
     println!("max |error| on a 100-point grid: {worst:.4}");
+    let path = args.out.join("sine.bin");
+    weights::save_file(&*trainer.net, &path)?;
+    println!("saved {}", path.display());
     Ok(())
 }
