@@ -27,6 +27,7 @@ const SINE_STEPS_DEVICE: usize = 500;
 const SINE_POINTS: usize = 16;
 const MLP_IMAGES: usize = 32;
 const LENET_IMAGES: usize = 16;
+const TINY_IMAGES: usize = 32;
 
 fn bits(v: &[f32]) -> String {
     let items: Vec<String> = v.iter().map(|x| format!("0x{:08x}", x.to_bits())).collect();
@@ -142,11 +143,11 @@ fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/mnist");
     println!("cargo:rerun-if-changed={}", dir.display());
     let data = Mnist::load(&dir).unwrap();
-    let images: Vec<u8> = (0..MLP_IMAGES.max(LENET_IMAGES))
+    let images: Vec<u8> = (0..MLP_IMAGES.max(LENET_IMAGES).max(TINY_IMAGES))
         .flat_map(|i| data.test.image(i).to_vec())
         .collect();
     std::fs::write(out.join("mnist_test.bin"), &images).unwrap();
-    let labels: Vec<String> = (0..MLP_IMAGES.max(LENET_IMAGES))
+    let labels: Vec<String> = (0..MLP_IMAGES.max(LENET_IMAGES).max(TINY_IMAGES))
         .map(|i| data.test.labels[i].to_string())
         .collect();
     writeln!(rs, "/// Labels of the test images in `mnist_test.bin`.\npub const MNIST_LABELS: [u8; {}] = [{}];", labels.len(), labels.join(", ")).unwrap();
@@ -174,6 +175,19 @@ fn main() {
     )
     .unwrap();
     writeln!(rs, "pub const LENET_IMAGES: usize = {LENET_IMAGES};").unwrap();
+
+    // The tiny classifier in f32 (its int8 form, trained longer, is committed).
+    let tiny_f32 = train_classifier::<TinyMnist>(&data.train, 42);
+    weights::save_file(&*tiny_f32, out.join("tiny.bin")).unwrap();
+    let l = logits(&*tiny_f32, &data.test, TINY_IMAGES);
+    writeln!(
+        rs,
+        "/// Host logits of the tiny classifier in f32.\npub const TINY_LOGITS: [u32; {}] = {};",
+        l.len(),
+        bits(&l)
+    )
+    .unwrap();
+    writeln!(rs, "pub const TINY_IMAGES: usize = {TINY_IMAGES};").unwrap();
 
     // The imported LeNet-5 as committed, and fine-tuned one epoch here (as
     // examples/onnx_finetune does, on the slice).

@@ -43,7 +43,8 @@ staticnet::network! {
     /// The smallest MNIST classifier here: three strided convolutions and
     /// one dense layer, about 11K parameters, for the microcontroller with
     /// 16 KB of flash and 4 KB of RAM (dense weights 4-bit in its int8
-    /// form). Trained by `examples/tiny_mnist.rs`.
+    /// form). Its int8 form is trained by `examples/tiny_mnist.rs`; `build.rs`
+    /// trains the f32 network of the `tiny` test (it fits the Cortex-M0).
     #[staticnet(quantize(dense_bits = 4))]
     pub struct TinyMnist {
         input: [1, 28, 28],
