@@ -36,51 +36,5 @@ use crate::kernels::gemm::{Out, Rows, Store};
 use crate::kernels::isa::Kernels;
 
 impl Kernels for Neon {
-    #[inline]
-    fn nt(self, a: &[f32], b: &[f32], c: &mut [f32], m: usize, n: usize, k: usize, acc: bool) {
-        self.gemm_nt(a, b, c, m, n, k, acc);
-    }
-
-    #[inline]
-    fn nt_rows(
-        self,
-        a: &[f32],
-        b: &[f32],
-        rows: Rows,
-        c: &mut [f32],
-        m: usize,
-        k: usize,
-        acc: bool,
-    ) {
-        self.gemm_nt_rows(a, b, rows, c, m, k, acc);
-    }
-
-    #[inline]
-    fn outer(
-        self,
-        a: &[f32],
-        strides: (usize, usize),
-        b: &[f32],
-        c: &mut [f32],
-        m: usize,
-        n: usize,
-        k: usize,
-        out: Out,
-    ) {
-        self.gemm_outer(a, strides, b, c, m, n, k, out);
-    }
-
-    #[inline]
-    fn nn_rows(
-        self,
-        a: &[f32],
-        b: &[f32],
-        rows: Rows,
-        c: &mut [f32],
-        m: usize,
-        n: usize,
-        store: Store,
-    ) {
-        self.gemm_nn_rows(a, b, rows, c, m, n, store.into());
-    }
+    crate::raw::simd::products!();
 }

@@ -71,3 +71,60 @@ pub(in crate::raw) unsafe fn reduce<S: Simd, const NR: usize>(v: &[S::V; NR]) ->
     }
     out
 }
+
+/// The [`Kernels`](crate::kernels::isa::Kernels) methods every SIMD token
+/// overrides the same way: the four matrix products, from the tiles of
+/// [`gemm`] (x86's AVX2 and AVX-512, aarch64's NEON). The invoking module
+/// imports `Out`, `Rows` and `Store` from `crate::kernels::gemm`.
+macro_rules! products {
+    () => {
+        #[inline]
+        fn nt(self, a: &[f32], b: &[f32], c: &mut [f32], m: usize, n: usize, k: usize, acc: bool) {
+            self.gemm_nt(a, b, c, m, n, k, acc);
+        }
+
+        #[inline]
+        fn nt_rows(
+            self,
+            a: &[f32],
+            b: &[f32],
+            rows: Rows,
+            c: &mut [f32],
+            m: usize,
+            k: usize,
+            acc: bool,
+        ) {
+            self.gemm_nt_rows(a, b, rows, c, m, k, acc);
+        }
+
+        #[inline]
+        fn outer(
+            self,
+            a: &[f32],
+            strides: (usize, usize),
+            b: &[f32],
+            c: &mut [f32],
+            m: usize,
+            n: usize,
+            k: usize,
+            out: Out,
+        ) {
+            self.gemm_outer(a, strides, b, c, m, n, k, out);
+        }
+
+        #[inline]
+        fn nn_rows(
+            self,
+            a: &[f32],
+            b: &[f32],
+            rows: Rows,
+            c: &mut [f32],
+            m: usize,
+            n: usize,
+            store: Store,
+        ) {
+            self.gemm_nn_rows(a, b, rows, c, m, n, store.into());
+        }
+    };
+}
+pub(in crate::raw) use products;
