@@ -23,6 +23,8 @@ use crate::raw::Int8;
 use crate::raw::Neon;
 #[cfg(target_arch = "x86_64")]
 use crate::raw::{Avx2, Avx512};
+#[cfg(all(target_arch = "x86_64", test))]
+use crate::raw::Schedule;
 
 /// An instruction set, with the proof (a token from `crate::raw`) that the
 /// CPU supports it.
@@ -79,7 +81,9 @@ impl Isa {
 
     /// Every path this CPU supports, for tests: with VNNI, AVX-512 also
     /// without it, so that the AVX-512BW int8 path is tested too (AVX-512
-    /// without BW runs the int8 product of AVX2).
+    /// without BW runs the int8 product of AVX2); AVX-512 also with the f32
+    /// products of the schedule this CPU does not get (`Schedule`), so that
+    /// both run everywhere.
     #[cfg(test)]
     #[cfg_attr(
         not(any(target_arch = "x86_64", target_arch = "aarch64")),
@@ -95,6 +99,11 @@ impl Isa {
                     isas.extend(Avx512::new(Int8::Bw).map(Isa::Avx512));
                 }
                 isas.push(Isa::Avx512(avx512));
+                let other = match avx512.schedule() {
+                    Schedule::InPlace => Schedule::Packed,
+                    Schedule::Packed => Schedule::InPlace,
+                };
+                isas.push(Isa::Avx512(avx512.with_schedule(other)));
             }
         }
         #[cfg(target_arch = "aarch64")]

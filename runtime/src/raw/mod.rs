@@ -61,6 +61,8 @@ pub(crate) use x86::prefetch;
 pub(crate) use x86::Int8;
 #[cfg(target_arch = "x86_64")]
 pub(crate) use x86::{best_isa, gather_words, Avx2, Avx512, Pool2x2, Words};
+#[cfg(all(target_arch = "x86_64", test))]
+pub(crate) use x86::Schedule;
 
 /// `C[m][n] = A[m][k] * B[k][n]` by `matrixmultiply::sgemm`, with explicit
 /// strides (`rs*` between rows, `cs*` between columns): the test oracle.
