@@ -21,10 +21,10 @@ use crate::quant::conv2d::TileRq;
 use crate::raw::Int8;
 #[cfg(target_arch = "aarch64")]
 use crate::raw::Neon;
-#[cfg(target_arch = "x86_64")]
-use crate::raw::{Avx2, Avx512};
 #[cfg(all(target_arch = "x86_64", test))]
 use crate::raw::Schedule;
+#[cfg(target_arch = "x86_64")]
+use crate::raw::{Avx2, Avx512};
 
 /// An instruction set, with the proof (a token from `crate::raw`) that the
 /// CPU supports it.

@@ -81,7 +81,15 @@ pub(in crate::raw) unsafe fn nt<S: Transpose, const MR: usize>(
         for row in &mut brows[..nb] {
             *row = b.add(cursor.next_offset());
         }
-        let block = Block { a, c: c.add(j), ldc, m, k, nb, acc };
+        let block = Block {
+            a,
+            c: c.add(j),
+            ldc,
+            m,
+            k,
+            nb,
+            acc,
+        };
         if nb > S::W {
             block.run::<S, MR, 2>(&brows[..nb], bp);
         } else {
@@ -173,7 +181,16 @@ unsafe fn pack<S: Transpose, const NV: usize>(
 /// One tile's operands: `A` at `a` (row stride `lda`), the panel at `bp`
 /// (`kc` rows of `NV W`), `C` at `c` (row stride `ldc`, `nb` valid
 /// columns), and whether `C` holds the chains' values so far.
-type TileArgs = (*const f32, usize, *const f32, usize, *mut f32, usize, usize, bool);
+type TileArgs = (
+    *const f32,
+    usize,
+    *const f32,
+    usize,
+    *mut f32,
+    usize,
+    usize,
+    bool,
+);
 
 /// `C[i][..nb] = (C[i][..nb] if load else 0) + sum_p A[i][p] Bp[p][..nb]`
 /// for `i < MR`, each element one FMA chain in the order of `p`. Returns

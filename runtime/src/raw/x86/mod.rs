@@ -44,9 +44,9 @@ pub(crate) use dense_small::dense_small_sse2;
 pub(crate) use int8_gather::{gather_words, Words};
 #[cfg(any(test, feature = "std"))]
 pub(crate) use isa::Int8;
-pub(crate) use isa::{best_isa, Avx2, Avx512};
 #[cfg(test)]
 pub(crate) use isa::Schedule;
+pub(crate) use isa::{best_isa, Avx2, Avx512};
 pub(crate) use maxpool::Pool2x2;
 
 use crate::kernels::gemm::{Out, Rows, Store};
