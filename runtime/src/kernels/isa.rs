@@ -264,6 +264,16 @@ mod tests {
         assert!(Isa::available().contains(&Isa::best()));
     }
 
+    /// Built with `--cfg staticnet_packed_gemm`, an AVX-512 CPU gets the
+    /// packed schedule whatever its vendor.
+    #[cfg(all(target_arch = "x86_64", staticnet_packed_gemm))]
+    #[test]
+    fn the_flag_forces_the_packed_schedule() {
+        if let Isa::Avx512(t) = Isa::best() {
+            assert_eq!(t.schedule(), crate::raw::Schedule::Packed);
+        }
+    }
+
     #[test]
     fn the_best_path_is_available_and_portable_always() {
         assert!(Isa::available().contains(&Isa::best()));
