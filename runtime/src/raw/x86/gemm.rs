@@ -63,19 +63,13 @@ unsafe fn nt_packed(
     k: usize,
     acc: bool,
 ) {
+    let rows_or_dense = rows.unwrap_or(Rows::dense(n, k));
     match rows {
         None if m == 1 => tiles::gemv::<Avx512, 8>(a, b, c, n, k, acc),
-        rows => packed::nt::<Avx512, 12>(
-            a,
-            b,
-            rows.unwrap_or(Rows::dense(n, k)),
-            c,
-            ldc,
-            m,
-            n,
-            k,
-            acc,
-        ),
+        // Fewer than 16 columns in all (`ldc`, whatever the thread split):
+        // a panel would be mostly padding, and `B` has at most 15 rows.
+        _ if ldc < 16 => tiles::nt::<Avx512, 4, 4>(a, b, rows_or_dense, c, ldc, m, n, k, acc),
+        _ => packed::nt::<Avx512, 12>(a, b, rows_or_dense, c, ldc, m, n, k, acc),
     }
 }
 
