@@ -214,16 +214,7 @@ unsafe fn tile<S: Simd, const MR: usize, const NV: usize>(
             }
         }
     }
-    // Two steps of `p` a pass: the `MR` row addresses of `A` are then
-    // computed once per two steps (else, with 12 rows, the address
-    // arithmetic takes the issue slots of a 4-wide front end).
-    let mut p = 0;
-    while p + 2 <= kc {
-        step::<S, MR, NV>(&mut s, a, lda, bp, p);
-        step::<S, MR, NV>(&mut s, a, lda, bp, p + 1);
-        p += 2;
-    }
-    if p < kc {
+    for p in 0..kc {
         step::<S, MR, NV>(&mut s, a, lda, bp, p);
     }
     for (i, row) in s.iter().enumerate() {
