@@ -17,6 +17,9 @@ fn main() {
     // `RUSTFLAGS="--cfg staticnet_portable"` keeps aarch64 on its portable
     // kernels (`src/raw/aarch64/isa.rs`), to measure what NEON gains.
     println!("cargo:rustc-check-cfg=cfg(staticnet_portable)");
+    // `RUSTFLAGS="--cfg staticnet_packed_gemm"` gives every AVX-512 CPU the
+    // f32 products of Intel cores (`src/raw/x86/isa.rs`), to test them here.
+    println!("cargo:rustc-check-cfg=cfg(staticnet_packed_gemm)");
     let target = std::env::var("TARGET").unwrap_or_default();
     let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
     let features = std::env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default();

@@ -640,7 +640,9 @@ mod tests {
             // The MNIST layer (forward: m = batch, n = out, k = in), the
             // weight gradient (m = out, n = in, k = batch), and vectors.
             check(variant, isa, (32, 128, 784));
+            check(variant, isa, (32, 10, 128));
             check(variant, isa, (128, 784, 32));
+            check(variant, isa, (10, 128, 32));
             check(variant, isa, (1, 128, 784));
             check(variant, isa, (1, 784, 128));
         }
@@ -889,6 +891,50 @@ mod tests {
         let cpus = std::thread::available_parallelism().map_or(1, |c| c.get());
         if Isa::available().len() > 1 && cpus > 1 {
             assert!(jobs() > jobs_before, "no product ran on several threads");
+        }
+    }
+
+    /// The fused SGD step of a weight gradient (`gemm_tn_descend_with`)
+    /// takes the bits of the product stored, then `p -= lr * g`, on every
+    /// path (both AVX-512 schedules included), at the W2 and odd sizes.
+    #[test]
+    fn descend_gives_the_bits_of_product_then_step() {
+        let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        for isa in Isa::available() {
+            for (m, n, k) in [(128, 784, 32), (10, 128, 32), (63, 65, 33), (1, 3, 1)] {
+                let a = random_vec(13, k * m);
+                let b = random_vec(14, k * n);
+                let w = random_vec(15, m * n);
+                let mut g = std::vec![0.0; m * n];
+                gemm_tn_with(isa, &a, &b, &mut g, m, n, k, Store::Overwrite);
+                let mut unfused = w.clone();
+                for (p, g) in unfused.iter_mut().zip(&g) {
+                    *p -= 0.3 * g;
+                }
+                let mut fused = w.clone();
+                gemm_tn_descend_with(isa, &a, &b, &mut fused, m, n, k, 0.3);
+                let what = std::format!("{isa:?} {m}x{n}x{k}");
+                assert_eq!(bits(&fused), bits(&unfused), "{what}");
+            }
+        }
+    }
+
+    /// Every AVX-512 CPU runs both f32 schedules in these tests (the packed
+    /// one of Intel cores and the in-place one), so neither goes untested.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn both_avx512_schedules_are_tested() {
+        use crate::raw::Schedule;
+        let schedules: Vec<Schedule> = Isa::available()
+            .into_iter()
+            .filter_map(|isa| match isa {
+                Isa::Avx512(t) => Some(t.schedule()),
+                _ => None,
+            })
+            .collect();
+        if !schedules.is_empty() {
+            assert!(schedules.contains(&Schedule::Packed));
+            assert!(schedules.contains(&Schedule::InPlace));
         }
     }
 

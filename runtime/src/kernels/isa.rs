@@ -21,6 +21,8 @@ use crate::quant::conv2d::TileRq;
 use crate::raw::Int8;
 #[cfg(target_arch = "aarch64")]
 use crate::raw::Neon;
+#[cfg(all(target_arch = "x86_64", test))]
+use crate::raw::Schedule;
 #[cfg(target_arch = "x86_64")]
 use crate::raw::{Avx2, Avx512};
 
@@ -79,7 +81,9 @@ impl Isa {
 
     /// Every path this CPU supports, for tests: with VNNI, AVX-512 also
     /// without it, so that the AVX-512BW int8 path is tested too (AVX-512
-    /// without BW runs the int8 product of AVX2).
+    /// without BW runs the int8 product of AVX2); AVX-512 also with the f32
+    /// products of the schedule this CPU does not get (`Schedule`), so that
+    /// both run everywhere.
     #[cfg(test)]
     #[cfg_attr(
         not(any(target_arch = "x86_64", target_arch = "aarch64")),
@@ -95,6 +99,11 @@ impl Isa {
                     isas.extend(Avx512::new(Int8::Bw).map(Isa::Avx512));
                 }
                 isas.push(Isa::Avx512(avx512));
+                let other = match avx512.schedule() {
+                    Schedule::InPlace => Schedule::Packed,
+                    Schedule::Packed => Schedule::InPlace,
+                };
+                isas.push(Isa::Avx512(avx512.with_schedule(other)));
             }
         }
         #[cfg(target_arch = "aarch64")]
@@ -253,6 +262,16 @@ mod tests {
     fn neon_is_detected_and_chosen() {
         assert!(matches!(Isa::best(), Isa::Neon(_)));
         assert!(Isa::available().contains(&Isa::best()));
+    }
+
+    /// Built with `--cfg staticnet_packed_gemm`, an AVX-512 CPU gets the
+    /// packed schedule whatever its vendor.
+    #[cfg(all(target_arch = "x86_64", staticnet_packed_gemm))]
+    #[test]
+    fn the_flag_forces_the_packed_schedule() {
+        if let Isa::Avx512(t) = Isa::best() {
+            assert_eq!(t.schedule(), crate::raw::Schedule::Packed);
+        }
     }
 
     #[test]

@@ -59,6 +59,8 @@ pub(crate) use x86::dense_small_sse2;
 pub(crate) use x86::prefetch;
 #[cfg(all(target_arch = "x86_64", any(test, feature = "std")))]
 pub(crate) use x86::Int8;
+#[cfg(all(target_arch = "x86_64", test))]
+pub(crate) use x86::Schedule;
 #[cfg(target_arch = "x86_64")]
 pub(crate) use x86::{best_isa, gather_words, Avx2, Avx512, Pool2x2, Words};
 

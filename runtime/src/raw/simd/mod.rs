@@ -5,6 +5,8 @@
 //!
 //! - [`tiles`]: the micro-kernels, dot-product (`nt`, `gemv`) and
 //!   outer-product (`outer`) tiles;
+//! - [`packed`]: `nt` in outer-product form over a packed panel of `B`
+//!   (AVX-512 on Intel cores);
 //! - [`gemm`]: `instances!`, which makes a token's `#[target_feature]`
 //!   functions from the tiles and its safe entry points (slice lengths
 //!   checked, work split over the kernel threads).
@@ -28,6 +30,7 @@
 //! `A`, stream a row of `B`). `acc` adds to `C` instead of overwriting it.
 
 pub(super) mod gemm;
+pub(super) mod packed;
 pub(super) mod tiles;
 
 /// One vector register type and the few operations the kernels need.
@@ -74,13 +77,15 @@ pub(in crate::raw) unsafe fn reduce<S: Simd, const NR: usize>(v: &[S::V; NR]) ->
 
 /// The [`Kernels`](crate::kernels::isa::Kernels) methods every SIMD token
 /// overrides the same way: the four matrix products, from the tiles of
-/// [`gemm`] (x86's AVX2 and AVX-512, aarch64's NEON). The invoking module
-/// imports `Out`, `Rows` and `Store` from `crate::kernels::gemm`.
+/// [`gemm`] (x86's AVX2 and AVX-512, aarch64's NEON). With `$alt`, a method
+/// of the token that may return another token (with the same entry points),
+/// whose products then run instead. The invoking module imports `Out`,
+/// `Rows` and `Store` from `crate::kernels::gemm`.
 macro_rules! products {
-    () => {
+    ($($alt:ident)?) => {
         #[inline]
         fn nt(self, a: &[f32], b: &[f32], c: &mut [f32], m: usize, n: usize, k: usize, acc: bool) {
-            self.gemm_nt(a, b, c, m, n, k, acc);
+            $crate::raw::simd::on!(self $($alt)?, gemm_nt(a, b, c, m, n, k, acc));
         }
 
         #[inline]
@@ -94,7 +99,7 @@ macro_rules! products {
             k: usize,
             acc: bool,
         ) {
-            self.gemm_nt_rows(a, b, rows, c, m, k, acc);
+            $crate::raw::simd::on!(self $($alt)?, gemm_nt_rows(a, b, rows, c, m, k, acc));
         }
 
         #[inline]
@@ -109,7 +114,7 @@ macro_rules! products {
             k: usize,
             out: Out,
         ) {
-            self.gemm_outer(a, strides, b, c, m, n, k, out);
+            $crate::raw::simd::on!(self $($alt)?, gemm_outer(a, strides, b, c, m, n, k, out));
         }
 
         #[inline]
@@ -123,8 +128,22 @@ macro_rules! products {
             n: usize,
             store: Store,
         ) {
-            self.gemm_nn_rows(a, b, rows, c, m, n, store.into());
+            $crate::raw::simd::on!(self $($alt)?, gemm_nn_rows(a, b, rows, c, m, n, store.into()));
         }
     };
 }
-pub(in crate::raw) use products;
+
+/// Calls entry point `$f` on token `$t`, or on `$t.$alt()` if that is
+/// `Some` (see [`products`]).
+macro_rules! on {
+    ($t:tt, $f:ident($($arg:expr),*)) => {
+        $t.$f($($arg),*)
+    };
+    ($t:tt $alt:ident, $f:ident($($arg:expr),*)) => {
+        match $t.$alt() {
+            Some(alt) => alt.$f($($arg),*),
+            None => $t.$f($($arg),*),
+        }
+    };
+}
+pub(in crate::raw) use {on, products};

@@ -13,6 +13,17 @@
 //! AVX-512 token, not instruction sets of their own, as only the int8
 //! product uses them: `dispatch!` keeps three arms and the f32 kernels one
 //! AVX-512 copy.
+//!
+//! The token also carries the [`Schedule`] of its f32 matrix products, chosen
+//! per microarchitecture from CPUID: [`Schedule::Packed`] on Intel cores
+//! (vendor `GenuineIntel`, family 6: Skylake-X and later, whose AVX-512 cores
+//! have two full 512-bit FMA ports), [`Schedule::InPlace`] everywhere else
+//! (AMD's Zen 4 issues a 512-bit FMA as two 256-bit halves, and the in-place
+//! tiles were tuned there). Built with `--cfg staticnet_packed_gemm` (in
+//! `RUSTFLAGS`), every AVX-512 CPU takes the packed schedule, so that the
+//! whole test suite runs it on an AMD machine (a flag rather than an
+//! environment variable: no value can be invalid, and nothing is read at
+//! run time).
 
 use crate::kernels::isa::Isa;
 use core::sync::atomic::{AtomicU8, Ordering};
@@ -22,9 +33,22 @@ use core::sync::atomic::{AtomicU8, Ordering};
 pub(crate) struct Avx2(());
 
 /// Proof that the CPU supports AVX-512F, AVX2 and FMA, and the int8
-/// extensions in the field (only the ones it has).
+/// extensions in the field (only the ones it has); the schedule of its f32
+/// products.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Avx512(Int8);
+pub(crate) struct Avx512(Int8, Schedule);
+
+/// How the f32 matrix products of an [`Avx512`] token are tiled (the shapes
+/// are in `super::gemm`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Schedule {
+    /// The operands read in place (dot-product `nt` tiles, 4x4 `outer`
+    /// tiles): tuned on Zen 4; every CPU but Intel's.
+    InPlace,
+    /// `nt` as outer products over a packed panel of `B`, 12-row `outer`
+    /// tiles: for Intel cores with two 512-bit FMA ports.
+    Packed,
+}
 
 /// The AVX-512 int8 extensions beyond AVX-512F, in order: each level has
 /// the ones below it.
@@ -56,6 +80,8 @@ const AVX512: u8 = 3;
 const LEVEL_MASK: u8 = 0x0f;
 const BW: u8 = 0x10;
 const VNNI: u8 = 0x20;
+/// The [`Schedule::Packed`] flag of an `AVX512` level.
+const PACKED: u8 = 0x40;
 
 /// The best level this CPU supports (with its int8 flags), or `UNKNOWN`
 /// before the first detection. Only [`detect`] writes it, with a value it
@@ -88,6 +114,39 @@ fn int8() -> Int8 {
     }
 }
 
+/// The schedule of an `AVX512` level.
+#[inline]
+fn schedule() -> Schedule {
+    if detected() & PACKED != 0 {
+        Schedule::Packed
+    } else {
+        Schedule::InPlace
+    }
+}
+
+/// Whether CPUID names an Intel core of family 6 (every Intel core with
+/// AVX-512: Skylake-X, Cascade Lake, Ice Lake, Sapphire Rapids and later),
+/// or the build forces the packed schedule (module docs).
+fn packed_schedule() -> bool {
+    use core::arch::x86_64::__cpuid;
+    // CPUID leaf 0 is the vendor ("GenuineIntel" in EBX, EDX, ECX), leaf 1
+    // the family (EAX bits 8-11, plus bits 20-27 when those are 15).
+    // `cpuid` is part of the x86-64 baseline.
+    let vendor = __cpuid(0);
+    let intel = (vendor.ebx, vendor.edx, vendor.ecx)
+        == (
+            u32::from_le_bytes(*b"Genu"),
+            u32::from_le_bytes(*b"ineI"),
+            u32::from_le_bytes(*b"ntel"),
+        );
+    let eax = __cpuid(1).eax;
+    let family = match (eax >> 8) & 0xf {
+        0xf => 0xf + ((eax >> 20) & 0xff),
+        family => family,
+    };
+    cfg!(staticnet_packed_gemm) || (intel && family == 6)
+}
+
 #[cold]
 fn detect() -> u8 {
     #[cfg(any(feature = "std", test))]
@@ -109,6 +168,7 @@ fn detect() -> u8 {
     let level = match (avx512f, avx2 && fma) {
         (true, true) => {
             AVX512
+                | if packed_schedule() { PACKED } else { 0 }
                 | match (bw, vnni) {
                     (true, true) => BW | VNNI,
                     (true, false) => BW,
@@ -128,7 +188,7 @@ fn detect() -> u8 {
 #[inline]
 pub(crate) fn best_isa() -> Isa {
     match level() {
-        AVX512 => Isa::Avx512(Avx512(int8())),
+        AVX512 => Isa::Avx512(Avx512(int8(), schedule())),
         AVX2 => Isa::Avx2(Avx2(())),
         _ => Isa::Portable,
     }
@@ -148,7 +208,20 @@ impl Avx512 {
     /// paths of a lesser CPU).
     #[cfg(any(test, feature = "std"))]
     pub(crate) fn new(most: Int8) -> Option<Self> {
-        (level() >= AVX512).then(|| Self(int8().min(most)))
+        (level() >= AVX512).then(|| Self(int8().min(most), schedule()))
+    }
+
+    /// The same token with the products of `schedule` (to test or measure
+    /// either on any AVX-512 CPU: both need only AVX-512F).
+    #[cfg(test)]
+    pub(crate) fn with_schedule(self, schedule: Schedule) -> Self {
+        Self(self.0, schedule)
+    }
+
+    /// The schedule of this token's f32 products.
+    #[inline]
+    pub(crate) fn schedule(self) -> Schedule {
+        self.1
     }
 
     /// The int8 extensions this token proves.

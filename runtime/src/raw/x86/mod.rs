@@ -4,7 +4,8 @@
 //!   detection, and `vectorized` (a closure run under a token's features);
 //! - [`simd`]: the vector register type of each token, for the matrix
 //!   products written once over `crate::raw::simd::Simd`;
-//! - [`gemm`]: each token's tile shapes for those products;
+//! - [`gemm`]: each token's tile shapes for those products, and the packed
+//!   AVX-512 schedule of Intel cores;
 //! - [`dense_small`]: an SSE2 (x86-64 baseline) single-sample dense layer;
 //! - [`int8`]: the int8 product of `crate::quant::gemv` in AVX2, AVX-512BW
 //!   and AVX512_VNNI;
@@ -43,6 +44,8 @@ pub(crate) use dense_small::dense_small_sse2;
 pub(crate) use int8_gather::{gather_words, Words};
 #[cfg(any(test, feature = "std"))]
 pub(crate) use isa::Int8;
+#[cfg(test)]
+pub(crate) use isa::Schedule;
 pub(crate) use isa::{best_isa, Avx2, Avx512};
 pub(crate) use maxpool::Pool2x2;
 
@@ -65,9 +68,10 @@ pub(crate) fn prefetch(data: &[u8]) {
 }
 
 /// What both x86 tokens add to the shared products: `vectorized` ([`isa`]).
+/// With `$alt`, see `crate::raw::simd::products`.
 macro_rules! products {
-    () => {
-        crate::raw::simd::products!();
+    ($($alt:ident)?) => {
+        crate::raw::simd::products!($($alt)?);
 
         #[inline]
         fn vectorized<R>(self, f: impl FnOnce() -> R) -> R {
@@ -92,7 +96,8 @@ impl Kernels for Avx2 {
 }
 
 impl Kernels for Avx512 {
-    products!();
+    // The packed schedule's products where the token has it (Intel).
+    products!(packed);
 
     /// VNNI, else AVX-512BW, else AVX2, as the token proves.
     #[inline]

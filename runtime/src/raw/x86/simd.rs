@@ -1,7 +1,9 @@
 //! The [`Simd`] vector register type of each token: 256-bit for [`Avx2`],
-//! 512-bit for [`Avx512`], with masked loads and stores for partial vectors.
+//! 512-bit for [`Avx512`], with masked loads and stores for partial vectors,
+//! and the AVX-512 16x16 transpose that packs panels.
 
 use super::isa::{Avx2, Avx512};
+use crate::raw::simd::packed::Transpose;
 use crate::raw::simd::Simd;
 use core::arch::x86_64::*;
 
@@ -151,5 +153,60 @@ impl Simd for Avx512 {
             Self::fold(v[2]),
             Self::fold(v[3]),
         ])
+    }
+}
+
+/// The low (`HI = false`) or high 64-bit halves of each 128-bit lane of `a`
+/// and `b`, interleaved.
+#[inline(always)]
+unsafe fn unpack_pd<const HI: bool>(a: __m512, b: __m512) -> __m512 {
+    let (a, b) = (_mm512_castps_pd(a), _mm512_castps_pd(b));
+    _mm512_castpd_ps(if HI {
+        _mm512_unpackhi_pd(a, b)
+    } else {
+        _mm512_unpacklo_pd(a, b)
+    })
+}
+
+impl Transpose for Avx512 {
+    /// Four rounds of 16 shuffles (not closures: those would not inline
+    /// into the `#[target_feature]` caller).
+    #[inline(always)]
+    unsafe fn transpose(rows: &[*const f32], dst: *mut f32, ldd: usize) {
+        let mut r = [_mm512_setzero_ps(); 16];
+        for j in 0..16 {
+            r[j] = _mm512_loadu_ps(rows[j]);
+        }
+        // `u[4 g + q]`: in its 128-bit lane `l`, column `4 l + q` of rows
+        // `4 g .. 4 g + 4`.
+        let mut u = [_mm512_setzero_ps(); 16];
+        for g in 0..4 {
+            let (r0, r1, r2, r3) = (r[4 * g], r[4 * g + 1], r[4 * g + 2], r[4 * g + 3]);
+            let (l01, h01) = (_mm512_unpacklo_ps(r0, r1), _mm512_unpackhi_ps(r0, r1));
+            let (l23, h23) = (_mm512_unpacklo_ps(r2, r3), _mm512_unpackhi_ps(r2, r3));
+            u[4 * g] = unpack_pd::<false>(l01, l23);
+            u[4 * g + 1] = unpack_pd::<true>(l01, l23);
+            u[4 * g + 2] = unpack_pd::<false>(h01, h23);
+            u[4 * g + 3] = unpack_pd::<true>(h01, h23);
+        }
+        // Column `4 l + q` is lane `l` of `u[q]`, `u[4 + q]`, `u[8 + q]`,
+        // `u[12 + q]`: lanes 0 and 2 (`0x88`) or 1 and 3 (`0xdd`) of two
+        // vectors, twice.
+        for q in 0..4 {
+            let (x0, x1, x2, x3) = (u[q], u[4 + q], u[8 + q], u[12 + q]);
+            let even01 = _mm512_shuffle_f32x4::<0x88>(x0, x1);
+            let odd01 = _mm512_shuffle_f32x4::<0xdd>(x0, x1);
+            let even23 = _mm512_shuffle_f32x4::<0x88>(x2, x3);
+            let odd23 = _mm512_shuffle_f32x4::<0xdd>(x2, x3);
+            let out = [
+                _mm512_shuffle_f32x4::<0x88>(even01, even23),
+                _mm512_shuffle_f32x4::<0x88>(odd01, odd23),
+                _mm512_shuffle_f32x4::<0xdd>(even01, even23),
+                _mm512_shuffle_f32x4::<0xdd>(odd01, odd23),
+            ];
+            for (l, v) in out.into_iter().enumerate() {
+                _mm512_storeu_ps(dst.add((4 * l + q) * ldd), v);
+            }
+        }
     }
 }
