@@ -131,15 +131,17 @@ fn packed_schedule() -> bool {
     use core::arch::x86_64::__cpuid;
     // CPUID leaf 0 is the vendor ("GenuineIntel" in EBX, EDX, ECX), leaf 1
     // the family (EAX bits 8-11, plus bits 20-27 when those are 15).
-    // `cpuid` is part of the x86-64 baseline.
-    let vendor = __cpuid(0);
+    // SAFETY: `cpuid` is part of the x86-64 baseline and leaves 0 and 1
+    // exist on every CPU; the intrinsic has no other precondition (it is a
+    // safe function in newer Rust, an `unsafe fn` at the MSRV).
+    #[allow(unused_unsafe, reason = "an `unsafe fn` at the MSRV, 1.89")]
+    let (vendor, eax) = unsafe { (__cpuid(0), __cpuid(1).eax) };
     let intel = (vendor.ebx, vendor.edx, vendor.ecx)
         == (
             u32::from_le_bytes(*b"Genu"),
             u32::from_le_bytes(*b"ineI"),
             u32::from_le_bytes(*b"ntel"),
         );
-    let eax = __cpuid(1).eax;
     let family = match (eax >> 8) & 0xf {
         0xf => 0xf + ((eax >> 20) & 0xff),
         family => family,
