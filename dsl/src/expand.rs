@@ -93,6 +93,27 @@ mod tests {
         assert!(out.contains(":: staticnet :: __private :: rt"), "{out}");
     }
 
+    /// The single-sample forward fuses a `relu` into the convolution or
+    /// dense layer before it, unless the `relu` is the last layer; the
+    /// batch forward and other activations are unchanged.
+    #[test]
+    fn relu_fuses_into_the_layer_before_in_the_single_sample_forward() {
+        let count = |out: &str, what: &str| out.matches(what).count();
+        let out = expand(quote! {
+            struct Net {
+                input: [1, 8, 8], conv2d(2, 3), relu, flatten, dense(4), relu, dense(3),
+                leaky_relu(0.1), dense(2)
+            }
+        });
+        assert_eq!(count(&out, "conv2d_forward_relu ("), 1, "{out}");
+        assert_eq!(count(&out, "dense_forward_relu ("), 1, "{out}");
+        // The batch forward's two calls only.
+        assert_eq!(count(&out, "relu :: relu_forward ("), 2, "{out}");
+        assert_eq!(count(&out, "leaky_relu_forward ("), 2, "{out}");
+        let out = expand(quote!(struct Net { input: [2], dense(3), relu }));
+        assert_eq!(count(&out, "dense_forward_relu ("), 0, "{out}");
+    }
+
     #[test]
     fn option_mistakes_are_errors_with_a_stub() {
         for attr in [

@@ -15,6 +15,13 @@ pub trait Layer {
     fn plan(&self, rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError>;
     /// Forward code for a batch: reads `cx.x`, writes `cx.y`.
     fn forward(&self, cx: &Cx) -> TokenStream;
+    /// Forward code with a ReLU over the output (the kernel's `_relu`
+    /// form), for a layer whose plan has [`Plan::fuses_relu`]: the
+    /// single-sample forward runs it for this layer followed by `relu`, which
+    /// then does nothing.
+    fn forward_relu(&self, _cx: &Cx) -> Option<TokenStream> {
+        None
+    }
     /// Backward code: reads `cx.gy` (and `cx.x`, `cx.y`), writes the parameter
     /// gradients into `cx.grads` and `cx.gx` when it is `Some`.
     fn backward(&self, cx: &Cx) -> TokenStream;
@@ -146,6 +153,9 @@ pub struct Plan {
     /// Whether the single-sample forward may run the layer over its input's
     /// buffer, so that the inference workspace holds less; `None` it may not.
     pub in_place: Option<InPlace>,
+    /// Whether [`Layer::forward_relu`] gives this layer's forward with a ReLU
+    /// fused in.
+    pub fuses_relu: bool,
 }
 
 /// How a layer runs over its input's buffer in the single-sample forward.
@@ -157,6 +167,9 @@ pub enum InPlace {
     Elementwise,
     /// At inference the output is the input (flatten, dropout): nothing runs.
     Identity,
+    /// `relu`: as [`InPlace::Elementwise`], or nothing when the layer before
+    /// has [`Plan::fuses_relu`] and writes it.
+    Relu,
 }
 
 impl Plan {
@@ -177,6 +190,7 @@ impl Plan {
             skip: None,
             placement: None,
             in_place: None,
+            fuses_relu: false,
         }
     }
 

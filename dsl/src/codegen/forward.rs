@@ -18,11 +18,20 @@ pub fn methods(net: &Net<'_>) -> TokenStream {
         let (x, y) = match io {
             Io::Nothing => continue,
             Io::InPlace(_) => (quote!(x), quote!(y)),
-            Io::Moves(x, y) => (buf_slice(rt, x, lin, false), buf_slice(rt, y, lout, true)),
+            Io::Moves(x, y) | Io::MovesRelu(x, y) => {
+                (buf_slice(rt, x, lin, false), buf_slice(rt, y, lout, true))
+            }
         };
         let mut cx = net.cx(l, quote!(1usize), x, y);
         cx.scratch = quote!(&mut ws.scratch[..]);
-        let code = l.layer.forward(&cx);
+        let code = match io {
+            // The next layer, a ReLU, does nothing (`Io::Nothing`).
+            Io::MovesRelu(..) => l.layer.forward_relu(&cx).unwrap_or_else(|| {
+                let (f, y) = (l.layer.forward(&cx), &cx.y);
+                quote!(#f #rt::kernels::relu::relu_in_place(#y);)
+            }),
+            _ => l.layer.forward(&cx),
+        };
         fwd1.push(match io {
             Io::InPlace(buf) => {
                 let buf = buf_slice(rt, buf, lin, true);

@@ -220,6 +220,9 @@ enum Buf {
 enum Io {
     /// Reads one buffer, writes another.
     Moves(Buf, Buf),
+    /// As `Moves`, with the ReLU of the next layer fused in
+    /// ([`Plan::fuses_relu`](crate::layers::Plan::fuses_relu)).
+    MovesRelu(Buf, Buf),
     /// Runs over the buffer that holds its input ([`InPlace::Elementwise`]).
     InPlace(Buf),
     /// Nothing: its output is its input ([`InPlace::Identity`]).
@@ -236,7 +239,12 @@ fn inference_io(net: &Net<'_>) -> (Vec<Io>, usize, usize) {
     for (i, l) in net.layers.iter().enumerate() {
         if i + 1 < n && cur != Buf::Input {
             match l.plan.in_place {
-                Some(InPlace::Elementwise) => {
+                // Written by the layer before (`MovesRelu`).
+                Some(InPlace::Relu) if matches!(io.last(), Some(Io::MovesRelu(..))) => {
+                    io.push(Io::Nothing);
+                    continue;
+                }
+                Some(InPlace::Elementwise | InPlace::Relu) => {
                     io.push(Io::InPlace(cur));
                     continue;
                 }
@@ -258,7 +266,13 @@ fn inference_io(net: &Net<'_>) -> (Vec<Io>, usize, usize) {
             Buf::B => b = b.max(len),
             _ => {}
         }
-        io.push(Io::Moves(cur, next));
+        // A ReLU next that would run in place (not the last layer) is fused.
+        let relu_next = i + 2 < n && net.layers[i + 1].plan.in_place == Some(InPlace::Relu);
+        io.push(if l.plan.fuses_relu && relu_next {
+            Io::MovesRelu(cur, next)
+        } else {
+            Io::Moves(cur, next)
+        });
         cur = next;
     }
     (io, a, b)

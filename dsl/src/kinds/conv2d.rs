@@ -97,6 +97,17 @@ impl Conv {
 }
 
 impl Conv {
+    /// The forward call, to the kernel `f` (with or without the ReLU).
+    fn call(&self, cx: &Cx, f: TokenStream) -> TokenStream {
+        let (rt, p, x, y, b, s) = (&cx.rt, &cx.params, &cx.x, &cx.y, &cx.batch, &cx.scratch);
+        let geom = self.geom(&cx.rt, &cx.input, &cx.output);
+        let bias = if self.bias {
+            quote!(Some(&#p.bias[..]))
+        } else {
+            quote!(None)
+        };
+        quote!(#rt::kernels::conv2d::#f(#x, #rt::flat(&#p.weight), #bias, #y, #s, #b, &#geom);)
+    }
     fn config(&self) -> String {
         let s = &self.spec;
         format!(
@@ -144,17 +155,14 @@ impl Layer for Conv {
         plan.params = self.params(rt, input, &plan.output);
         plan.scratch = Some(quote!(#geom.scratch_len()));
         plan.train_scratch = Some(quote!(#geom.train_scratch_len()));
+        plan.fuses_relu = true;
         Ok(plan)
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
-        let (rt, p, x, y, b, s) = (&cx.rt, &cx.params, &cx.x, &cx.y, &cx.batch, &cx.scratch);
-        let geom = self.geom(&cx.rt, &cx.input, &cx.output);
-        let bias = if self.bias {
-            quote!(Some(&#p.bias[..]))
-        } else {
-            quote!(None)
-        };
-        quote!(#rt::kernels::conv2d::conv2d_forward(#x, #rt::flat(&#p.weight), #bias, #y, #s, #b, &#geom);)
+        self.call(cx, quote!(conv2d_forward))
+    }
+    fn forward_relu(&self, cx: &Cx) -> Option<TokenStream> {
+        Some(self.call(cx, quote!(conv2d_forward_relu)))
     }
     fn backward(&self, cx: &Cx) -> TokenStream {
         let (rt, p, g, x, gy, gx, b, s) = (

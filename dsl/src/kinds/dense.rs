@@ -44,6 +44,19 @@ fn rows(s: &Shape) -> usize {
     s.len() / last(s)
 }
 
+/// The forward call of `d`, to the kernel `f` (with or without the ReLU).
+fn call(d: &Dense, cx: &Cx, f: TokenStream) -> TokenStream {
+    let (rt, p, x, y, b) = (&cx.rt, &cx.params, &cx.x, &cx.y, &cx.batch);
+    let (inp, out, rows) = (last(&cx.input), d.units, rows(&cx.input));
+    let b = quote!(#b * #rows);
+    let bias = if d.bias {
+        quote!(Some(&#p.bias[..]))
+    } else {
+        quote!(None)
+    };
+    quote!(#rt::kernels::dense::#f(#x, #rt::flat(&#p.weight), #bias, #y, #b, #inp, #out);)
+}
+
 fn init(cx: &Cx, he: bool) -> TokenStream {
     let (rt, p) = (&cx.rt, &cx.params);
     let (inp, out) = (last(&cx.input), last(&cx.output));
@@ -94,18 +107,14 @@ impl Layer for Dense {
         let output = shape::dense(input, self.units)?;
         let mut plan = Plan::new(output, format!("bias={}", self.bias)).stateless_step();
         plan.params = self.params(rt, input);
+        plan.fuses_relu = true;
         Ok(plan)
     }
     fn forward(&self, cx: &Cx) -> TokenStream {
-        let (rt, p, x, y, b) = (&cx.rt, &cx.params, &cx.x, &cx.y, &cx.batch);
-        let (inp, out, rows) = (last(&cx.input), self.units, rows(&cx.input));
-        let b = quote!(#b * #rows);
-        let bias = if self.bias {
-            quote!(Some(&#p.bias[..]))
-        } else {
-            quote!(None)
-        };
-        quote!(#rt::kernels::dense::dense_forward(#x, #rt::flat(&#p.weight), #bias, #y, #b, #inp, #out);)
+        call(self, cx, quote!(dense_forward))
+    }
+    fn forward_relu(&self, cx: &Cx) -> Option<TokenStream> {
+        Some(call(self, cx, quote!(dense_forward_relu)))
     }
     fn backward(&self, cx: &Cx) -> TokenStream {
         let (rt, p, g, x, gy, gx, b) = (

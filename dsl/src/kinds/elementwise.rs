@@ -100,7 +100,11 @@ impl Layer for Elementwise {
     fn plan(&self, _rt: &TokenStream, input: &Shape) -> Result<Plan, ShapeError> {
         let mut plan = Plan::new(shape::elementwise(input)?, self.config.clone());
         plan.relu_like = self.relu_like;
-        plan.in_place = Some(InPlace::Elementwise);
+        plan.in_place = Some(if self.op == "relu" {
+            InPlace::Relu
+        } else {
+            InPlace::Elementwise
+        });
         Ok(plan.stateless_step())
     }
     fn forward(&self, cx: &Cx) -> TokenStream {

@@ -92,6 +92,22 @@ pub fn dense_forward(
     }
 }
 
+/// [`dense_forward`] followed by a ReLU (`relu::relu`) over `y`: the
+/// single-sample forward of a network calls it for a dense layer followed by
+/// `relu`, which then does nothing (the same bits as the two layers).
+pub fn dense_forward_relu(
+    x: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    batch: usize,
+    inp: usize,
+    out: usize,
+) {
+    dense_forward(x, weight, bias, y, batch, inp, out);
+    super::relu::relu_in_place(y);
+}
+
 /// The largest `inp * out` that [`dense_forward`] computes inline for one
 /// sample. Below it the call into the SIMD kernels (a relaxed load, an
 /// indirect `#[target_feature]` call, the length checks) costs more than the
@@ -382,6 +398,19 @@ mod tests {
             let (rtol, atol) = tol(inp);
             let what = std::format!("y {what} bias={}", bias.is_some());
             assert_close(&what, &y, &want, rtol, atol);
+            // With the ReLU fused (on the best path, as `dense_forward`):
+            // the bits of the forward pass, then `relu`.
+            if isa == Isa::best() {
+                let mut fused = std::vec![f32::NAN; batch * out];
+                dense_forward_relu(&x, &w, bias, &mut fused, batch, inp, out);
+                let mut y = std::vec![f32::NAN; batch * out];
+                dense_forward(&x, &w, bias, &mut y, batch, inp, out);
+                let some = batch * out >= 16;
+                assert!(!some || y.iter().any(|&v| v < 0.0), "{what}: no negative output");
+                super::super::relu::relu_in_place(&mut y);
+                let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&fused), bits(&y), "relu fused: {what}");
+            }
             // The single-sample paths of `dense_forward`, at every size
             // (whatever `SMALL` is), independent of `isa`.
             if batch == 1 {

@@ -1,11 +1,33 @@
 //! `relu`: `y = max(x, 0)`, elementwise; any shape, `y` has the shape of `x`.
 
+/// `max(x, 0)` of one value (NaN maps to 0): the one definition every
+/// ReLU uses, so that a ReLU fused into the layer before it
+/// ([`conv2d_forward_relu`](super::conv2d::conv2d_forward_relu),
+/// [`dense_forward_relu`](super::dense::dense_forward_relu)) gives the bits
+/// of the layer followed by [`relu_forward`].
+#[inline(always)]
+pub fn relu(x: f32) -> f32 {
+    if x > 0.0 {
+        x
+    } else {
+        0.0
+    }
+}
+
 /// `y = max(x, 0)` (PyTorch's `nn.ReLU`; NaN maps to 0).
 #[inline]
 pub fn relu_forward(x: &[f32], y: &mut [f32]) {
     debug_assert_eq!(x.len(), y.len());
     for (y, &x) in y.iter_mut().zip(x) {
-        *y = if x > 0.0 { x } else { 0.0 };
+        *y = relu(x);
+    }
+}
+
+/// [`relu_forward`] over `y` in place.
+#[inline]
+pub fn relu_in_place(y: &mut [f32]) {
+    for y in y {
+        *y = relu(*y);
     }
 }
 

@@ -89,6 +89,23 @@ pub fn conv2d_forward(
     forward_with(Isa::best(), x, weight, bias, y, scratch, batch, g);
 }
 
+/// [`conv2d_forward`] followed by a ReLU (`relu::relu`) over `y`, applied
+/// as the output is copied out where the algorithm copies it (stride-1
+/// geometries on hosts), else by a pass over `y`: the single-sample forward
+/// of a network calls it for a convolution followed by `relu`, which then
+/// does nothing (the same bits as the two layers).
+pub fn conv2d_forward_relu(
+    x: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    scratch: &mut [f32],
+    batch: usize,
+    g: &Conv2dGeom,
+) {
+    forward_act(Isa::best(), x, weight, bias, y, scratch, batch, g, true);
+}
+
 /// Gradients of [`conv2d_forward`] given `gy = dL/dy`, summed over the batch,
 /// each overwritten: `gw`, `gb` and `gx` (`None` for a first layer, whose
 /// input needs no gradient).
@@ -117,6 +134,21 @@ pub(crate) fn forward_with(
     batch: usize,
     g: &Conv2dGeom,
 ) {
+    forward_act(isa, x, weight, bias, y, scratch, batch, g, false);
+}
+
+/// [`forward_with`], then a ReLU over `y` with `relu`.
+fn forward_act(
+    isa: Isa,
+    x: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    scratch: &mut [f32],
+    batch: usize,
+    g: &Conv2dGeom,
+    relu: bool,
+) {
     let (cg, ocg, k, p, hw) = dims(g);
     debug_assert_eq!(x.len(), batch * g.in_c * hw, "conv2d: x is [b][c][h][w]");
     debug_assert_eq!(
@@ -132,11 +164,9 @@ pub(crate) fn forward_with(
     if let Some(bias) = bias {
         debug_assert_eq!(bias.len(), g.out_c, "conv2d: bias is [oc]");
     }
-    if direct::DIRECT && !g.is_pointwise() {
-        return direct::forward_all(x, weight, bias, y, g);
-    }
-    if g.is_wide() {
-        // `wide::forward` adds the bias as it copies its output into `y`.
+    if g.is_wide() && !direct::DIRECT {
+        // `wide::forward` adds the bias (and applies the ReLU) as it copies
+        // its output into `y`.
         for (xs, ys) in x
             .chunks_exact(g.in_c * hw)
             .zip(y.chunks_exact_mut(g.out_c * p))
@@ -144,10 +174,30 @@ pub(crate) fn forward_with(
             let groups = xs.chunks_exact(cg * hw).zip(ys.chunks_exact_mut(ocg * p));
             for (grp, ((xg, yg), wg)) in groups.zip(weight.chunks_exact(ocg * k)).enumerate() {
                 let bg = bias.map(|b| &b[grp * ocg..][..ocg]);
-                wide::forward(isa, xg, wg, bg, yg, scratch, g);
+                wide::forward(isa, xg, wg, bg, yg, scratch, g, relu);
             }
         }
         return;
+    }
+    product_or_direct(isa, x, weight, bias, y, scratch, g);
+    if relu {
+        super::relu::relu_in_place(y);
+    }
+}
+
+/// [`forward_with`] for every geometry but the wide ones on hosts.
+fn product_or_direct(
+    isa: Isa,
+    x: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    scratch: &mut [f32],
+    g: &Conv2dGeom,
+) {
+    let (cg, ocg, k, p, hw) = dims(g);
+    if direct::DIRECT && !g.is_pointwise() {
+        return direct::forward_all(x, weight, bias, y, g);
     }
     let store = match bias {
         Some(bias) => {

@@ -141,6 +141,12 @@ fn check(isa: Isa, batch: usize, g: &Conv2dGeom) {
         let want = forward_ref(&x64, &w64, bias.map(|_| &b64[..]), batch, g);
         let what = std::format!("y {isa:?} batch={batch} bias={} {g:?}", bias.is_some());
         assert_close(&what, &y, &want, rtol, atol);
+        // With the ReLU fused: the bits of the forward pass, then `relu`.
+        let mut fused = std::vec![f32::NAN; gy.len()];
+        super::forward_act(isa, &x, &w, bias, &mut fused, &mut scratch, batch, g, true);
+        crate::kernels::relu::relu_in_place(&mut y);
+        let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&fused), bits(&y), "relu fused: {what}");
     }
     let mut scratch = std::vec![f32::NAN; g.train_scratch_len()];
     let (want_gx, want_gw, want_gb) = backward_ref(&x64, &w64, &gy64, batch, g);

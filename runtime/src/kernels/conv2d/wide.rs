@@ -5,10 +5,12 @@
 use super::{dims, Conv2dGeom};
 use crate::kernels::gemm::{gemm_nn_rows_with, gemm_nt_rows_with, gemm_outer_with, Rows, Store};
 use crate::kernels::isa::Isa;
+use crate::kernels::relu::relu as act;
 
 /// One sample and group of [`forward_with`](super::forward_with) for
 /// [`Conv2dGeom::is_wide`] geometries: `y = bias + W col` through a wide
-/// im2col matrix (`bias` is the group's, `[ocg]`).
+/// im2col matrix (`bias` is the group's, `[ocg]`), then `y = relu(y)` with
+/// `relu`, both as the product's output is copied into `y`.
 pub(super) fn forward(
     isa: Isa,
     x: &[f32],
@@ -17,6 +19,7 @@ pub(super) fn forward(
     y: &mut [f32],
     scratch: &mut [f32],
     g: &Conv2dGeom,
+    relu: bool,
 ) {
     let (cg, ocg, k, _, _) = dims(g);
     let (hp, wp, len) = (g.in_h + 2 * g.pad_h, g.in_w + 2 * g.pad_w, g.wide_len());
@@ -40,12 +43,12 @@ pub(super) fn forward(
     {
         for (yr, ywr) in yc.chunks_exact_mut(g.out_w).zip(ywc.chunks(wp)) {
             let ywr = &ywr[..g.out_w];
-            match bias {
-                Some(b) => {
-                    let b = b[oc];
-                    yr.iter_mut().zip(ywr).for_each(|(y, &v)| *y = b + v);
-                }
-                None => yr.copy_from_slice(ywr),
+            let b = bias.map(|b| b[oc]);
+            match (b, relu) {
+                (Some(b), false) => yr.iter_mut().zip(ywr).for_each(|(y, &v)| *y = b + v),
+                (Some(b), true) => yr.iter_mut().zip(ywr).for_each(|(y, &v)| *y = act(b + v)),
+                (None, false) => yr.copy_from_slice(ywr),
+                (None, true) => yr.iter_mut().zip(ywr).for_each(|(y, &v)| *y = act(v)),
             }
         }
     }
