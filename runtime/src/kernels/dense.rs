@@ -95,6 +95,7 @@ pub fn dense_forward(
 /// [`dense_forward`] followed by a ReLU (`relu::relu`) over `y`: the
 /// single-sample forward of a network calls it for a dense layer followed by
 /// `relu`, which then does nothing (the same bits as the two layers).
+#[inline(always)]
 pub fn dense_forward_relu(
     x: &[f32],
     weight: &[f32],

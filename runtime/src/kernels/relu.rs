@@ -23,12 +23,13 @@ pub fn relu_forward(x: &[f32], y: &mut [f32]) {
     }
 }
 
-/// [`relu_forward`] over `y` in place.
+/// [`relu_forward`] over `y` in place, through [`in_place`](super::in_place)'s
+/// chunks: the code of an unfused `relu` layer (a plain loop over `y`
+/// compiled to more instructions on some Cortex-M4 networks and fewer on
+/// others; see `docs/embedded.md`).
 #[inline]
 pub fn relu_in_place(y: &mut [f32]) {
-    for y in y {
-        *y = relu(*y);
-    }
+    super::in_place(y, relu_forward);
 }
 
 /// `gx = gy` where the forward *output* `y > 0`, else 0 (the subgradient at 0

@@ -94,6 +94,7 @@ pub fn conv2d_forward(
 /// geometries on hosts), else by a pass over `y`: the single-sample forward
 /// of a network calls it for a convolution followed by `relu`, which then
 /// does nothing (the same bits as the two layers).
+#[inline(always)]
 pub fn conv2d_forward_relu(
     x: &[f32],
     weight: &[f32],
@@ -138,6 +139,7 @@ pub(crate) fn forward_with(
 }
 
 /// [`forward_with`], then a ReLU over `y` with `relu`.
+#[inline]
 fn forward_act(
     isa: Isa,
     x: &[f32],
