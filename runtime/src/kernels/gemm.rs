@@ -648,6 +648,59 @@ mod tests {
         }
     }
 
+    /// A vector times a matrix (`m = 1`, the batch-1 dense layer) gives the same
+    /// bits wherever the matrix sits: its rows copied to every float offset of
+    /// a 64-byte line (the reduction order is the elements', not the
+    /// addresses'), on every path, against an f64 reference too.
+    #[test]
+    fn vector_product_bits_do_not_depend_on_the_address() {
+        let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        for (n, k) in [
+            (1, 16),
+            (8, 48),
+            (9, 49),
+            (3, 64),
+            (128, 784),
+            (120, 400),
+            (84, 120),
+            (5, 3),
+            (16, 17),
+        ] {
+            let (a, b) = (random_vec(40, k), random_vec(41, n * k));
+            let want: Vec<f64> = (0..n)
+                .map(|j| {
+                    (0..k)
+                        .map(|p| f64::from(a[p]) * f64::from(b[j * k + p]))
+                        .sum()
+                })
+                .collect();
+            for isa in Isa::available() {
+                let mut first = None;
+                for off in 0..16 {
+                    let mut buf = std::vec![0.0f32; n * k + 16];
+                    buf[off..off + n * k].copy_from_slice(&b);
+                    let mut c = std::vec![f32::NAN; n];
+                    gemm_nt_with(
+                        isa,
+                        &a,
+                        &buf[off..off + n * k],
+                        &mut c,
+                        1,
+                        n,
+                        k,
+                        Store::Overwrite,
+                    );
+                    let what = std::format!("{isa:?} n={n} k={k} offset {off}");
+                    assert_close(&what, &c, &want, 1e-5, 1e-5);
+                    match &first {
+                        None => first = Some(bits(&c)),
+                        Some(first) => assert_eq!(&bits(&c), first, "{what}"),
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn nt_matches_reference() {
         check_all_sizes(Variant::Nt);

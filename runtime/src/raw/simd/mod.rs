@@ -30,6 +30,8 @@
 //! `A`, stream a row of `B`). `acc` adds to `C` instead of overwriting it.
 
 pub(super) mod gemm;
+// The packed schedule is x86's (Intel cores); NEON keeps the in-place tiles.
+#[cfg(target_arch = "x86_64")]
 pub(super) mod packed;
 pub(super) mod tiles;
 
@@ -57,6 +59,28 @@ pub(in crate::raw) trait Simd: Copy {
     unsafe fn hsum(v: Self::V) -> f32;
     /// The sums of the lanes of four vectors.
     unsafe fn hsum4(v: [Self::V; 4]) -> [f32; 4];
+    /// Whether [`Simd::shift`] is a register instruction, so that the
+    /// batch-1 product (`tiles::gemv`) streams its weights with aligned
+    /// loads and shifts them into place.
+    const SHIFT: bool;
+    /// Lanes `m..W` of `lo`, then lanes `0..m` of `hi` (`0 < m < W`).
+    unsafe fn shift(lo: Self::V, hi: Self::V, m: usize) -> Self::V;
+}
+
+/// [`Simd::shift`] through a buffer on the stack (correct for any `W <=
+/// 16`; for the types whose `gemv` does not shift).
+///
+/// # Safety
+/// The CPU has the features of `S`; `0 < m < S::W <= 16`.
+#[inline(always)]
+pub(in crate::raw) unsafe fn shift_through_memory<S: Simd>(lo: S::V, hi: S::V, m: usize) -> S::V {
+    debug_assert!(0 < m && m < S::W && S::W <= 16);
+    let mut buf = [0.0f32; 32];
+    // SAFETY (for the caller's contract): `2 W <= 32` floats are written,
+    // and `W` read from `m < W`, all inside `buf`.
+    S::store(buf.as_mut_ptr(), lo);
+    S::store(buf.as_mut_ptr().add(S::W), hi);
+    S::load(buf.as_ptr().add(m))
 }
 
 /// `out[j]` = the sum of the lanes of `v[j]`, four at a time.

@@ -117,7 +117,8 @@ unsafe fn nt_tile<S: Simd, const MR: usize, const NR: usize>(
 /// `c[n] (+)= B[n][k] * a[k]` (`nt` with `m = 1`): `NR` rows of `B` at a
 /// time, two accumulators per row (two vectors of each row per step).
 ///
-/// Loads of `B` are aligned to the vector width (see [`gemv_tile`]): a
+/// With AVX-512 ([`Simd::SHIFT`]) the loads of `B` are aligned to the vector
+/// width (see [`gemv_tile`]), and the sums do not depend on it: a
 /// `Box`ed parameter block is only 4-byte aligned, and unaligned 512-bit loads
 /// streaming from L2 split a cache line every time, which measured slower on
 /// the 784x128 layer (see `docs/performance.md`).
@@ -143,11 +144,15 @@ pub(in crate::raw) unsafe fn gemv<S: Simd, const NR: usize>(
     }
 }
 
-/// `NR` dot products of `a[k]` with the rows of `B` at `b`. A partial vector
-/// first (`h < W` elements, up to the next `W * 4`-byte boundary of `b`)
-/// makes the loads of the first row aligned, and those of every row when
-/// `k` is a multiple of `W`; the loads of `a` are unaligned then, but `a` is
-/// reread for every row and stays in L1.
+/// `NR` dot products of `a[k]` with the rows of `B` at `b`, each summed by
+/// its elements' indices, whatever the address of `b`: vector `v` (elements
+/// `v W .. v W + W`) into the accumulator `v % 2`, lane by lane, a partial
+/// last vector into the second; then the two added and the lanes summed.
+/// (Summing from the first aligned address instead made the last bits
+/// depend on where the weights sit.) With [`Simd::SHIFT`] and rows a whole
+/// number of vectors long, the weights stream through aligned loads, each
+/// vector shifted into place from two of them ([`shifted`]); the loads of
+/// `a` are unaligned, but `a` is reread for every row and stays in L1.
 #[inline(always)]
 unsafe fn gemv_tile<S: Simd, const NR: usize>(
     a: *const f32,
@@ -158,35 +163,29 @@ unsafe fn gemv_tile<S: Simd, const NR: usize>(
 ) {
     let mut s0 = [S::zero(); NR];
     let mut s1 = [S::zero(); NR];
-    let misaligned = (b.addr() / 4) % S::W;
-    let h = if misaligned == 0 {
-        0
+    let (w, nb) = (S::W, k / S::W);
+    let m = (b.addr() / 4) % w;
+    if S::SHIFT && m != 0 && k.is_multiple_of(w) && nb >= 3 {
+        shifted::<S, NR>(a, b, k, m, &mut s0, &mut s1);
     } else {
-        (S::W - misaligned).min(k)
-    };
-    if h > 0 {
-        let a1 = S::load_part(a, h);
-        for j in 0..NR {
-            s1[j] = S::fma(a1, S::load_part(b.add(j * k), h), s1[j]);
+        let mut v = 0;
+        while v + 2 <= nb {
+            let a0 = S::load(a.add(v * w));
+            let a1 = S::load(a.add(v * w + w));
+            for j in 0..NR {
+                s0[j] = S::fma(a0, S::load(b.add(j * k + v * w)), s0[j]);
+                s1[j] = S::fma(a1, S::load(b.add(j * k + v * w + w)), s1[j]);
+            }
+            v += 2;
+        }
+        if v < nb {
+            let a0 = S::load(a.add(v * w));
+            for j in 0..NR {
+                s0[j] = S::fma(a0, S::load(b.add(j * k + v * w)), s0[j]);
+            }
         }
     }
-    let mut p = h;
-    while p + 2 * S::W <= k {
-        let a0 = S::load(a.add(p));
-        let a1 = S::load(a.add(p + S::W));
-        for j in 0..NR {
-            s0[j] = S::fma(a0, S::load(b.add(j * k + p)), s0[j]);
-            s1[j] = S::fma(a1, S::load(b.add(j * k + p + S::W)), s1[j]);
-        }
-        p += 2 * S::W;
-    }
-    if p + S::W <= k {
-        let a0 = S::load(a.add(p));
-        for j in 0..NR {
-            s0[j] = S::fma(a0, S::load(b.add(j * k + p)), s0[j]);
-        }
-        p += S::W;
-    }
+    let p = nb * w;
     if p < k {
         let len = k - p;
         let a1 = S::load_part(a.add(p), len);
@@ -201,6 +200,73 @@ unsafe fn gemv_tile<S: Simd, const NR: usize>(
     for j in 0..NR {
         let cp = c.add(j);
         *cp = if acc { *cp + sums[j] } else { sums[j] };
+    }
+}
+
+/// The whole vectors of [`gemv_tile`] when every row starts `m > 0` floats
+/// past a vector boundary (`k = nb W`, `nb >= 3`): vector `v` of a row is
+/// lanes `m..W` of the aligned vector at `v W - m` and lanes `0..m` of the
+/// next one, so each aligned vector is loaded once and shifted into two.
+/// The first and last vectors of a row, whose aligned neighbours lie outside
+/// it, are loaded unaligned. The same sums as the unaligned loads give.
+///
+/// # Safety
+/// As `gemv_tile`'s: `a[..k]` and the `NR` rows `b[j k .. j k + k]`
+/// readable; `m` is `b`'s offset in floats past a vector boundary, `k` a
+/// multiple of `W` of at least `3 W`.
+#[inline(always)]
+unsafe fn shifted<S: Simd, const NR: usize>(
+    a: *const f32,
+    b: *const f32,
+    k: usize,
+    m: usize,
+    s0: &mut [S::V; NR],
+    s1: &mut [S::V; NR],
+) {
+    let (w, last) = (S::W, k / S::W - 1);
+    // Every aligned load below reads `r + t W - m .. r + t W - m + W` for
+    // `1 <= t <= last`, inside the row `r .. r + last W + W`.
+    let mut carry = [S::zero(); NR];
+    let a0 = S::load(a);
+    for j in 0..NR {
+        let r = b.add(j * k);
+        s0[j] = S::fma(a0, S::load(r), s0[j]);
+        carry[j] = S::load(r.add(w - m));
+    }
+    // Vectors `v` (odd, into `s1`) and `v + 1` (even, into `s0`) while the
+    // aligned vector after `v + 1` is inside the row (`v + 2 <= last`).
+    let mut v = 1;
+    while v + 2 <= last {
+        let a1 = S::load(a.add(v * w));
+        let a0 = S::load(a.add(v * w + w));
+        for j in 0..NR {
+            let r = b.add(j * k);
+            let n1 = S::load(r.add(v * w + w - m));
+            let n2 = S::load(r.add(v * w + 2 * w - m));
+            s1[j] = S::fma(a1, S::shift(carry[j], n1, m), s1[j]);
+            s0[j] = S::fma(a0, S::shift(n1, n2, m), s0[j]);
+            carry[j] = n2;
+        }
+        v += 2;
+    }
+    if v < last {
+        // `v` odd; the aligned vector after it is `last`'s, inside the row.
+        let a1 = S::load(a.add(v * w));
+        for j in 0..NR {
+            let n1 = S::load(b.add(j * k + v * w + w - m));
+            s1[j] = S::fma(a1, S::shift(carry[j], n1, m), s1[j]);
+        }
+        v += 1;
+    }
+    debug_assert_eq!(v, last);
+    let al = S::load(a.add(last * w));
+    for j in 0..NR {
+        let bl = S::load(b.add(j * k + last * w));
+        if last % 2 == 0 {
+            s0[j] = S::fma(al, bl, s0[j]);
+        } else {
+            s1[j] = S::fma(al, bl, s1[j]);
+        }
     }
 }
 

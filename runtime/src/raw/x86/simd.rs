@@ -21,6 +21,11 @@ impl Avx2 {
 impl Simd for Avx2 {
     const W: usize = 8;
     type V = __m256;
+    const SHIFT: bool = false;
+    #[inline(always)]
+    unsafe fn shift(lo: __m256, hi: __m256, m: usize) -> __m256 {
+        crate::raw::simd::shift_through_memory::<Self>(lo, hi, m)
+    }
     #[inline(always)]
     unsafe fn zero() -> __m256 {
         _mm256_setzero_ps()
@@ -99,6 +104,15 @@ impl Avx512 {
 impl Simd for Avx512 {
     const W: usize = 16;
     type V = __m512;
+    const SHIFT: bool = true;
+    #[inline(always)]
+    unsafe fn shift(lo: __m512, hi: __m512, m: usize) -> __m512 {
+        // Lane `i` takes element `i + m` of the 32 lanes `lo`, `hi`
+        // (`vpermt2ps`: index bit 4 selects `hi`).
+        let iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        let idx = _mm512_add_epi32(iota, _mm512_set1_epi32(m as i32));
+        _mm512_permutex2var_ps(lo, idx, hi)
+    }
     #[inline(always)]
     unsafe fn zero() -> __m512 {
         _mm512_setzero_ps()
