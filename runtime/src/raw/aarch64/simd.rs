@@ -9,7 +9,6 @@ use core::arch::aarch64::*;
 impl Simd for Neon {
     const W: usize = 4;
     type V = float32x4_t;
-    const SHIFT: bool = false;
     #[inline(always)]
     unsafe fn shift(lo: float32x4_t, hi: float32x4_t, m: usize) -> float32x4_t {
         crate::raw::simd::shift_through_memory::<Self>(lo, hi, m)

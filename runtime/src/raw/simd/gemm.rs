@@ -207,7 +207,7 @@ macro_rules! instances {
         ) {
             match rows {
                 None if m == 1 => {
-                    $crate::raw::simd::tiles::gemv::<$token, $gemv>(a, b, c, n, k, acc)
+                    $crate::raw::simd::tiles::gemv::<$token, $gemv, false>(a, b, c, n, k, acc)
                 }
                 rows => $crate::raw::simd::tiles::nt::<$token, $nt_mr, $nt_nr>(
                     a,

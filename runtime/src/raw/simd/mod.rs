@@ -59,16 +59,13 @@ pub(in crate::raw) trait Simd: Copy {
     unsafe fn hsum(v: Self::V) -> f32;
     /// The sums of the lanes of four vectors.
     unsafe fn hsum4(v: [Self::V; 4]) -> [f32; 4];
-    /// Whether [`Simd::shift`] is a register instruction, so that the
-    /// batch-1 product (`tiles::gemv`) streams its weights with aligned
-    /// loads and shifts them into place.
-    const SHIFT: bool;
-    /// Lanes `m..W` of `lo`, then lanes `0..m` of `hi` (`0 < m < W`).
+    /// Lanes `m..W` of `lo`, then lanes `0..m` of `hi` (`0 < m < W`): the
+    /// batch-1 product's aligned stream (`tiles::gemv` with `SHIFT`).
     unsafe fn shift(lo: Self::V, hi: Self::V, m: usize) -> Self::V;
 }
 
 /// [`Simd::shift`] through a buffer on the stack (correct for any `W <=
-/// 16`; for the types whose `gemv` does not shift).
+/// 16`; for the types whose `gemv` never shifts).
 ///
 /// # Safety
 /// The CPU has the features of `S`; `0 < m < S::W <= 16`.

@@ -117,15 +117,15 @@ unsafe fn nt_tile<S: Simd, const MR: usize, const NR: usize>(
 /// `c[n] (+)= B[n][k] * a[k]` (`nt` with `m = 1`): `NR` rows of `B` at a
 /// time, two accumulators per row (two vectors of each row per step).
 ///
-/// With AVX-512 ([`Simd::SHIFT`]) the loads of `B` are aligned to the vector
-/// width (see [`gemv_tile`]), and the sums do not depend on it: a
+/// With `SHIFT` the loads of `B` are aligned to the vector width (see
+/// [`gemv_tile`]), and the sums do not depend on it: a
 /// `Box`ed parameter block is only 4-byte aligned, and unaligned 512-bit loads
 /// streaming from L2 split a cache line every time, which measured slower on
 /// the 784x128 layer (see `docs/performance.md`).
 /// Software prefetching measured slower still once the loads are aligned
 /// (the L2 streamer keeps up), and so did 1, 2 or 4 rows at a time.
 #[inline(always)]
-pub(in crate::raw) unsafe fn gemv<S: Simd, const NR: usize>(
+pub(in crate::raw) unsafe fn gemv<S: Simd, const NR: usize, const SHIFT: bool>(
     a: *const f32,
     b: *const f32,
     c: *mut f32,
@@ -135,11 +135,11 @@ pub(in crate::raw) unsafe fn gemv<S: Simd, const NR: usize>(
 ) {
     let mut j = 0;
     while j + NR <= n {
-        gemv_tile::<S, NR>(a, b.add(j * k), c.add(j), k, acc);
+        gemv_tile::<S, NR, SHIFT>(a, b.add(j * k), c.add(j), k, acc);
         j += NR;
     }
     while j < n {
-        gemv_tile::<S, 1>(a, b.add(j * k), c.add(j), k, acc);
+        gemv_tile::<S, 1, SHIFT>(a, b.add(j * k), c.add(j), k, acc);
         j += 1;
     }
 }
@@ -149,12 +149,12 @@ pub(in crate::raw) unsafe fn gemv<S: Simd, const NR: usize>(
 /// `v W .. v W + W`) into the accumulator `v % 2`, lane by lane, a partial
 /// last vector into the second; then the two added and the lanes summed.
 /// (Summing from the first aligned address instead made the last bits
-/// depend on where the weights sit.) With [`Simd::SHIFT`] and rows a whole
+/// depend on where the weights sit.) With `SHIFT` and rows a whole
 /// number of vectors long, the weights stream through aligned loads, each
 /// vector shifted into place from two of them ([`shifted`]); the loads of
 /// `a` are unaligned, but `a` is reread for every row and stays in L1.
 #[inline(always)]
-unsafe fn gemv_tile<S: Simd, const NR: usize>(
+unsafe fn gemv_tile<S: Simd, const NR: usize, const SHIFT: bool>(
     a: *const f32,
     b: *const f32,
     c: *mut f32,
@@ -165,7 +165,7 @@ unsafe fn gemv_tile<S: Simd, const NR: usize>(
     let mut s1 = [S::zero(); NR];
     let (w, nb) = (S::W, k / S::W);
     let m = (b.addr() / 4) % w;
-    if S::SHIFT && m != 0 && k.is_multiple_of(w) && nb >= 3 {
+    if SHIFT && m != 0 && k.is_multiple_of(w) && nb >= 3 {
         shifted::<S, NR>(a, b, k, m, &mut s0, &mut s1);
     } else {
         let mut v = 0;

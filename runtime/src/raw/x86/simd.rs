@@ -21,7 +21,6 @@ impl Avx2 {
 impl Simd for Avx2 {
     const W: usize = 8;
     type V = __m256;
-    const SHIFT: bool = false;
     #[inline(always)]
     unsafe fn shift(lo: __m256, hi: __m256, m: usize) -> __m256 {
         crate::raw::simd::shift_through_memory::<Self>(lo, hi, m)
@@ -104,7 +103,6 @@ impl Avx512 {
 impl Simd for Avx512 {
     const W: usize = 16;
     type V = __m512;
-    const SHIFT: bool = true;
     #[inline(always)]
     unsafe fn shift(lo: __m512, hi: __m512, m: usize) -> __m512 {
         // Lane `i` takes element `i + m` of the 32 lanes `lo`, `hi`
