@@ -14,6 +14,7 @@
 //! [`dispatch!`] and in [`Isa`]; adding a kernel with a SIMD path is one
 //! method here (its portable body as the default) and the overrides.
 
+use super::conv2d::{self, LanesGeom};
 use super::gemm::{portable, Out, Rows, Store};
 use super::maxpool2d::{self, Pool2dGeom};
 use crate::quant::conv2d::TileRq;
@@ -214,6 +215,50 @@ pub(crate) trait Kernels: Copy {
     #[inline]
     fn vectorized<R>(self, f: impl FnOnce() -> R) -> R {
         f()
+    }
+
+    /// Output channels per vector of the convolution tiles below, 0 where
+    /// the token has none (then `conv2d::lanes` is not used).
+    #[inline]
+    fn conv_lanes(self) -> usize {
+        0
+    }
+
+    /// One sample and group of a stride-1 convolution, output channels in
+    /// the lanes (see `conv2d::lanes::forward_portable`, which checks
+    /// nothing: the tokens' versions check the lengths).
+    #[inline]
+    fn conv_lanes_forward(
+        self,
+        x: &[f32],
+        wt: &[f32],
+        bias: Option<&[f32]>,
+        relu: bool,
+        y: &mut [f32],
+        ocg: usize,
+        g: &LanesGeom,
+    ) {
+        conv2d::lanes::forward_portable(x, wt, bias, relu, y, ocg, g);
+    }
+
+    /// The padded input gradient of one sample and group, added to `gxp`
+    /// (see `conv2d::lanes::dgrad_portable`).
+    #[inline]
+    fn conv_lanes_dgrad(self, w: &[f32], gyw: &[f32], gxp: &mut [f32], ocg: usize, g: &LanesGeom) {
+        conv2d::lanes::dgrad_portable(w, gyw, gxp, ocg, g);
+    }
+
+    /// `dst[j rows + i] = src[i cols + j]`, `i < rows`, `j < cols`.
+    #[inline]
+    fn transpose(self, src: &[f32], dst: &mut [f32], rows: usize, cols: usize) {
+        conv2d::lanes::transpose_portable(src, dst, rows, cols);
+    }
+
+    /// The weight gradient of one sample and group, transposed, added to
+    /// `acc` (see `conv2d::lanes::wgrad_portable`).
+    #[inline]
+    fn conv_lanes_wgrad(self, x: &[f32], gyt: &[f32], acc: &mut [f32], ocg: usize, g: &LanesGeom) {
+        conv2d::lanes::wgrad_portable(x, gyt, acc, ocg, g);
     }
 
     /// 2x2, stride-2 max pool forward (see `maxpool2d::forward_2x2`).

@@ -61,7 +61,9 @@ impl Conv2dGeom {
         if self.is_pointwise() {
             0
         } else if self.is_wide() {
-            self.padded_len() + self.out_c / self.groups * self.wide_len()
+            // The wide output, or the weights transposed (`lanes`).
+            let (wide, taps) = (self.wide_len(), self.col_rows());
+            self.padded_len() + self.out_c / self.groups * if wide > taps { wide } else { taps }
         } else {
             col
         }

@@ -66,6 +66,7 @@ param_block! {
 mod direct;
 mod geom;
 mod im2col;
+pub(crate) mod lanes;
 mod pointwise;
 mod wide;
 
@@ -73,6 +74,7 @@ use super::gemm::Store;
 use super::isa::Isa;
 use geom::dims;
 pub use geom::Conv2dGeom;
+pub(crate) use lanes::LanesGeom;
 
 /// `y[b][oc][oh][ow] = bias[oc] + sum_{ic, kh, kw} weight[oc][ic][kh][kw] *
 /// x[b][g * in_c / groups + ic][oh sh - ph + kh dh][ow sw - pw + kw dw]`
@@ -165,6 +167,10 @@ fn forward_act(
     );
     if let Some(bias) = bias {
         debug_assert_eq!(bias.len(), g.out_c, "conv2d: bias is [oc]");
+    }
+    if !direct::DIRECT && lanes::forward_applies(isa, g, scratch.len()) {
+        lanes::forward(isa, x, weight, bias, y, scratch, g, relu);
+        return;
     }
     if g.is_wide() && !direct::DIRECT {
         // `wide::forward` adds the bias (and applies the ReLU) as it copies
@@ -270,6 +276,9 @@ pub(crate) fn backward_with(
         scratch.len() >= g.train_scratch_len(),
         "conv2d: scratch too short for the backward pass"
     );
+    if lanes::backward_applies(isa, g, scratch.len()) {
+        return lanes::backward(isa, x, weight, gy, gw, gx, scratch, g);
+    }
     for (s, (xs, gys)) in x
         .chunks_exact(g.in_c * hw)
         .zip(gy.chunks_exact(g.out_c * p))

@@ -381,3 +381,74 @@ fn public_functions_match_reference() {
         assert_close(&std::format!("gb {g:?}"), &gb, &want_gb, 1e-5, 1e-4);
     }
 }
+
+/// Geometries of the output-channels-in-lanes path (`lanes.rs`): groups of
+/// 16 and 32 output channels, every forward tile width (12, 10, 8 and their
+/// multiples), odd row counts (a last row on its own), both weight-gradient
+/// tiles (5x5, 3x3) and a kernel without one (2x3: forward only), padding.
+fn lanes_cases() -> Vec<Conv2dGeom> {
+    [
+        // LeNet-5's conv2.
+        geom((6, 16, 1), (14, 14), (5, 5), (1, 1), (0, 0), (1, 1)),
+        geom((3, 16, 1), (9, 12), (3, 3), (1, 1), (1, 1), (1, 1)),
+        geom((2, 32, 1), (7, 20), (5, 5), (1, 1), (2, 2), (1, 1)),
+        geom((4, 32, 2), (11, 10), (3, 3), (1, 1), (0, 1), (1, 1)),
+        geom((1, 16, 1), (5, 16), (3, 3), (1, 1), (1, 1), (1, 1)),
+        geom((3, 16, 1), (6, 10), (2, 3), (1, 1), (0, 1), (1, 1)),
+        geom((2, 48, 1), (12, 28), (5, 5), (1, 1), (0, 0), (1, 1)),
+    ]
+    .into_iter()
+    .map(Option::unwrap)
+    .collect()
+}
+
+/// The lanes path against the f64 definition and finite differences: on
+/// every instruction set through its own functions (the portable tiles of
+/// tokens without lanes included), and through the public dispatch, which
+/// must choose it on AVX-512 for these geometries.
+#[test]
+fn lanes_path_matches_reference() {
+    let lenet = lanes_cases()[0];
+    assert!(lanes::backward_fits(&lenet, 16, lenet.train_scratch_len()));
+    for g in lanes_cases() {
+        for isa in Isa::available() {
+            let has = lanes::forward_applies(isa, &g, g.scratch_len());
+            let back = lanes::backward_applies(isa, &g, g.train_scratch_len());
+            #[cfg(target_arch = "x86_64")]
+            if matches!(isa, Isa::Avx512(_)) {
+                assert!(has, "the forward pass takes the lanes path: {g:?}");
+                let fits = lanes::backward_fits(&g, 16, g.train_scratch_len());
+                assert_eq!(back, fits, "the backward pass: {g:?}");
+            }
+            if matches!(isa, Isa::Portable) {
+                assert!(!has && !back, "no lanes on the portable path");
+            }
+            let backward = lanes::backward_fits(&g, 16, g.train_scratch_len());
+            for batch in [1, 3] {
+                check(isa, batch, &g);
+                let [x, w, b, gy] = data(batch, &g);
+                let (x64, w64, b64, gy64) = (to_f64(&x), to_f64(&w), to_f64(&b), to_f64(&gy));
+                let mut scratch = std::vec![f32::NAN; g.train_scratch_len()];
+                let mut y = std::vec![f32::NAN; gy.len()];
+                lanes::forward(isa, &x, &w, Some(&b), &mut y, &mut scratch, &g, false);
+                let want = forward_ref(&x64, &w64, Some(&b64), batch, &g);
+                let what = std::format!("lanes {isa:?} batch={batch} {g:?}");
+                assert_close(&std::format!("y {what}"), &y, &want, 1e-5, 1e-5);
+                if !backward {
+                    continue;
+                }
+                let (want_gx, want_gw, _) = backward_ref(&x64, &w64, &gy64, batch, &g);
+                let mut gw = std::vec![f32::NAN; w.len()];
+                let mut gx = std::vec![f32::NAN; x.len()];
+                let gxs = Some(&mut gx[..]);
+                lanes::backward(isa, &x, &w, &gy, &mut gw, gxs, &mut scratch, &g);
+                assert_close(&std::format!("gx {what}"), &gx, &want_gx, 1e-5, 1e-5);
+                assert_close(&std::format!("gw {what}"), &gw, &want_gw, 1e-5, 1e-4);
+                if batch == 3 && w.len() <= 512 {
+                    let fd = fd_vjp(|w| forward_ref(&x64, w, Some(&b64), batch, &g), &w, &gy);
+                    assert_close(&std::format!("fd gw {what}"), &gw, &fd, 1e-4, 1e-4);
+                }
+            }
+        }
+    }
+}

@@ -56,7 +56,7 @@ pub(super) fn forward(
 
 /// One group's input `x` (`[cg][in_h][in_w]`), zero-padded into `xp` (one
 /// group's [`Conv2dGeom::padded_len`]), or `x` itself without padding.
-fn pad_input<'a>(x: &'a [f32], xp: &'a mut [f32], g: &Conv2dGeom) -> &'a [f32] {
+pub(super) fn pad_input<'a>(x: &'a [f32], xp: &'a mut [f32], g: &Conv2dGeom) -> &'a [f32] {
     if xp.is_empty() {
         return x;
     }
@@ -91,10 +91,26 @@ pub(super) fn backward(
     store: Store,
     g: &Conv2dGeom,
 ) {
-    let (cg, ocg, _, p, _) = dims(g);
+    let (cg, ocg, _, _, _) = dims(g);
     let (hp, wp, len) = (g.in_h + 2 * g.pad_h, g.in_w + 2 * g.pad_w, g.wide_len());
     let (xp_buf, rest) = scratch.split_at_mut(g.padded_len());
     let (gyw, dcol) = rest.split_at_mut(ocg * len);
+    widen(gy, gyw, g);
+    let rows = Rows {
+        dims: [cg, g.k_h, g.k_w],
+        strides: [hp * wp, g.dil_h * wp, g.dil_w],
+    };
+    gemm_nt_rows_with(isa, gyw, pad_input(x, xp_buf, g), rows, gw, ocg, len, store);
+    if let Some(gx) = gx {
+        input_grad(isa, w, gyw, xp_buf, dcol, gx, g);
+    }
+}
+
+/// `gyw[oc][oh wp + ow]` = `gy[oc][oh][ow]`, zero in the `wp - out_w` gaps
+/// (`gyw` is one group's `ocg * wide_len`).
+pub(super) fn widen(gy: &[f32], gyw: &mut [f32], g: &Conv2dGeom) {
+    let (_, _, _, p, _) = dims(g);
+    let (wp, len) = (g.in_w + 2 * g.pad_w, g.wide_len());
     for (gywc, gyc) in gyw.chunks_exact_mut(len).zip(gy.chunks_exact(p)) {
         for (oh, gyr) in gyc.chunks_exact(g.out_w).enumerate() {
             let row = &mut gywc[oh * wp..];
@@ -104,19 +120,34 @@ pub(super) fn backward(
             row[g.out_w..g.out_w + gap].fill(0.0);
         }
     }
-    let rows = Rows {
-        dims: [cg, g.k_h, g.k_w],
-        strides: [hp * wp, g.dil_h * wp, g.dil_w],
-    };
-    gemm_nt_rows_with(isa, gyw, pad_input(x, xp_buf, g), rows, gw, ocg, len, store);
-    let Some(gx) = gx else { return };
+}
+
+/// One group's input gradient `gx` (overwritten) from the wide output
+/// gradient `gyw` ([`widen`]): folded into `xp_buf` (the padded input
+/// gradient, then copied inside out) or, without padding, into `gx`
+/// directly; `dcol` holds `k_h k_w wide_len` floats.
+pub(super) fn input_grad(
+    isa: Isa,
+    w: &[f32],
+    gyw: &[f32],
+    xp_buf: &mut [f32],
+    dcol: &mut [f32],
+    gx: &mut [f32],
+    g: &Conv2dGeom,
+) {
     if xp_buf.is_empty() {
         fold_wide(isa, w, gyw, dcol, gx, g);
         return;
     }
     // The padded input gradient (the padded input is spent), then its inside.
     fold_wide(isa, w, gyw, dcol, xp_buf, g);
-    let planes = xp_buf.chunks_exact(hp * wp);
+    unpad(xp_buf, gx, g);
+}
+
+/// `gx` (one group's `[cg][in_h][in_w]`) = the inside of the padded `gxp`.
+pub(super) fn unpad(gxp: &[f32], gx: &mut [f32], g: &Conv2dGeom) {
+    let (hp, wp) = (g.in_h + 2 * g.pad_h, g.in_w + 2 * g.pad_w);
+    let planes = gxp.chunks_exact(hp * wp);
     for (gxc, gxpc) in gx.chunks_exact_mut(g.in_h * g.in_w).zip(planes) {
         let rows = gxpc[g.pad_h * wp..].chunks_exact(wp);
         for (gxr, gxpr) in gxc.chunks_exact_mut(g.in_w).zip(rows) {

@@ -7,6 +7,8 @@
 //!   outer-product (`outer`) tiles;
 //! - [`packed`]: `nt` in outer-product form over a packed panel of `B`
 //!   (AVX-512 on Intel cores);
+//! - [`lanes`]: stride-1 convolution tiles with the output channels in the
+//!   lanes (AVX-512);
 //! - [`gemm`]: `instances!`, which makes a token's `#[target_feature]`
 //!   functions from the tiles and its safe entry points (slice lengths
 //!   checked, work split over the kernel threads).
@@ -30,6 +32,9 @@
 //! `A`, stream a row of `B`). `acc` adds to `C` instead of overwriting it.
 
 pub(super) mod gemm;
+// The convolution tiles with output channels in the lanes: AVX-512's.
+#[cfg(target_arch = "x86_64")]
+pub(super) mod lanes;
 // The packed schedule is x86's (Intel cores); NEON keeps the in-place tiles.
 #[cfg(target_arch = "x86_64")]
 pub(super) mod packed;

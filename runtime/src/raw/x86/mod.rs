@@ -14,7 +14,9 @@
 //!   written once over a trait of each token's few operations;
 //! - [`int8_rq`]: the tiles' rescaling to int8 in vector registers;
 //! - [`int8_gather`]: the convolution's gather of receptive fields;
-//! - [`maxpool`]: the AVX-512 2x2 max pool.
+//! - [`maxpool`]: the AVX-512 2x2 max pool;
+//! - [`conv_lanes`]: the AVX-512 convolution tiles with output channels in
+//!   the lanes.
 //!
 //! This file plugs the tokens into [`Kernels`], the one dispatch point of
 //! `crate::kernels::isa`: each token overrides the kernels it accelerates.
@@ -28,6 +30,7 @@
 //! The AVX-512 intrinsics and the `avx512f` target feature are stable since
 //! Rust 1.89, the workspace's `rust-version`.
 
+mod conv_lanes;
 #[cfg(target_feature = "sse2")]
 mod dense_small;
 mod gemm;
@@ -49,6 +52,7 @@ pub(crate) use isa::Schedule;
 pub(crate) use isa::{best_isa, Avx2, Avx512};
 pub(crate) use maxpool::Pool2x2;
 
+use crate::kernels::conv2d::LanesGeom;
 use crate::kernels::gemm::{Out, Rows, Store};
 use crate::kernels::isa::Kernels;
 use crate::kernels::maxpool2d::{self, Pool2dGeom};
@@ -109,6 +113,40 @@ impl Kernels for Avx512 {
     #[inline]
     fn conv_i8_tile(self, cols: &[i8], k4: usize, wpack: &[i8], rq: &TileRq, out: &mut [[i8; 16]]) {
         self.int8_tile(cols, k4, wpack, rq, out);
+    }
+
+    #[inline]
+    fn conv_lanes(self) -> usize {
+        16
+    }
+
+    #[inline]
+    fn conv_lanes_forward(
+        self,
+        x: &[f32],
+        wt: &[f32],
+        bias: Option<&[f32]>,
+        relu: bool,
+        y: &mut [f32],
+        ocg: usize,
+        g: &LanesGeom,
+    ) {
+        self.lanes_forward(x, wt, bias, relu, y, ocg, g);
+    }
+
+    #[inline]
+    fn transpose(self, src: &[f32], dst: &mut [f32], rows: usize, cols: usize) {
+        Avx512::transpose(self, src, dst, rows, cols);
+    }
+
+    #[inline]
+    fn conv_lanes_dgrad(self, w: &[f32], gyw: &[f32], gxp: &mut [f32], ocg: usize, g: &LanesGeom) {
+        self.lanes_dgrad(w, gyw, gxp, ocg, g);
+    }
+
+    #[inline]
+    fn conv_lanes_wgrad(self, x: &[f32], gyt: &[f32], acc: &mut [f32], ocg: usize, g: &LanesGeom) {
+        self.lanes_wgrad(x, gyt, acc, ocg, g);
     }
 
     /// 16 windows at a time.
