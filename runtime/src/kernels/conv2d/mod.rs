@@ -17,8 +17,11 @@
 //!
 //! One file per algorithm, each with its forward and backward pass for one
 //! sample and group: `pointwise.rs` (1x1, stride 1, no padding), `wide.rs`
-//! (other stride-1 geometries, through a row table) and `im2col.rs`
-//! (everything else); `geom.rs` holds the geometry and its scratch sizes.
+//! (other stride-1 geometries, through a row table), `lanes.rs` (stride-1
+//! geometries whose groups have a multiple of 16 output channels, on
+//! AVX-512: the output channels in the vector lanes, no padded columns) and
+//! `im2col.rs` (everything else); `geom.rs` holds the geometry and its
+//! scratch sizes.
 //! On bare-metal targets (`target_os = "none"`) the forward pass of every
 //! geometry but the pointwise one is `direct.rs`, with no column buffer
 //! and no scratch (the same bits as the portable product).
