@@ -383,7 +383,7 @@ fn public_functions_match_reference() {
 }
 
 /// Geometries of the output-channels-in-lanes path (`lanes.rs`): groups of
-/// 16 and 32 output channels, every forward tile width (12, 10, 8 and their
+/// 16, 32 and 48 output channels, every forward tile width (12, 10, 8 and their
 /// multiples), odd row counts (a last row on its own), both weight-gradient
 /// tiles (5x5, 3x3) and a kernel without one (2x3: forward only), padding.
 fn lanes_cases() -> Vec<Conv2dGeom> {
@@ -396,6 +396,11 @@ fn lanes_cases() -> Vec<Conv2dGeom> {
         geom((1, 16, 1), (5, 16), (3, 3), (1, 1), (1, 1), (1, 1)),
         geom((3, 16, 1), (6, 10), (2, 3), (1, 1), (0, 1), (1, 1)),
         geom((2, 48, 1), (12, 28), (5, 5), (1, 1), (0, 0), (1, 1)),
+        // Wide rows of 80 (a multiple of 16: the input gradient's carry is
+        // all that is left) and of 94 (a partial vector of 14, whose sums
+        // spill past it).
+        geom((2, 16, 1), (10, 14), (5, 5), (1, 1), (0, 0), (1, 1)),
+        geom((2, 16, 1), (11, 14), (5, 5), (1, 1), (0, 0), (1, 1)),
     ]
     .into_iter()
     .map(Option::unwrap)

@@ -114,15 +114,22 @@ pub(in crate::raw) unsafe fn wgrad<S: Simd, const KH: usize, const KW: usize>(
 /// `gxp[c][kh wp + kw + q] += sum_{oc < ocg} w[oc k + (c KH + kh) KW + kw]
 /// gyw[oc len + q]` for every `c < cin`, `kh < KH`, `kw < KW`, `q < len`
 /// (`k = cin KH KW`, `len = wide_len`): the input gradient from the wide
-/// output gradient, each tile's sum over the output channels added to
-/// `gxp` as it is stored (no unfolded gradient in memory). Tiles of the
-/// `KW` taps of one kernel row times `NR` vectors of columns, then single
-/// vectors, then a partial one.
+/// output gradient, with no unfolded gradient in memory.
+///
+/// Tiles of the `KW` taps of one kernel row times `NR` vectors of columns
+/// (then single vectors, then a partial one), each summed over the output
+/// channels. Tap `kw`'s sums belong `kw` floats further on, so the tile
+/// shifts them into place in registers (`Simd::shift`) and adds them up,
+/// and each vector of `gxp` is read and written once per kernel row: `NR`
+/// vectors a tile, the last `KW - 1` lanes carried into the next tile.
+/// (Adding each tap's row at its own offset measured half an FMA a cycle:
+/// every load overlapped the previous row's store by all but one float.)
 ///
 /// # Safety
-/// The CPU has the features of `S`; `g.kh == KH`, `g.kw == KW`, `out_h +
-/// KH - 1 <= hp`, `out_w + KW - 1 <= wp`, `len = (out_h - 1) wp + out_w`;
-/// `w` holds `ocg k` floats, `gyw` `ocg len`, `gxp` `cin hp wp`.
+/// The CPU has the features of `S`, `S::W >= KW`; `g.kh == KH`, `g.kw ==
+/// KW`, `out_h + KH - 1 <= hp`, `out_w + KW - 1 <= wp`, `len = (out_h - 1)
+/// wp + out_w`; `w` holds `ocg k` floats, `gyw` `ocg len`, `gxp` `cin hp
+/// wp`.
 #[inline(always)]
 pub(in crate::raw) unsafe fn dgrad<S: Simd, const KH: usize, const KW: usize, const NR: usize>(
     w: *const f32,
@@ -137,35 +144,46 @@ pub(in crate::raw) unsafe fn dgrad<S: Simd, const KH: usize, const KW: usize, co
         for kh in 0..KH {
             let wr = w.add((c * KH + kh) * KW);
             let out = gxp.add(c * g.hp * g.wp + kh * g.wp);
+            let mut carry = S::zero();
             let mut q = 0;
             while q + NR * S::W <= len {
-                dgrad_tile::<S, KW, NR, false>(wr, k, gyw.add(q), len, ocg, out.add(q), 0);
+                let tile = dgrad_sums::<S, KW, NR, false>(wr, k, gyw.add(q), len, ocg, 0);
+                carry = dgrad_add::<S, KW, NR>(&tile, carry, out.add(q), NR * S::W);
                 q += NR * S::W;
             }
             while q + S::W <= len {
-                dgrad_tile::<S, KW, 1, false>(wr, k, gyw.add(q), len, ocg, out.add(q), 0);
+                let tile = dgrad_sums::<S, KW, 1, false>(wr, k, gyw.add(q), len, ocg, 0);
+                carry = dgrad_add::<S, KW, 1>(&tile, carry, out.add(q), S::W);
                 q += S::W;
             }
             if q < len {
-                dgrad_tile::<S, KW, 1, true>(wr, k, gyw.add(q), len, ocg, out.add(q), len - q);
+                let tile = dgrad_sums::<S, KW, 1, true>(wr, k, gyw.add(q), len, ocg, len - q);
+                let cols = (len - q + KW - 1).min(S::W);
+                carry = dgrad_add::<S, KW, 1>(&tile, carry, out.add(q), cols);
+                q += S::W;
+            }
+            // The carry's lanes below `KW - 1` past the last column written
+            // (`q` rounded up to a vector): what remains of the row's sums.
+            let rest = (len + KW - 1).saturating_sub(q);
+            if rest > 0 {
+                let at = out.add(q);
+                S::store_part(at, rest, S::add(S::load_part(at, rest), carry));
             }
         }
     }
 }
 
-/// One tile of [`dgrad`]: `out[kw + j W ..] += sum_oc wr[oc k + kw]
-/// gyw[oc len + j W ..]`, `kw < KW`, `j < NR` (with `PART`, `NR = 1` and
-/// the first `part < W` lanes).
+/// `[kw][j]`: `sum_oc wr[oc k + kw] gyw[oc len + j W ..][..W]` (with
+/// `PART`, `NR = 1` and the lanes past `part` zero).
 #[inline(always)]
-unsafe fn dgrad_tile<S: Simd, const KW: usize, const NR: usize, const PART: bool>(
+unsafe fn dgrad_sums<S: Simd, const KW: usize, const NR: usize, const PART: bool>(
     wr: *const f32,
     k: usize,
     gyw: *const f32,
     len: usize,
     ocg: usize,
-    out: *mut f32,
     part: usize,
-) {
+) -> [[S::V; NR]; KW] {
     let mut s = [[S::zero(); NR]; KW];
     let mut gv = [S::zero(); NR];
     for oc in 0..ocg {
@@ -185,14 +203,41 @@ unsafe fn dgrad_tile<S: Simd, const KW: usize, const NR: usize, const PART: bool
             }
         }
     }
-    for (kw, s) in s.iter().enumerate() {
-        for (j, &s) in s.iter().enumerate() {
-            let at = out.add(kw + j * S::W);
-            if PART {
-                S::store_part(at, part, S::add(S::load_part(at, part), s));
-            } else {
-                S::store(at, S::add(S::load(at), s));
-            }
+    s
+}
+
+/// Adds a tile's sums to `out[..cols]` (`cols <= NR W`; vector `j` of the
+/// output takes row `kw`'s vector `j` shifted up `kw` lanes, the top of
+/// vector `j - 1` below, and `carry` in vector 0) and returns the new carry:
+/// the top `kw` lanes of each row's last vector, in lanes `0..KW - 1`.
+#[inline(always)]
+unsafe fn dgrad_add<S: Simd, const KW: usize, const NR: usize>(
+    s: &[[S::V; NR]; KW],
+    carry: S::V,
+    out: *mut f32,
+    cols: usize,
+) -> S::V {
+    let zero = S::zero();
+    for j in 0..NR {
+        let mut v = s[0][j];
+        for (kw, row) in s.iter().enumerate().skip(1) {
+            let below = if j == 0 { zero } else { row[j - 1] };
+            v = S::add(v, S::shift(below, row[j], S::W - kw));
+        }
+        if j == 0 {
+            v = S::add(v, carry);
+        }
+        let at = out.add(j * S::W);
+        let n = cols.saturating_sub(j * S::W).min(S::W);
+        if n == S::W {
+            S::store(at, S::add(S::load(at), v));
+        } else if n > 0 {
+            S::store_part(at, n, S::add(S::load_part(at, n), v));
         }
     }
+    let mut next = zero;
+    for (kw, row) in s.iter().enumerate().skip(1) {
+        next = S::add(next, S::shift(row[NR - 1], zero, S::W - kw));
+    }
+    next
 }
