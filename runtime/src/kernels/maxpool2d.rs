@@ -258,9 +258,9 @@ pub fn maxpool2d_backward(
 
 /// [`maxpool2d_backward`] for 2x2 windows with stride 2 (no overlap: each
 /// window's first hit gets `0 + gy`, the same bits as [`backward_generic`]);
-/// on AVX-512, 16 windows at a time when rows have at least 8 windows (on
-/// LeNet's 5-window rows the scalar loop measured faster, on its 14-window
-/// rows slower; see `docs/performance.md`).
+/// on AVX-512, 16 windows at a time, or two rows a vector for rows of at
+/// most 8 windows (a row of LeNet's 5 windows on its own measured slower
+/// than the scalar loop; see `docs/performance.md`).
 fn backward_2x2(isa: Isa, x: &[f32], y: &[f32], gy: &[f32], gx: &mut [f32], g: &Pool2dGeom) {
     dispatch!(isa, |t| t.maxpool2x2_backward(x, y, gy, gx, g));
 }
@@ -426,6 +426,9 @@ mod tests {
             (1, 1, 3, 65),
             (1, 2, 4, 66),
             (1, 1, 2, 3),
+            (1, 3, 14, 14),
+            (1, 1, 6, 16),
+            (2, 1, 7, 17),
         ] {
             let g = Pool2dGeom {
                 channels,

@@ -1,4 +1,5 @@
-//! The AVX-512 2x2, stride-2 max pool, 16 windows at a time.
+//! The AVX-512 2x2, stride-2 max pool, 16 windows at a time (the backward
+//! pass of rows of at most 8 windows: two rows a vector).
 
 use super::fits;
 use super::isa::Avx512;
@@ -57,7 +58,15 @@ impl Avx512 {
         // `gx` where `pool_fwd` reads `x` (plus, for odd sizes, the whole
         // plane of `gx`, zeroed first), and reads `y` and `gy` where it
         // writes `y`; all below the lengths checked above.
-        unsafe { pool_bwd(x.as_ptr(), y.as_ptr(), gy.as_ptr(), gx.as_mut_ptr(), g) }
+        // `pool_bwd_narrow` reads and writes the same elements, two output
+        // rows at a time (each row's `2 out_w` input elements, masked).
+        unsafe {
+            if g.out_w <= 8 {
+                pool_bwd_narrow(x.as_ptr(), y.as_ptr(), gy.as_ptr(), gx.as_mut_ptr(), g)
+            } else {
+                pool_bwd(x.as_ptr(), y.as_ptr(), gy.as_ptr(), gx.as_mut_ptr(), g)
+            }
+        }
     }
 }
 
@@ -177,5 +186,79 @@ unsafe fn pool_bwd(x: *const f32, y: *const f32, gy: *const f32, gx: *mut f32, g
                 c += n;
             }
         }
+    }
+}
+
+/// [`pool_bwd`] for rows of at most 8 windows: two output rows a vector
+/// (lanes `0..n` the first, `n..2 n` the second, `n = out_w`), rows taken
+/// in order across planes, the last alone if their number is odd.
+///
+/// # Safety
+/// AVX-512F; the bounds of [`Avx512::maxpool2x2_bwd`]; `out_w <= 8`.
+#[target_feature(enable = "avx512f")]
+unsafe fn pool_bwd_narrow(x: *const f32, y: *const f32, gy: *const f32, gx: *mut f32, g: Pool2x2) {
+    let covered = 2 * g.out_h == g.in_h && 2 * g.out_w == g.in_w;
+    if !covered {
+        core::ptr::write_bytes(gx, 0, g.planes * g.in_h * g.in_w);
+    }
+    let n = g.out_w;
+    // `n <= 8`, so every index below is below 32 and the casts are lossless.
+    let iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    let second: __mmask16 = !mask16(n);
+    // Window `i` of the first row is element `2 i` of its input rows (the
+    // first source), window `n + i` element `2 i` of the second row's (the
+    // second source, index `16 + 2 i`).
+    let twice = _mm512_add_epi32(iota, iota);
+    let even = _mm512_mask_add_epi32(twice, second, twice, _mm512_set1_epi32(16 - 2 * n as i32));
+    let odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    // Input element `j` of the first row is lane `j / 2` of the even (`j`
+    // even) or odd windows' vector; of the second row, lane `n + j / 2`.
+    let half = _mm512_srli_epi32::<1>(iota);
+    let parity = _mm512_slli_epi32::<4>(_mm512_and_si512(iota, _mm512_set1_epi32(1)));
+    let back0 = _mm512_add_epi32(half, parity);
+    let back1 = _mm512_add_epi32(back0, _mm512_set1_epi32(n as i32));
+    let zero = _mm512_setzero_ps();
+    let row_mask = mask16(2 * n);
+    let rows = g.planes * g.out_h;
+    let at = |o: usize| (o / g.out_h * g.in_h + 2 * (o % g.out_h)) * g.in_w;
+    let mut o = 0;
+    while o < rows {
+        let two = o + 1 < rows;
+        let lanes = if two { 2 * n } else { n };
+        let (a, b) = (at(o), if two { at(o + 1) } else { at(o) });
+        let m = _mm512_maskz_loadu_ps(mask16(lanes), y.add(o * n));
+        let d = _mm512_add_ps(zero, _mm512_maskz_loadu_ps(mask16(lanes), gy.add(o * n)));
+        let (ta, tb) = (
+            _mm512_maskz_loadu_ps(row_mask, x.add(a)),
+            _mm512_maskz_loadu_ps(row_mask, x.add(b)),
+        );
+        let (ba, bb) = (
+            _mm512_maskz_loadu_ps(row_mask, x.add(a + g.in_w)),
+            _mm512_maskz_loadu_ps(row_mask, x.add(b + g.in_w)),
+        );
+        let (a0, a1) = (
+            _mm512_permutex2var_ps(ta, even, tb),
+            _mm512_permutex2var_ps(ta, odd, tb),
+        );
+        let (b0, b1) = (
+            _mm512_permutex2var_ps(ba, even, bb),
+            _mm512_permutex2var_ps(ba, odd, bb),
+        );
+        // The first hit of each window, in the order a0 a1 b0 b1.
+        let h0 = hit(a0, m);
+        let h1 = hit(a1, m) & !h0;
+        let h2 = hit(b0, m) & !(h0 | h1);
+        let h3 = hit(b1, m) & !(h0 | h1 | h2);
+        let (g0, g1) = (_mm512_maskz_mov_ps(h0, d), _mm512_maskz_mov_ps(h1, d));
+        let (g2, g3) = (_mm512_maskz_mov_ps(h2, d), _mm512_maskz_mov_ps(h3, d));
+        _mm512_mask_storeu_ps(gx.add(a), row_mask, _mm512_permutex2var_ps(g0, back0, g1));
+        let bottom = _mm512_permutex2var_ps(g2, back0, g3);
+        _mm512_mask_storeu_ps(gx.add(a + g.in_w), row_mask, bottom);
+        if two {
+            _mm512_mask_storeu_ps(gx.add(b), row_mask, _mm512_permutex2var_ps(g0, back1, g1));
+            let bottom = _mm512_permutex2var_ps(g2, back1, g3);
+            _mm512_mask_storeu_ps(gx.add(b + g.in_w), row_mask, bottom);
+        }
+        o += 2;
     }
 }

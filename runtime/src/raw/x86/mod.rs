@@ -55,7 +55,7 @@ pub(crate) use maxpool::Pool2x2;
 use crate::kernels::conv2d::LanesGeom;
 use crate::kernels::gemm::{Out, Rows, Store};
 use crate::kernels::isa::Kernels;
-use crate::kernels::maxpool2d::{self, Pool2dGeom};
+use crate::kernels::maxpool2d::Pool2dGeom;
 use crate::quant::conv2d::TileRq;
 use crate::raw::fits;
 use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
@@ -155,15 +155,9 @@ impl Kernels for Avx512 {
         self.maxpool2x2_fwd(x, y, g.as_2x2(x.len()));
     }
 
-    /// 16 windows at a time when rows have at least 8 windows (on LeNet's
-    /// 5-window rows the scalar loop measured faster, on its 14-window rows
-    /// slower; see `docs/performance.md`).
+    /// 16 windows at a time, or two rows of at most 8 windows a vector.
     #[inline]
     fn maxpool2x2_backward(self, x: &[f32], y: &[f32], gy: &[f32], gx: &mut [f32], g: &Pool2dGeom) {
-        if g.out_w >= 8 {
-            self.maxpool2x2_bwd(x, y, gy, gx, g.as_2x2(x.len()));
-        } else {
-            maxpool2d::backward_2x2_portable(x, y, gy, gx, g);
-        }
+        self.maxpool2x2_bwd(x, y, gy, gx, g.as_2x2(x.len()));
     }
 }
