@@ -1,5 +1,5 @@
-//! The AVX-512 2x2, stride-2 max pool, 16 windows at a time (the backward
-//! pass of rows of at most 8 windows: two rows a vector).
+//! The AVX-512 2x2, stride-2 max pool, 16 windows at a time (rows of at
+//! most 8 windows: two rows a vector).
 
 use super::fits;
 use super::isa::Avx512;
@@ -38,7 +38,15 @@ impl Avx512 {
         // < in_h` of each plane `< planes`, columns `< 2 out_w <= in_w`, and
         // writes `out_w` values of row `r < out_h` of each output plane, all
         // below the lengths checked above (masked lanes are not accessed).
-        unsafe { pool_fwd(x.as_ptr(), y.as_mut_ptr(), g) }
+        // `pool_fwd_narrow` reads and writes the same elements, two output
+        // rows at a time (each row's `2 out_w` input elements, masked).
+        unsafe {
+            if g.out_w <= 8 {
+                pool_fwd_narrow(x.as_ptr(), y.as_mut_ptr(), g)
+            } else {
+                pool_fwd(x.as_ptr(), y.as_mut_ptr(), g)
+            }
+        }
     }
 
     /// The gradient of [`Self::maxpool2x2_fwd`]: each `gy` to the first
@@ -189,9 +197,90 @@ unsafe fn pool_bwd(x: *const f32, y: *const f32, gy: *const f32, gx: *mut f32, g
     }
 }
 
-/// [`pool_bwd`] for rows of at most 8 windows: two output rows a vector
-/// (lanes `0..n` the first, `n..2 n` the second, `n = out_w`), rows taken
-/// in order across planes, the last alone if their number is odd.
+/// The permutations of two output rows of `n <= 8` windows in one vector
+/// (lanes `0..n` the first row, `n..2 n` the second).
+struct Narrow {
+    /// Window `i` of the first row is element `2 i` of its input rows (the
+    /// first source), window `n + i` element `2 i` of the second row's (the
+    /// second source, index `16 + 2 i`).
+    even: __m512i,
+    odd: __m512i,
+    /// Input element `j` of the first row is lane `j / 2` of the even (`j`
+    /// even) or odd windows' vector; of the second row, lane `n + j / 2`.
+    back0: __m512i,
+    back1: __m512i,
+}
+
+impl Narrow {
+    /// # Safety
+    /// AVX-512F; `n <= 8` (so every index is below 32 and the casts are
+    /// lossless).
+    #[inline(always)]
+    unsafe fn new(n: usize) -> Self {
+        let iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        let twice = _mm512_add_epi32(iota, iota);
+        let shift = _mm512_set1_epi32(16 - 2 * n as i32);
+        let even = _mm512_mask_add_epi32(twice, !mask16(n), twice, shift);
+        let half = _mm512_srli_epi32::<1>(iota);
+        let parity = _mm512_slli_epi32::<4>(_mm512_and_si512(iota, _mm512_set1_epi32(1)));
+        let back0 = _mm512_add_epi32(half, parity);
+        Narrow {
+            even,
+            odd: _mm512_add_epi32(even, _mm512_set1_epi32(1)),
+            back0,
+            back1: _mm512_add_epi32(back0, _mm512_set1_epi32(n as i32)),
+        }
+    }
+
+    /// The even and odd elements of the `2 n` at `p` and at `q`, as windows
+    /// `0..n` and `n..2 n`.
+    ///
+    /// # Safety
+    /// AVX-512F; `p[..2 n]` and `q[..2 n]` readable.
+    #[inline(always)]
+    unsafe fn load(&self, p: *const f32, q: *const f32, n: usize) -> (__m512, __m512) {
+        let (a, b) = (
+            _mm512_maskz_loadu_ps(mask16(2 * n), p),
+            _mm512_maskz_loadu_ps(mask16(2 * n), q),
+        );
+        (
+            _mm512_permutex2var_ps(a, self.even, b),
+            _mm512_permutex2var_ps(a, self.odd, b),
+        )
+    }
+}
+
+/// The input offset of output row `o` (rows in order across planes).
+#[inline(always)]
+fn row_at(g: &Pool2x2, o: usize) -> usize {
+    (o / g.out_h * g.in_h + 2 * (o % g.out_h)) * g.in_w
+}
+
+/// [`pool_fwd`] for rows of at most 8 windows: two output rows a vector,
+/// the last alone if their number is odd.
+///
+/// # Safety
+/// AVX-512F; the bounds of [`Avx512::maxpool2x2_fwd`]; `out_w <= 8`.
+#[target_feature(enable = "avx512f")]
+unsafe fn pool_fwd_narrow(x: *const f32, y: *mut f32, g: Pool2x2) {
+    let n = g.out_w;
+    let ix = Narrow::new(n);
+    let rows = g.planes * g.out_h;
+    let mut o = 0;
+    while o < rows {
+        let two = o + 1 < rows;
+        let (a, b) = (row_at(&g, o), row_at(&g, if two { o + 1 } else { o }));
+        let (a0, a1) = ix.load(x.add(a), x.add(b), n);
+        let (b0, b1) = ix.load(x.add(a + g.in_w), x.add(b + g.in_w), n);
+        let m = pick(pick(a0, a1), pick(b0, b1));
+        let lanes = if two { 2 * n } else { n };
+        _mm512_mask_storeu_ps(y.add(o * n), mask16(lanes), m);
+        o += 2;
+    }
+}
+
+/// [`pool_bwd`] for rows of at most 8 windows: two output rows a vector,
+/// the last alone if their number is odd.
 ///
 /// # Safety
 /// AVX-512F; the bounds of [`Avx512::maxpool2x2_bwd`]; `out_w <= 8`.
@@ -202,48 +291,19 @@ unsafe fn pool_bwd_narrow(x: *const f32, y: *const f32, gy: *const f32, gx: *mut
         core::ptr::write_bytes(gx, 0, g.planes * g.in_h * g.in_w);
     }
     let n = g.out_w;
-    // `n <= 8`, so every index below is below 32 and the casts are lossless.
-    let iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    let second: __mmask16 = !mask16(n);
-    // Window `i` of the first row is element `2 i` of its input rows (the
-    // first source), window `n + i` element `2 i` of the second row's (the
-    // second source, index `16 + 2 i`).
-    let twice = _mm512_add_epi32(iota, iota);
-    let even = _mm512_mask_add_epi32(twice, second, twice, _mm512_set1_epi32(16 - 2 * n as i32));
-    let odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-    // Input element `j` of the first row is lane `j / 2` of the even (`j`
-    // even) or odd windows' vector; of the second row, lane `n + j / 2`.
-    let half = _mm512_srli_epi32::<1>(iota);
-    let parity = _mm512_slli_epi32::<4>(_mm512_and_si512(iota, _mm512_set1_epi32(1)));
-    let back0 = _mm512_add_epi32(half, parity);
-    let back1 = _mm512_add_epi32(back0, _mm512_set1_epi32(n as i32));
+    let ix = Narrow::new(n);
     let zero = _mm512_setzero_ps();
     let row_mask = mask16(2 * n);
     let rows = g.planes * g.out_h;
-    let at = |o: usize| (o / g.out_h * g.in_h + 2 * (o % g.out_h)) * g.in_w;
     let mut o = 0;
     while o < rows {
         let two = o + 1 < rows;
         let lanes = if two { 2 * n } else { n };
-        let (a, b) = (at(o), if two { at(o + 1) } else { at(o) });
+        let (a, b) = (row_at(&g, o), row_at(&g, if two { o + 1 } else { o }));
         let m = _mm512_maskz_loadu_ps(mask16(lanes), y.add(o * n));
         let d = _mm512_add_ps(zero, _mm512_maskz_loadu_ps(mask16(lanes), gy.add(o * n)));
-        let (ta, tb) = (
-            _mm512_maskz_loadu_ps(row_mask, x.add(a)),
-            _mm512_maskz_loadu_ps(row_mask, x.add(b)),
-        );
-        let (ba, bb) = (
-            _mm512_maskz_loadu_ps(row_mask, x.add(a + g.in_w)),
-            _mm512_maskz_loadu_ps(row_mask, x.add(b + g.in_w)),
-        );
-        let (a0, a1) = (
-            _mm512_permutex2var_ps(ta, even, tb),
-            _mm512_permutex2var_ps(ta, odd, tb),
-        );
-        let (b0, b1) = (
-            _mm512_permutex2var_ps(ba, even, bb),
-            _mm512_permutex2var_ps(ba, odd, bb),
-        );
+        let (a0, a1) = ix.load(x.add(a), x.add(b), n);
+        let (b0, b1) = ix.load(x.add(a + g.in_w), x.add(b + g.in_w), n);
         // The first hit of each window, in the order a0 a1 b0 b1.
         let h0 = hit(a0, m);
         let h1 = hit(a1, m) & !h0;
@@ -251,13 +311,15 @@ unsafe fn pool_bwd_narrow(x: *const f32, y: *const f32, gy: *const f32, gx: *mut
         let h3 = hit(b1, m) & !(h0 | h1 | h2);
         let (g0, g1) = (_mm512_maskz_mov_ps(h0, d), _mm512_maskz_mov_ps(h1, d));
         let (g2, g3) = (_mm512_maskz_mov_ps(h2, d), _mm512_maskz_mov_ps(h3, d));
-        _mm512_mask_storeu_ps(gx.add(a), row_mask, _mm512_permutex2var_ps(g0, back0, g1));
-        let bottom = _mm512_permutex2var_ps(g2, back0, g3);
-        _mm512_mask_storeu_ps(gx.add(a + g.in_w), row_mask, bottom);
+        let store = |at: usize, back: __m512i| {
+            let top = _mm512_permutex2var_ps(g0, back, g1);
+            _mm512_mask_storeu_ps(gx.add(at), row_mask, top);
+            let bottom = _mm512_permutex2var_ps(g2, back, g3);
+            _mm512_mask_storeu_ps(gx.add(at + g.in_w), row_mask, bottom);
+        };
+        store(a, ix.back0);
         if two {
-            _mm512_mask_storeu_ps(gx.add(b), row_mask, _mm512_permutex2var_ps(g0, back1, g1));
-            let bottom = _mm512_permutex2var_ps(g2, back1, g3);
-            _mm512_mask_storeu_ps(gx.add(b + g.in_w), row_mask, bottom);
+            store(b, ix.back1);
         }
         o += 2;
     }
