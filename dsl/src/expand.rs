@@ -114,6 +114,30 @@ mod tests {
         assert_eq!(count(&out, "dense_forward_relu ("), 0, "{out}");
     }
 
+    /// The training backward runs a `relu` followed by `maxpool2d` as
+    /// `maxpool2d_backward_relu`, and the ReLU's own backward not at all;
+    /// not for a first-layer `relu`, nor before an average pool.
+    #[test]
+    fn relu_fuses_into_the_max_pool_after_it_in_the_backward() {
+        let count = |out: &str, what: &str| out.matches(what).count();
+        let out = expand(quote! {
+            struct Net {
+                input: [1, 8, 8],
+                conv2d(2, 3, padding = 1), relu, maxpool2d(2),
+                conv2d(2, 3, padding = 1), relu, avgpool2d(2),
+                flatten, dense(3), relu, dense(2)
+            }
+        });
+        // `backward` and `backward_sgd`, once each.
+        assert_eq!(count(&out, "maxpool2d_backward_relu ("), 2, "{out}");
+        assert_eq!(count(&out, "maxpool2d_backward ("), 0, "{out}");
+        // The ReLUs before the average pool and after the dense layer.
+        assert_eq!(count(&out, "relu :: relu_backward ("), 4, "{out}");
+        let out =
+            expand(quote!(struct Net { input: [1, 4, 4], relu, maxpool2d(2), flatten, dense(1) }));
+        assert_eq!(count(&out, "maxpool2d_backward_relu ("), 0, "{out}");
+    }
+
     #[test]
     fn option_mistakes_are_errors_with_a_stub() {
         for attr in [

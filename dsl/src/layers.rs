@@ -25,6 +25,15 @@ pub trait Layer {
     /// Backward code: reads `cx.gy` (and `cx.x`, `cx.y`), writes the parameter
     /// gradients into `cx.grads` and `cx.gx` when it is `Some`.
     fn backward(&self, cx: &Cx) -> TokenStream;
+    /// Backward code of this layer and of the `relu` before it (the
+    /// kernel's `_relu` form): reads `cx.gy`, writes the gradient of the
+    /// ReLU's input into `cx.gx` (`cx.x` is the ReLU's output). The training
+    /// backward runs it for a `relu` followed by this layer, whose backward
+    /// then does nothing; `None` (the default) if the layer has no such
+    /// form.
+    fn backward_relu(&self, _cx: &Cx) -> Option<TokenStream> {
+        None
+    }
     /// Backward code fused with the SGD step `cx.params -= lr * gradient`
     /// (`lr` an `f32` in scope), for `Network::backward_sgd`; `None` (the
     /// default) runs [`Layer::backward`] and then steps the parameters.

@@ -1,8 +1,10 @@
 //! `Network::backward` and `Network::backward_sgd` (backward fused with the
 //! SGD step): last layer first, gradients ping-ponging through the cache's
-//! `grad_a`/`grad_b`.
+//! `grad_a`/`grad_b`; a `relu` before a layer with a `_relu` backward form
+//! (`Layer::backward_relu`: `maxpool2d`) runs inside that layer's.
 
 use super::{array_type, Net};
+use crate::layers::InPlace;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -11,15 +13,45 @@ pub fn methods(net: &Net<'_>) -> TokenStream {
     let n = layers.len();
     let (input_ty, output_ty) = (array_type(net.input()), array_type(net.output()));
     let cache_ident = net.cache_ident();
-    let buf = |k: usize| {
-        if (n - 1 - k).is_multiple_of(2) {
-            quote!(grad_a)
+    // A `relu` (not the first layer) whose next layer has a `_relu`
+    // backward form: that layer writes the ReLU's input gradient, and the
+    // ReLU's backward is empty.
+    let fused: Vec<bool> = (0..n)
+        .map(|i| {
+            i > 0
+                && i + 1 < n
+                && layers[i].plan.in_place == Some(InPlace::Relu)
+                && layers[i + 1]
+                    .layer
+                    .backward_relu(&net.cx(&layers[i + 1], quote!(B), quote!(x), quote!(y)))
+                    .is_some()
+        })
+        .collect();
+    // `grad[k]`: the buffer of layer `k`'s input gradient, alternating from
+    // the last layer's `grad_a`, except that a fused ReLU's is its next
+    // layer's (which writes it).
+    let mut grad = vec![false; n];
+    for k in (0..n).rev() {
+        grad[k] = if k + 1 == n {
+            false
+        } else if fused[k] {
+            grad[k + 1]
         } else {
+            !grad[k + 1]
+        };
+    }
+    let buf = |k: usize| {
+        if grad[k] {
             quote!(grad_b)
+        } else {
+            quote!(grad_a)
         }
     };
     let (mut bwd, mut bwd_sgd) = (Vec::new(), Vec::new());
     for (i, l) in layers.iter().enumerate().rev() {
+        if fused[i] {
+            continue;
+        }
         let name = &l.name;
         let y = quote!(#rt::flat(&cache.#name));
         let mut cx = net.cx(l, quote!(B), net.cached_input(i), y);
@@ -37,7 +69,10 @@ pub fn methods(net: &Net<'_>) -> TokenStream {
             let (b, len) = (buf(i), l.input.len());
             quote!(Some(&mut #rt::flat_mut(&mut cache.#b)[..B * #len]))
         };
-        let backward = l.layer.backward(&cx);
+        let backward = match i.checked_sub(1).filter(|&r| fused[r]) {
+            Some(_) => l.layer.backward_relu(&cx).expect("checked in `fused`"),
+            None => l.layer.backward(&cx),
+        };
         // The fused-SGD variant: no later (earlier-declared) layer reads this
         // one's parameters, so it can step them as soon as its gradients are
         // known.

@@ -130,6 +130,14 @@ impl Layer for Pool {
         let count = self.count_include_pad();
         quote!(if let Some(gx) = #gx { #f(#xy #gy, gx, #b, &#geom #count); })
     }
+    fn backward_relu(&self, cx: &Cx) -> Option<TokenStream> {
+        let Reduce::Max = self.reduce else {
+            return None;
+        };
+        let (f, geom) = (self.kernel(&cx.rt, "backward_relu"), self.geom(cx));
+        let (x, y, gy, gx, b) = (&cx.x, &cx.y, &cx.gy, &cx.gx, &cx.batch);
+        Some(quote!(if let Some(gx) = #gx { #f(#x, #y, #gy, gx, #b, &#geom); }))
+    }
     fn quant(&self, cx: &Cx) -> Option<Quant> {
         let (rt, geom) = (&cx.rt, self.geom(cx));
         let forward = match self.reduce {

@@ -267,10 +267,19 @@ pub(crate) trait Kernels: Copy {
         maxpool2d::forward_2x2_portable(x, y, g);
     }
 
-    /// 2x2, stride-2 max pool backward (see `maxpool2d::backward_2x2`).
+    /// 2x2, stride-2 max pool backward, with the ReLU before it fused in
+    /// with `relu` (see `maxpool2d::backward_2x2`).
     #[inline]
-    fn maxpool2x2_backward(self, x: &[f32], y: &[f32], gy: &[f32], gx: &mut [f32], g: &Pool2dGeom) {
-        maxpool2d::backward_2x2_portable(x, y, gy, gx, g);
+    fn maxpool2x2_backward(
+        self,
+        x: &[f32],
+        y: &[f32],
+        gy: &[f32],
+        gx: &mut [f32],
+        g: &Pool2dGeom,
+        relu: bool,
+    ) {
+        maxpool2d::backward_2x2_portable(x, y, gy, gx, g, relu);
     }
 
     /// `acc[o] += x . w[o]` over int8 rows of `x.len()`, in int32, wrapping;

@@ -250,9 +250,37 @@ pub fn maxpool2d_backward(
     if g.is_padded() {
         backward_padded(x, y, gy, gx, g);
     } else if g.is_2x2() {
-        backward_2x2(Isa::best(), x, y, gy, gx, g);
+        backward_2x2(Isa::best(), x, y, gy, gx, g, false);
     } else {
         backward_generic(x, y, gy, gx, g);
+    }
+}
+
+/// [`maxpool2d_backward`] followed by the backward pass of the `relu`
+/// before the pool, whose output is `x`: `gx` where `x > 0`, else `0.0`
+/// (`relu::relu_backward(x, gx, gx)`, the same bits). The training
+/// backward of a network calls it for a `relu` followed by `maxpool2d`,
+/// whose own backward then does nothing. On the 2x2 path the ReLU decides
+/// per window (`y > 0`, the window's maximum being the element that gets
+/// the gradient), with no pass over `gx`.
+pub fn maxpool2d_backward_relu(
+    x: &[f32],
+    y: &[f32],
+    gy: &[f32],
+    gx: &mut [f32],
+    batch: usize,
+    g: &Pool2dGeom,
+) {
+    g.debug_check(batch, x.len(), y.len());
+    g.debug_check(batch, gx.len(), gy.len());
+    if g.is_2x2() && !g.is_padded() {
+        return backward_2x2(Isa::best(), x, y, gy, gx, g, true);
+    }
+    maxpool2d_backward(x, y, gy, gx, batch, g);
+    for (gx, &x) in gx.iter_mut().zip(x) {
+        if !(x > 0.0) {
+            *gx = 0.0;
+        }
     }
 }
 
@@ -260,9 +288,19 @@ pub fn maxpool2d_backward(
 /// window's first hit gets `0 + gy`, the same bits as [`backward_generic`]);
 /// on AVX-512, 16 windows at a time, or two rows a vector for rows of at
 /// most 8 windows (a row of LeNet's 5 windows on its own measured slower
-/// than the scalar loop; see `docs/performance.md`).
-fn backward_2x2(isa: Isa, x: &[f32], y: &[f32], gy: &[f32], gx: &mut [f32], g: &Pool2dGeom) {
-    dispatch!(isa, |t| t.maxpool2x2_backward(x, y, gy, gx, g));
+/// than the scalar loop; see `docs/performance.md`). With `relu`, a window
+/// whose maximum is not above 0 gets `0.0` (see
+/// [`maxpool2d_backward_relu`]).
+fn backward_2x2(
+    isa: Isa,
+    x: &[f32],
+    y: &[f32],
+    gy: &[f32],
+    gx: &mut [f32],
+    g: &Pool2dGeom,
+    relu: bool,
+) {
+    dispatch!(isa, |t| t.maxpool2x2_backward(x, y, gy, gx, g, relu));
 }
 
 /// [`backward_2x2`] in safe Rust.
@@ -272,6 +310,7 @@ pub(crate) fn backward_2x2_portable(
     gy: &[f32],
     gx: &mut [f32],
     g: &Pool2dGeom,
+    relu: bool,
 ) {
     let (in_w, out_w) = (g.in_w, g.out_w);
     let planes = x
@@ -297,7 +336,7 @@ pub(crate) fn backward_2x2_portable(
             for ((((a, b), ga), gb), (&m, &d)) in windows {
                 #[allow(clippy::eq_op)] // `x != x` is a branch-free `is_nan`.
                 let hit = |v: f32| v == m || (v != v && m != m);
-                let d = 0.0 + d;
+                let d = if relu && !(m > 0.0) { 0.0 } else { 0.0 + d };
                 if hit(a[0]) {
                     ga[0] = d;
                 } else if hit(a[1]) {
@@ -404,6 +443,50 @@ mod tests {
         }
     }
 
+    /// `maxpool2d_backward_relu` is `maxpool2d_backward` then
+    /// `relu_backward` over the pool's input, bit for bit, on the 2x2 path
+    /// (LeNet's pools) and the others (3x3, stride 1, padded).
+    #[test]
+    fn the_fused_relu_backward_is_the_two_passes() {
+        let cases = [(2, 28, 2, 2, 0), (3, 10, 2, 2, 0), (2, 9, 3, 2, 0), (1, 7, 3, 1, 1)];
+        let mut changed = false;
+        for (channels, size, k, stride, pad) in cases {
+            let out = (size + 2 * pad - k) / stride + 1;
+            let g = Pool2dGeom {
+                channels,
+                in_h: size,
+                in_w: size,
+                out_h: out,
+                out_w: out,
+                k_h: k,
+                k_w: k,
+                stride_h: stride,
+                stride_w: stride,
+                pad_h: pad,
+                pad_w: pad,
+            };
+            let batch = 2;
+            let (n_in, n_out) = (batch * channels * g.in_plane(), batch * channels * g.out_plane());
+            // ReLU outputs: zeros (ties) and positive values.
+            let mut rng = crate::Rng::new(11);
+            let x: std::vec::Vec<f32> = (0..n_in).map(|_| (rng.uniform() - 0.5).max(0.0)).collect();
+            let gy: std::vec::Vec<f32> = (0..n_out).map(|_| rng.uniform() - 0.5).collect();
+            let mut y = std::vec![0.0; n_out];
+            maxpool2d_forward(&x, &mut y, batch, &g);
+            let mut pooled = std::vec![f32::NAN; n_in];
+            maxpool2d_backward(&x, &y, &gy, &mut pooled, batch, &g);
+            let mut want = std::vec![f32::NAN; n_in];
+            crate::kernels::relu::relu_backward(&x, &pooled, &mut want);
+            let mut gx = std::vec![f32::NAN; n_in];
+            maxpool2d_backward_relu(&x, &y, &gy, &mut gx, batch, &g);
+            let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<std::vec::Vec<_>>();
+            assert_eq!(bits(&gx), bits(&want), "{g:?}");
+            assert!(want.iter().any(|&v| v != 0.0), "{g:?}: gradients");
+            changed |= pooled != want;
+        }
+        assert!(changed, "some window's maximum is 0, so the ReLU matters");
+    }
+
     #[test]
     fn the_2x2_path_matches_the_generic_one_bit_for_bit() {
         // Odd and even sizes; values from a small set with ties, signed
@@ -464,8 +547,15 @@ mod tests {
                 forward_2x2(isa, &x, &mut y, &g);
                 assert_eq!(bits(&y), bits(&want), "{isa:?} {g:?}");
                 let mut gx = std::vec![f32::NAN; n_in];
-                backward_2x2(isa, &x, &y, &gy, &mut gx, &g);
+                backward_2x2(isa, &x, &y, &gy, &mut gx, &g, false);
                 assert_eq!(bits(&gx), bits(&want_gx), "{isa:?} {g:?} backward");
+                // With the ReLU before the pool fused in: its backward pass
+                // over the pool's, bit for bit.
+                let mut want_relu = std::vec![f32::NAN; n_in];
+                crate::kernels::relu::relu_backward(&x, &want_gx, &mut want_relu);
+                let mut gx = std::vec![f32::NAN; n_in];
+                backward_2x2(isa, &x, &y, &gy, &mut gx, &g, true);
+                assert_eq!(bits(&gx), bits(&want_relu), "{isa:?} {g:?} relu");
             }
         }
     }

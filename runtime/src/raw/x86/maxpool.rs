@@ -59,6 +59,7 @@ impl Avx512 {
         gy: &[f32],
         gx: &mut [f32],
         g: Pool2x2,
+        relu: bool,
     ) {
         g.check(x.len(), y.len());
         g.check(gx.len(), gy.len());
@@ -70,9 +71,23 @@ impl Avx512 {
         // rows at a time (each row's `2 out_w` input elements, masked).
         unsafe {
             if g.out_w <= 8 {
-                pool_bwd_narrow(x.as_ptr(), y.as_ptr(), gy.as_ptr(), gx.as_mut_ptr(), g)
+                pool_bwd_narrow(
+                    x.as_ptr(),
+                    y.as_ptr(),
+                    gy.as_ptr(),
+                    gx.as_mut_ptr(),
+                    g,
+                    relu,
+                )
             } else {
-                pool_bwd(x.as_ptr(), y.as_ptr(), gy.as_ptr(), gx.as_mut_ptr(), g)
+                pool_bwd(
+                    x.as_ptr(),
+                    y.as_ptr(),
+                    gy.as_ptr(),
+                    gx.as_mut_ptr(),
+                    g,
+                    relu,
+                )
             }
         }
     }
@@ -130,6 +145,19 @@ unsafe fn pick(m: __m512, v: __m512) -> __m512 {
     _mm512_mask_blend_ps(gt | (v_nan & !m_nan), m, v)
 }
 
+/// What a window's first hit gets: `0 + gy`, or with `relu` `0.0` where
+/// the maximum `m` is not above 0 (the ReLU before the pool).
+#[inline(always)]
+unsafe fn gradient(m: __m512, gy: __m512, relu: bool) -> __m512 {
+    let zero = _mm512_setzero_ps();
+    let d = _mm512_add_ps(zero, gy);
+    if relu {
+        _mm512_maskz_mov_ps(_mm512_cmp_ps_mask::<_CMP_GT_OQ>(m, zero), d)
+    } else {
+        d
+    }
+}
+
 /// The lanes where `v` is the window's maximum `m` (equal, or both NaN).
 #[inline(always)]
 unsafe fn hit(v: __m512, m: __m512) -> __mmask16 {
@@ -163,12 +191,18 @@ unsafe fn pool_fwd(x: *const f32, y: *mut f32, g: Pool2x2) {
 /// # Safety
 /// AVX-512F; the bounds of [`Avx512::maxpool2x2_bwd`].
 #[target_feature(enable = "avx512f")]
-unsafe fn pool_bwd(x: *const f32, y: *const f32, gy: *const f32, gx: *mut f32, g: Pool2x2) {
+unsafe fn pool_bwd(
+    x: *const f32,
+    y: *const f32,
+    gy: *const f32,
+    gx: *mut f32,
+    g: Pool2x2,
+    relu: bool,
+) {
     let covered = 2 * g.out_h == g.in_h && 2 * g.out_w == g.in_w;
     if !covered {
         core::ptr::write_bytes(gx, 0, g.planes * g.in_h * g.in_w);
     }
-    let zero = _mm512_setzero_ps();
     for p in 0..g.planes {
         for r in 0..g.out_h {
             let row = (p * g.in_h + 2 * r) * g.in_w;
@@ -179,7 +213,7 @@ unsafe fn pool_bwd(x: *const f32, y: *const f32, gy: *const f32, gx: *mut f32, g
             while c < g.out_w {
                 let n = (g.out_w - c).min(16);
                 let m = _mm512_maskz_loadu_ps(mask16(n), y.add(o + c));
-                let d = _mm512_add_ps(zero, _mm512_maskz_loadu_ps(mask16(n), gy.add(o + c)));
+                let d = gradient(m, _mm512_maskz_loadu_ps(mask16(n), gy.add(o + c)), relu);
                 let (a0, a1) = deinterleave(r0.add(2 * c), n);
                 let (b0, b1) = deinterleave(r1.add(2 * c), n);
                 // The first hit of each window, in the order a0 a1 b0 b1.
@@ -285,14 +319,20 @@ unsafe fn pool_fwd_narrow(x: *const f32, y: *mut f32, g: Pool2x2) {
 /// # Safety
 /// AVX-512F; the bounds of [`Avx512::maxpool2x2_bwd`]; `out_w <= 8`.
 #[target_feature(enable = "avx512f")]
-unsafe fn pool_bwd_narrow(x: *const f32, y: *const f32, gy: *const f32, gx: *mut f32, g: Pool2x2) {
+unsafe fn pool_bwd_narrow(
+    x: *const f32,
+    y: *const f32,
+    gy: *const f32,
+    gx: *mut f32,
+    g: Pool2x2,
+    relu: bool,
+) {
     let covered = 2 * g.out_h == g.in_h && 2 * g.out_w == g.in_w;
     if !covered {
         core::ptr::write_bytes(gx, 0, g.planes * g.in_h * g.in_w);
     }
     let n = g.out_w;
     let ix = Narrow::new(n);
-    let zero = _mm512_setzero_ps();
     let row_mask = mask16(2 * n);
     let rows = g.planes * g.out_h;
     let mut o = 0;
@@ -301,7 +341,7 @@ unsafe fn pool_bwd_narrow(x: *const f32, y: *const f32, gy: *const f32, gx: *mut
         let lanes = if two { 2 * n } else { n };
         let (a, b) = (row_at(&g, o), row_at(&g, if two { o + 1 } else { o }));
         let m = _mm512_maskz_loadu_ps(mask16(lanes), y.add(o * n));
-        let d = _mm512_add_ps(zero, _mm512_maskz_loadu_ps(mask16(lanes), gy.add(o * n)));
+        let d = gradient(m, _mm512_maskz_loadu_ps(mask16(lanes), gy.add(o * n)), relu);
         let (a0, a1) = ix.load(x.add(a), x.add(b), n);
         let (b0, b1) = ix.load(x.add(a + g.in_w), x.add(b + g.in_w), n);
         // The first hit of each window, in the order a0 a1 b0 b1.

@@ -157,7 +157,15 @@ impl Kernels for Avx512 {
 
     /// 16 windows at a time, or two rows of at most 8 windows a vector.
     #[inline]
-    fn maxpool2x2_backward(self, x: &[f32], y: &[f32], gy: &[f32], gx: &mut [f32], g: &Pool2dGeom) {
-        self.maxpool2x2_bwd(x, y, gy, gx, g.as_2x2(x.len()));
+    fn maxpool2x2_backward(
+        self,
+        x: &[f32],
+        y: &[f32],
+        gy: &[f32],
+        gx: &mut [f32],
+        g: &Pool2dGeom,
+        relu: bool,
+    ) {
+        self.maxpool2x2_bwd(x, y, gy, gx, g.as_2x2(x.len()), relu);
     }
 }
