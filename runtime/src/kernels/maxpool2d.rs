@@ -278,9 +278,7 @@ pub fn maxpool2d_backward_relu(
     }
     maxpool2d_backward(x, y, gy, gx, batch, g);
     for (gx, &x) in gx.iter_mut().zip(x) {
-        if !(x > 0.0) {
-            *gx = 0.0;
-        }
+        *gx = if x > 0.0 { *gx } else { 0.0 };
     }
 }
 
@@ -336,7 +334,8 @@ pub(crate) fn backward_2x2_portable(
             for ((((a, b), ga), gb), (&m, &d)) in windows {
                 #[allow(clippy::eq_op)] // `x != x` is a branch-free `is_nan`.
                 let hit = |v: f32| v == m || (v != v && m != m);
-                let d = if relu && !(m > 0.0) { 0.0 } else { 0.0 + d };
+                let passes = !relu || m > 0.0;
+                let d = if passes { 0.0 + d } else { 0.0 };
                 if hit(a[0]) {
                     ga[0] = d;
                 } else if hit(a[1]) {
