@@ -61,12 +61,18 @@ pub(super) fn pad_input<'a>(x: &'a [f32], xp: &'a mut [f32], g: &Conv2dGeom) -> 
         return x;
     }
     let wp = g.in_w + 2 * g.pad_w;
-    xp.fill(0.0);
     let planes = xp.chunks_exact_mut(xp.len() / (g.in_c / g.groups));
     for (xpc, xc) in planes.zip(x.chunks_exact(g.in_h * g.in_w)) {
-        let rows = xpc[g.pad_h * wp..].chunks_exact_mut(wp);
-        for (xpr, xr) in rows.zip(xc.chunks_exact(g.in_w)) {
+        // Only the border is zeroed: the rows above and below, and the
+        // `pad_w` columns either side of each row (the rest is `x`).
+        let (top, rest) = xpc.split_at_mut(g.pad_h * wp);
+        top.fill(0.0);
+        let (inner, bottom) = rest.split_at_mut(g.in_h * wp);
+        bottom.fill(0.0);
+        for (xpr, xr) in inner.chunks_exact_mut(wp).zip(xc.chunks_exact(g.in_w)) {
+            xpr[..g.pad_w].fill(0.0);
             xpr[g.pad_w..g.pad_w + g.in_w].copy_from_slice(xr);
+            xpr[g.pad_w + g.in_w..].fill(0.0);
         }
     }
     xp
