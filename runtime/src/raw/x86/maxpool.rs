@@ -158,6 +158,41 @@ unsafe fn gradient(m: __m512, gy: __m512, relu: bool) -> __m512 {
     }
 }
 
+/// Each window's gradient `d` at its first hit of `m` in the order `a0 a1
+/// b0 b1` (its elements), `0.0` at the others.
+#[inline(always)]
+unsafe fn route(
+    a0: __m512,
+    a1: __m512,
+    b0: __m512,
+    b1: __m512,
+    m: __m512,
+    d: __m512,
+) -> [__m512; 4] {
+    let h0 = hit(a0, m);
+    let h1 = hit(a1, m) & !h0;
+    let h2 = hit(b0, m) & !(h0 | h1);
+    let h3 = hit(b1, m) & !(h0 | h1 | h2);
+    [
+        _mm512_maskz_mov_ps(h0, d),
+        _mm512_maskz_mov_ps(h1, d),
+        _mm512_maskz_mov_ps(h2, d),
+        _mm512_maskz_mov_ps(h3, d),
+    ]
+}
+
+/// Zeroes all of `gx` if the windows do not cover the input (an odd size
+/// leaves a last row or column in none); covered, every element is written.
+///
+/// # Safety
+/// `gx` writable for `planes in_h in_w` floats.
+#[inline(always)]
+unsafe fn zero_uncovered(gx: *mut f32, g: Pool2x2) {
+    if 2 * g.out_h != g.in_h || 2 * g.out_w != g.in_w {
+        core::ptr::write_bytes(gx, 0, g.planes * g.in_h * g.in_w);
+    }
+}
+
 /// The lanes where `v` is the window's maximum `m` (equal, or both NaN).
 #[inline(always)]
 unsafe fn hit(v: __m512, m: __m512) -> __mmask16 {
@@ -199,10 +234,7 @@ unsafe fn pool_bwd(
     g: Pool2x2,
     relu: bool,
 ) {
-    let covered = 2 * g.out_h == g.in_h && 2 * g.out_w == g.in_w;
-    if !covered {
-        core::ptr::write_bytes(gx, 0, g.planes * g.in_h * g.in_w);
-    }
+    zero_uncovered(gx, g);
     for p in 0..g.planes {
         for r in 0..g.out_h {
             let row = (p * g.in_h + 2 * r) * g.in_w;
@@ -216,14 +248,8 @@ unsafe fn pool_bwd(
                 let d = gradient(m, _mm512_maskz_loadu_ps(mask16(n), gy.add(o + c)), relu);
                 let (a0, a1) = deinterleave(r0.add(2 * c), n);
                 let (b0, b1) = deinterleave(r1.add(2 * c), n);
-                // The first hit of each window, in the order a0 a1 b0 b1.
-                let h0 = hit(a0, m);
-                let h1 = hit(a1, m) & !h0;
-                let h2 = hit(b0, m) & !(h0 | h1);
-                let h3 = hit(b1, m) & !(h0 | h1 | h2);
-                let (g0, g1) = (_mm512_maskz_mov_ps(h0, d), _mm512_maskz_mov_ps(h1, d));
+                let [g0, g1, g2, g3] = route(a0, a1, b0, b1, m, d);
                 interleave_store(q0.add(2 * c), g0, g1, n);
-                let (g2, g3) = (_mm512_maskz_mov_ps(h2, d), _mm512_maskz_mov_ps(h3, d));
                 interleave_store(q1.add(2 * c), g2, g3, n);
                 c += n;
             }
@@ -327,10 +353,7 @@ unsafe fn pool_bwd_narrow(
     g: Pool2x2,
     relu: bool,
 ) {
-    let covered = 2 * g.out_h == g.in_h && 2 * g.out_w == g.in_w;
-    if !covered {
-        core::ptr::write_bytes(gx, 0, g.planes * g.in_h * g.in_w);
-    }
+    zero_uncovered(gx, g);
     let n = g.out_w;
     let ix = Narrow::new(n);
     let row_mask = mask16(2 * n);
@@ -344,13 +367,7 @@ unsafe fn pool_bwd_narrow(
         let d = gradient(m, _mm512_maskz_loadu_ps(mask16(lanes), gy.add(o * n)), relu);
         let (a0, a1) = ix.load(x.add(a), x.add(b), n);
         let (b0, b1) = ix.load(x.add(a + g.in_w), x.add(b + g.in_w), n);
-        // The first hit of each window, in the order a0 a1 b0 b1.
-        let h0 = hit(a0, m);
-        let h1 = hit(a1, m) & !h0;
-        let h2 = hit(b0, m) & !(h0 | h1);
-        let h3 = hit(b1, m) & !(h0 | h1 | h2);
-        let (g0, g1) = (_mm512_maskz_mov_ps(h0, d), _mm512_maskz_mov_ps(h1, d));
-        let (g2, g3) = (_mm512_maskz_mov_ps(h2, d), _mm512_maskz_mov_ps(h3, d));
+        let [g0, g1, g2, g3] = route(a0, a1, b0, b1, m, d);
         let store = |at: usize, back: __m512i| {
             let top = _mm512_permutex2var_ps(g0, back, g1);
             _mm512_mask_storeu_ps(gx.add(at), row_mask, top);
