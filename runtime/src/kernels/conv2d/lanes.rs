@@ -90,35 +90,36 @@ pub(super) fn backward_applies(isa: Isa, g: &Conv2dGeom, scratch: usize) -> bool
     w > 0 && backward_fits(g, w, scratch)
 }
 
-/// Whether tiles of `w` lanes fit the forward pass: a wide geometry
-/// without dilation, the group's output channels a multiple of `w`, a tile
+/// What every tile of `w` lanes needs: a wide geometry without dilation,
+/// the group's output channels a multiple of `w`, and an output that fits
+/// the padded input.
+fn shape_fits(g: &Conv2dGeom, w: usize) -> bool {
+    let ocg = g.out_c / g.groups;
+    g.is_wide()
+        && g.dil_h == 1
+        && g.dil_w == 1
+        && ocg.is_multiple_of(w)
+        && LanesGeom::of(g).is_valid()
+}
+
+/// Whether tiles of `w` lanes fit the forward pass: [`shape_fits`], a tile
 /// width for `out_w`, and room in `scratch` for the transposed weights.
 pub(super) fn forward_fits(g: &Conv2dGeom, w: usize, scratch: usize) -> bool {
     let (_, ocg, k, _, _) = dims(g);
-    let lg = LanesGeom::of(g);
-    g.is_wide()
-        && g.dil_h == 1
-        && g.dil_w == 1
-        && ocg.is_multiple_of(w)
-        && lg.is_valid()
-        && lg.tile_width().is_some()
+    shape_fits(g, w)
+        && LanesGeom::of(g).tile_width().is_some()
         && scratch >= g.padded_len() + ocg * k
 }
 
-/// Whether tiles of `w` lanes fit the backward pass: as [`forward_fits`]
-/// without the tile width, a weight-gradient tile for the kernel size, and
-/// room in the wide pass's unfolded-gradient buffer for the transposed
-/// output gradient and weight gradient.
+/// Whether tiles of `w` lanes fit the backward pass: [`shape_fits`], a
+/// weight-gradient tile for the kernel size, and room in the wide pass's
+/// unfolded-gradient buffer for the transposed output gradient and weight
+/// gradient.
 pub(super) fn backward_fits(g: &Conv2dGeom, w: usize, scratch: usize) -> bool {
     let (_, ocg, k, p, _) = dims(g);
-    let lg = LanesGeom::of(g);
     let dcol = g.k_h * g.k_w * g.wide_len();
-    g.is_wide()
-        && g.dil_h == 1
-        && g.dil_w == 1
-        && ocg.is_multiple_of(w)
-        && lg.is_valid()
-        && lg.has_wgrad_tile()
+    shape_fits(g, w)
+        && LanesGeom::of(g).has_wgrad_tile()
         && dcol >= ocg * p.max(k)
         && scratch >= g.padded_len() + ocg * g.wide_len() + dcol
 }
